@@ -1,0 +1,140 @@
+"""The values that flow through an audit: deals, findings, stages, periods."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+SEVERITIES = ("error", "warning", "info")
+#: Lower rank sorts first: errors before warnings before infos.
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Deal:
+    """One deal, for rules that work a row at a time.
+
+    Attributes are the canonical fields (``None`` where the export has no
+    value); ``extras`` maps every unmapped column of the export to its value.
+    """
+
+    id: str
+    stage: str | None = None
+    name: str | None = None
+    account: str | None = None
+    owner: str | None = None
+    team: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+    probability: float | None = None
+    forecast_category: str | None = None
+    created_date: dt.date | None = None
+    close_date: dt.date | None = None
+    stage_entered_date: dt.date | None = None
+    last_activity_date: dt.date | None = None
+    close_date_pushes: int | None = None
+    contacts: int | None = None
+    next_step: str | None = None
+    extras: Mapping[str, Any] = attrs.field(factory=dict)
+    row: int | None = None
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Finding:
+    """One problem found by a rule.
+
+    Rules fill ``message`` and what the finding is about (``deal_id``, or
+    ``owner`` for owner-level findings) and may add ``details``, the figures
+    behind it. The engine fills ``code``, ``rule``, ``severity`` and
+    ``fingerprint``.
+    """
+
+    message: str
+    deal_id: str | None = None
+    deal_name: str | None = None
+    owner: str | None = None
+    details: Mapping[str, Any] = attrs.field(factory=dict)
+    row: int | None = None
+    code: str = ""
+    rule: str = ""
+    severity: str = ""
+    fingerprint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "severity": self.severity,
+            "deal_id": self.deal_id,
+            "deal_name": self.deal_name,
+            "owner": self.owner,
+            "message": self.message,
+            "details": dict(self.details),
+            "row": self.row,
+            "fingerprint": self.fingerprint,
+        }
+
+
+FINGERPRINT_SEPARATOR = "\x1f"
+
+
+def fingerprint_key(code: str, deal_id: str | None, owner: str | None = None, period: str | None = None) -> str:
+    """What a finding is about, as one string: see :func:`fingerprint`."""
+    sep = FINGERPRINT_SEPARATOR
+    if deal_id is not None:
+        return f"{code}{sep}deal{sep}{deal_id}"
+    return f"{code}{sep}owner{sep}{owner or ''}{sep}{period or ''}"
+
+
+def hash_fingerprint_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def fingerprint(code: str, deal_id: str | None, owner: str | None = None, period: str | None = None) -> str:
+    """The stable identity of a finding: what it is about, nothing else.
+
+    A deal-level finding is identified by its rule code and deal id; an
+    owner-level one (no deal id) by rule code, owner and period name. Row
+    numbers, messages, figures and other deals never enter it, so it
+    survives re-sorted exports and reworded messages. It is the first 20
+    hex digits of the SHA-256 of :func:`fingerprint_key`.
+    """
+    return hash_fingerprint_key(fingerprint_key(code, deal_id, owner, period))
+
+
+@attrs.define(frozen=True)
+class Stage:
+    """A row of the stage table."""
+
+    name: str
+    probability: float | None = None
+    max_days: int | None = None
+    closed: bool = False
+    won: bool = False
+
+
+DEFAULT_STAGES: tuple[Stage, ...] = (
+    Stage("Prospecting", 10, 30),
+    Stage("Qualification", 20, 30),
+    Stage("Needs Analysis", 40, 45),
+    Stage("Proposal", 60, 30),
+    Stage("Negotiation", 80, 21),
+    Stage("Closed Won", 100, None, closed=True, won=True),
+    Stage("Closed Lost", 0, None, closed=True, won=False),
+)
+
+
+@attrs.define(frozen=True)
+class Period:
+    """A reporting period, bounds inclusive."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "start": self.start.isoformat(), "end": self.end.isoformat()}

@@ -1,0 +1,103 @@
+"""The result of an audit, as every reporter receives it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import polars as pl
+
+from hygiene.models import SEVERITIES, SEVERITY_RANK, Finding, Period
+
+REPORT_SCHEMA_VERSION = 1
+
+
+@attrs.define(frozen=True, kw_only=True)
+class RuleInfo:
+    code: str
+    name: str
+    severity: str
+    plugin: str
+
+
+@attrs.define(kw_only=True)
+class AuditReport:
+    """Findings (a polars table, sorted) and what a reader needs around them.
+
+    ``findings`` has the columns of :data:`hygiene.engine.FINDING_SCHEMA`;
+    ``iter_findings()`` yields them as :class:`hygiene.Finding` objects for
+    reporters that prefer objects to columns.
+    """
+
+    tool_version: str
+    as_of: dt.date
+    period: Period
+    source: str
+    config_file: str | None
+    rules: list[RuleInfo]
+    findings: pl.DataFrame
+    deals: int
+    open_deals: int
+    not_evaluable: dict[str, int]
+    rule_errors: int = 0
+
+    def iter_findings(self) -> Iterator[Finding]:
+        for row in self.findings.iter_rows(named=True):
+            yield Finding(
+                code=row["code"],
+                rule=row["rule"],
+                severity=row["severity"],
+                deal_id=row["deal_id"],
+                deal_name=row["deal_name"],
+                owner=row["owner"],
+                message=row["message"],
+                details=json.loads(row["details"]),
+                row=row["row"],
+                fingerprint=row["fingerprint"],
+            )
+
+    def count_by(self, column: str) -> dict[str, int]:
+        counts = self.findings.group_by(column).len().sort(column)
+        return {key: int(n) for key, n in counts.iter_rows() if key is not None}
+
+    def summary(self) -> dict[str, Any]:
+        by_severity = {severity: 0 for severity in SEVERITIES}
+        by_severity.update(self.count_by("severity"))
+        return {
+            "deals": self.deals,
+            "open_deals": self.open_deals,
+            "findings": self.findings.height,
+            "by_severity": by_severity,
+            "by_rule": self.count_by("code"),
+            "not_evaluable": dict(self.not_evaluable),
+        }
+
+    def counted_findings(self, fail_on: str) -> int:
+        """Findings at or above ``fail_on`` (``never`` counts none)."""
+        if fail_on == "never":
+            return 0
+        threshold = SEVERITY_RANK[fail_on]
+        levels = [s for s in SEVERITIES if SEVERITY_RANK[s] <= threshold]
+        return int(self.findings.select(pl.col("severity").is_in(levels).sum()).item())
+
+    def exit_code(self, fail_on: str) -> int:
+        if self.rule_errors:
+            return 2
+        return 1 if self.counted_findings(fail_on) else 0
+
+    def header(self) -> dict[str, Any]:
+        """The report's metadata, as the JSON report writes it."""
+        return {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "tool": {"name": "hygiene", "version": self.tool_version},
+            "as_of": self.as_of.isoformat(),
+            "period": self.period.to_dict(),
+            "source": self.source,
+            "summary": self.summary(),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.header(), "findings": [f.to_dict() for f in self.iter_findings()]}

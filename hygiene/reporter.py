@@ -1,0 +1,26 @@
+"""The reporter API: plugins that write an audit's findings somewhere."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, TextIO
+
+if TYPE_CHECKING:
+    from hygiene.report import AuditReport
+
+
+class Reporter:
+    """A reporter plugin: renders an :class:`~hygiene.report.AuditReport` as text.
+
+    ``name`` is what users pass to ``--format``. ``write`` receives a text
+    stream: standard output, or a temporary file that replaces the target
+    only once the reporter has finished (so a failed run never leaves half
+    a report behind).
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str] = ""
+    #: Whether the report is meant for a terminal (colour, grouping) or a machine.
+    for_humans: ClassVar[bool] = False
+
+    def write(self, report: AuditReport, stream: TextIO) -> None:
+        raise NotImplementedError

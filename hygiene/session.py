@@ -1,0 +1,67 @@
+"""Configuration and plugins, loaded together: the state every command starts from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from hygiene.config import DEFAULT_CONFIG_NAME, Config, RawConfig, read_config, validate
+from hygiene.errors import ConfigError
+from hygiene.plugin_manager import Registry, load_registry
+
+
+@attrs.define(kw_only=True)
+class Session:
+    config: Config
+    registry: Registry
+
+
+def find_config(config_path: str | None) -> tuple[Path | None, str | None]:
+    if config_path is not None:
+        return Path(config_path), config_path
+    default = Path(DEFAULT_CONFIG_NAME)
+    return (default, DEFAULT_CONFIG_NAME) if default.is_file() else (None, None)
+
+
+def local_plugins(raw: RawConfig) -> list[tuple[str, Path | str]]:
+    """``plugins = [...]`` entries: a path to a ``.py`` file (relative to the config) or a module name."""
+    entries = raw.data.get("plugins", [])
+    name = raw.file or "configuration"
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
+        raise ConfigError(f"{name}: plugins: expected a list of module names or .py paths")
+    resolved: list[tuple[str, Path | str]] = []
+    for index, entry in enumerate(entries):
+        if entry.endswith(".py") or "/" in entry or "\\" in entry:
+            path = raw.base_dir / entry
+            if not path.is_file():
+                raise ConfigError(f"{name}: plugins[{index}]: no such file {entry!r}")
+            resolved.append((entry, path))
+        else:
+            resolved.append((entry, entry))
+    return resolved
+
+
+def load_session(config_path: str | None, *, blocked: list[str] = (), strict: bool = True) -> Session:
+    from hygiene.config_schema import config_schema
+
+    path, display = find_config(config_path)
+    raw = read_config(path, display)
+    registry = load_registry(blocked=blocked, local_plugins=local_plugins(raw), strict=strict)
+    source_options: dict = {}
+    for entry in registry.sources.values():
+        for key, spec in entry.cls.options_schema.get("properties", {}).items():
+            source_options.setdefault(key, spec)
+    schema = config_schema({code: entry.cls for code, entry in registry.rules.items()}, source_options)
+    return Session(config=validate(raw, schema), registry=registry)
+
+
+def rule_rows(session: Session) -> list[tuple[str, str, str, str, str]]:
+    from hygiene.selection import rule_tables_by_code
+
+    tables = rule_tables_by_code(session.config, session.registry.rules)
+    rows = [("CODE", "NAME", "SEVERITY", "PLUGIN", "SUMMARY")]
+    for code, entry in session.registry.rules.items():
+        severity = tables.get(code, {}).get("severity", entry.cls.severity)
+        rows.append((code, entry.cls.name, severity, entry.plugin, entry.cls.summary))
+    return rows

@@ -1,0 +1,49 @@
+"""The source API: plugins that read deal data into a raw polars table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@attrs.define(kw_only=True)
+class RawTable:
+    """Deal data as read, before normalisation.
+
+    ``frame`` holds the export's columns under their own names, as text
+    where the format is text (the engine coerces types and reports cells it
+    cannot read). ``rows`` gives, for each record, where it sits in the
+    file: spreadsheet-style row numbers for CSV (the header is row 1), line
+    numbers for JSON Lines, record numbers for a JSON array. When ``rows`` is
+    None, record *i* is at ``first_row + i``.
+    """
+
+    frame: pl.DataFrame
+    location: str
+    first_row: int = 2
+    rows: Sequence[int] | None = None
+
+
+class Source:
+    """A source plugin: reads one kind of export.
+
+    ``name`` is what users write as ``[source] type``; ``extensions`` choose
+    the source when no type is given. ``options_schema`` lists the extra
+    ``[source]`` keys it accepts (e.g. ``delimiter``); they are validated
+    with the rest of the configuration.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str] = ""
+    extensions: ClassVar[tuple[str, ...]] = ()
+    options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
+
+    def read(self, path: Path, *, options: Mapping[str, Any], display_name: str) -> RawTable:
+        """Read ``path``; raise :class:`hygiene.errors.SourceError` naming ``display_name`` when it is unusable."""
+        raise NotImplementedError

@@ -1,0 +1,1 @@
+"""The built-in sources and reporters of hygiene, registered through the ``hygiene`` entry-point group."""

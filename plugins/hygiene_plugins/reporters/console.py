@@ -1,0 +1,74 @@
+"""The terminal report: findings grouped by owner, then a summary."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from hygiene import Reporter
+
+SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+NO_OWNER = "(no owner)"
+
+
+class ConsoleReporter(Reporter):
+    """Findings grouped by owner (owners in alphabetical order, most severe first within each),
+    then counts by rule and severity, deals audited, and deals a rule could not evaluate."""
+
+    name = "console"
+    summary = "Findings grouped by owner, then a summary (default)"
+    for_humans = True
+
+    def write(self, report, stream) -> None:
+        colour = _wants_colour(stream)
+
+        def style(text: str, **kwargs) -> str:
+            return click.style(text, **kwargs) if colour else text
+
+        findings = report.findings.sort(["owner"], nulls_last=True, maintain_order=True)
+        counts = {owner: n for owner, n in findings.group_by("owner").len().iter_rows()}
+        current: object = None
+        for index, row in enumerate(findings.iter_rows(named=True)):
+            if index == 0 or row["owner"] != current:
+                if index:
+                    stream.write("\n")
+                current = row["owner"]
+                count = counts[current]
+                header = style(current or NO_OWNER, bold=True)
+                stream.write(f"{header} ({count} finding{'s' if count != 1 else ''})\n")
+            severity = style(f"{row['severity']:<7}", fg=SEVERITY_COLOURS.get(row["severity"]))
+            subject = row["deal_id"] if row["deal_id"] is not None else "(owner)"
+            if row["deal_name"]:
+                subject += f" {row['deal_name']}"
+            location = f" [row {row['row']}]" if row["row"] is not None else ""
+            stream.write(f"  {severity} {row['code']} {row['rule']}: {subject}: {row['message']}{location}\n")
+        if findings.height:
+            stream.write("\n")
+        self._summary(report, stream, style)
+
+    def _summary(self, report, stream, style) -> None:
+        summary = report.summary()
+        stream.write(style("Summary", bold=True) + f" ({report.source}, as of {report.as_of.isoformat()}, period {report.period.name})\n")
+        stream.write(f"  deals audited: {summary['deals']} ({summary['open_deals']} open)\n")
+        by_severity = summary["by_severity"]
+        stream.write(
+            f"  findings: {summary['findings']} ("
+            + ", ".join(f"{n} {severity}{'s' if n != 1 else ''}" for severity, n in by_severity.items())
+            + ")\n"
+        )
+        names = {rule.code: rule.name for rule in report.rules}
+        for code, count in summary["by_rule"].items():
+            stream.write(f"    {code} {names.get(code, '')}: {count}\n")
+        for code, count in summary["not_evaluable"].items():
+            if count:
+                stream.write(f"  not evaluable by {code} {names.get(code, '')}: {count} open deals lack the data\n")
+
+
+def _wants_colour(stream) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())

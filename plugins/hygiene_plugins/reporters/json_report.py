@@ -1,0 +1,46 @@
+"""The JSON report: the machine-readable contract (``hygiene/schemas/report.schema.json``)."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from hygiene import Reporter
+
+FINDING_KEYS = ("code", "rule", "severity", "deal_id", "deal_name", "owner", "message", "details", "row", "fingerprint")
+
+
+class JsonReporter(Reporter):
+    """Everything in one JSON document: header, summary, and every finding in report order.
+
+    Findings are encoded by polars, a whole column at a time; only the
+    header goes through Python's json module.
+    """
+
+    name = "json"
+    summary = "JSON document validated by the shipped schema (report.schema.json)"
+
+    def write(self, report, stream) -> None:
+        header = json.dumps(report.header(), indent=2, ensure_ascii=False)
+        findings = report.findings
+        stream.write(header[:-2] + ',\n  "findings": [')
+        if findings.height:
+            # details is already a JSON object: splice it in verbatim rather than as a string.
+            encoded = findings.select(
+                pl.struct([pl.col(k) for k in FINDING_KEYS if k != "details"]).struct.json_encode().alias("json"),
+                pl.col("details"),
+            ).select(
+                pl.concat_str(
+                    [
+                        pl.lit("\n    "),
+                        pl.col("json").str.strip_suffix("}"),
+                        pl.lit(',"details":'),
+                        pl.col("details"),
+                        pl.lit("}"),
+                    ]
+                )
+            )
+            stream.write(",".join(encoded.to_series().to_list()))
+            stream.write("\n  ")
+        stream.write("]\n}\n")

@@ -1,0 +1,28 @@
+"""The built-in rules of hygiene, registered through the ``hygiene`` entry-point group."""
+
+from hygiene import hookimpl
+
+from hygiene_rules.duplicate_deal_id import DuplicateDealId
+from hygiene_rules.gap_to_quota import GapToQuota
+from hygiene_rules.invalid_value import InvalidValue
+from hygiene_rules.missing_close_date import MissingCloseDate
+from hygiene_rules.past_due_close_date import PastDueCloseDate
+from hygiene_rules.ruthless_drop import RuthlessDrop
+from hygiene_rules.stale_stage import StaleStage
+from hygiene_rules.unknown_stage import UnknownStage
+
+BUILTIN_RULES = [
+    StaleStage,
+    MissingCloseDate,
+    PastDueCloseDate,
+    GapToQuota,
+    RuthlessDrop,
+    InvalidValue,
+    UnknownStage,
+    DuplicateDealId,
+]
+
+
+@hookimpl
+def hygiene_register_rules():
+    return list(BUILTIN_RULES)

@@ -1,0 +1,128 @@
+import polars as pl
+
+from hygiene import Finding, PipelineRule
+from hygiene.templates import format_number
+
+
+class GapToQuota(PipelineRule):
+    """An owner's won plus weighted pipeline for the period falls short of quota.
+
+    **Why**
+
+    The forecast call is too late to learn that a rep cannot make the
+    number. For every owner with a quota in ``[quotas]``, this rule adds
+    what is already won in the period to the probability-weighted value of
+    the open deals closing in it; when that is below quota, the gap is
+    visible weeks earlier.
+
+    - won: the sum of ``amount`` over won deals whose ``close_date`` falls in
+      the period;
+    - weighted: the sum of ``amount x probability / 100`` over open deals
+      whose ``close_date`` falls in the period (the deal's probability, else
+      its stage's);
+    - gap: ``quota - won - weighted``;
+    - coverage: the open amount closing in the period divided by what is
+      still to win (``quota - won``).
+
+    The period is the quarter containing the audit date (``period`` option:
+    ``month``, ``quarter`` or ``year``), in the fiscal calendar set by
+    ``[pipeline] fiscal_year_start_month``; bounds are inclusive. An owner
+    with a quota and no deals at all is flagged with the whole quota as gap.
+    The finding is about the owner, not a deal.
+
+    **Example**
+
+    Quota 100,000; won 40,000; open deals closing this quarter: 50,000 at
+    60% and 20,000 at 10%. Weighted = 32,000, so 72,000 < 100,000: flagged
+    with a gap of 28,000 and coverage 70,000 / 60,000 = 1.17x.
+
+    **Fix**
+
+    Build pipeline for the period (new deals, pull-ins), or agree a
+    realistic number with the owner before the forecast call.
+    """
+
+    code = "HY004"
+    name = "gap-to-quota"
+    summary = "Owner's won plus weighted pipeline in the period is below quota"
+    severity = "warning"
+    options_schema = {
+        "type": "object",
+        "properties": {
+            "period": {
+                "enum": ["month", "quarter", "year"],
+                "default": "quarter",
+                "description": "The period the quotas in [quotas] are for.",
+            },
+        },
+    }
+
+    def check(self, deals: pl.DataFrame, ctx):
+        if not ctx.quotas:
+            return []
+        in_period = ctx.in_period("close_date").fill_null(False)
+        amount = pl.col("amount").fill_null(0.0)
+        totals = (
+            deals.lazy()
+            .filter(pl.col("owner").is_in(list(ctx.quotas)) & in_period)
+            .group_by("owner")
+            .agg(
+                amount.filter(ctx.is_won).sum().alias("won"),
+                (amount * ctx.probability.fill_null(0.0) / 100).filter(ctx.is_open).sum().alias("weighted"),
+                amount.filter(ctx.is_open).sum().alias("open_amount"),
+            )
+        )
+        quotas = pl.LazyFrame(
+            {"owner": list(ctx.quotas), "quota": [float(q) for q in ctx.quotas.values()]},
+            schema={"owner": pl.String, "quota": pl.Float64},
+        )
+        # Round to cents: parallel float sums may differ in the last bits, reports must not.
+        table = (
+            quotas.join(totals, on="owner", how="left")
+            .with_columns(pl.col("won", "weighted", "open_amount").fill_null(0.0).round(2))
+            .with_columns((pl.col("quota") - pl.col("won") - pl.col("weighted")).round(2).alias("gap"))
+            .with_columns(
+                pl.when(pl.col("quota") > pl.col("won"))
+                .then((pl.col("open_amount") / (pl.col("quota") - pl.col("won"))).round(2))
+                .alias("coverage")
+            )
+            .filter(pl.col("won") + pl.col("weighted") < pl.col("quota"))
+            .sort("owner")
+            .with_columns(
+                message=pl.concat_str(
+                    [
+                        pl.lit("won "),
+                        format_number(pl.col("won")),
+                        pl.lit(" + weighted "),
+                        format_number(pl.col("weighted")),
+                        pl.lit(f" of {ctx.period.name} quota "),
+                        format_number(pl.col("quota")),
+                        pl.lit(": gap "),
+                        format_number(pl.col("gap")),
+                        pl.lit(", coverage "),
+                        pl.when(pl.col("coverage").is_null())
+                        .then(pl.lit("n/a"))
+                        .otherwise(pl.concat_str([format_number(pl.col("coverage"), decimals=2, thousands=False), pl.lit("x")])),
+                    ]
+                )
+            )
+            .collect()
+        )
+        return [
+            Finding(
+                message=row["message"],
+                owner=row["owner"],
+                details={
+                    "period": ctx.period.name,
+                    "period_start": ctx.period.start.isoformat(),
+                    "period_end": ctx.period.end.isoformat(),
+                    "quota": row["quota"],
+                    "won": row["won"],
+                    "weighted": row["weighted"],
+                    "gap": row["gap"],
+                    "open_amount": row["open_amount"],
+                    "coverage": row["coverage"],
+                },
+            )
+            for row in table.iter_rows(named=True)
+        ]
