@@ -20,23 +20,32 @@ DEBUG_KEY = "hygiene.debug"
 
 
 class HygieneGroup(click.Group):
-    """Turns :class:`HygieneError` into one line on stderr and exit code 2."""
+    """Turns :class:`HygieneError` into one line on stderr (the traceback with ``--debug``) and exit code 2."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except HygieneError as exc:
-            if ctx.meta.get(DEBUG_KEY) or os.environ.get("HYGIENE_DEBUG"):
-                raise
-            click.echo(f"hygiene: error: {exc}", err=True)
+            click.echo(_traceback() if _debug(ctx) else f"hygiene: error: {exc}", err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
-            if ctx.meta.get(DEBUG_KEY) or os.environ.get("HYGIENE_DEBUG"):
-                raise
-            click.echo(f"hygiene: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+            # --debug shows more, but must not change the exit code a CI job acts on (an escaping exception exits 1).
+            message = f"hygiene: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            click.echo(_traceback() if _debug(ctx) else message, err=True)
             raise click.exceptions.Exit(2) from None
+
+
+def _debug(ctx: click.Context) -> bool:
+    # Read after the command ran: a subcommand's --debug is parsed inside super().invoke().
+    return bool(ctx.meta.get(DEBUG_KEY) or os.environ.get("HYGIENE_DEBUG"))
+
+
+def _traceback() -> str:
+    import traceback
+
+    return traceback.format_exc().rstrip()
 
 
 def _set_debug(ctx: click.Context, _param, value: bool) -> bool:
@@ -96,9 +105,10 @@ def _load(config_path: str | None, plugin_flags: tuple[str, ...], *, strict: boo
     return load_session(config_path, blocked=blocked_plugins(plugin_flags), strict=strict)
 
 
-def parse_as_of(value: str | None) -> dt.date:
+def parse_as_of(value: str | None, configured: dt.date | None = None) -> dt.date:
+    """The audit date: ``--as-of``, else the configuration's ``as_of``, else today."""
     if value is None:
-        return dt.date.today()  # the only place that reads the clock
+        return configured or dt.date.today()  # the only place that reads the clock
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -108,7 +118,7 @@ def parse_as_of(value: str | None) -> dt.date:
 @cli.command()
 @click.argument("source", required=False)
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file (default: ./hygiene.toml when present).")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Audit date (default: today).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Audit date (default: the config's as_of, else today).")
 @click.option(
     "-f",
     "--format",
@@ -133,7 +143,7 @@ def audit(source, config_path, as_of, formats, output, select, ignore, fail_on, 
 
     session = _load(config_path, plugin_flags)
     options = AuditOptions(
-        as_of=parse_as_of(as_of),
+        as_of=parse_as_of(as_of, session.config.as_of),
         source_path=source,
         select=split_list(select) or None,
         ignore=tuple(split_list(ignore)),
@@ -189,8 +199,10 @@ def init(export, output, force, plugin_flags):
     """Write a starter hygiene.toml, guessing [source.fields] from EXPORT's header."""
     from hygiene.starter import write_starter_config
 
-    written = write_starter_config(Path(output), Path(export) if export else None, force=force, blocked=blocked_plugins(plugin_flags))
-    click.echo(f"wrote {written}")
+    starter = write_starter_config(Path(output), Path(export) if export else None, force=force, blocked=blocked_plugins(plugin_flags))
+    click.echo(f"wrote {starter.path}\nnext steps:")
+    for step in starter.next_steps:
+        click.echo(f"  - {step}")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ key, and what is wrong with it, e.g.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,6 +38,8 @@ class Config:
 
     file: str | None = None
     base_dir: Path = attrs.field(factory=Path.cwd)
+    #: The audit date pinned by the configuration; ``--as-of`` beats it, today replaces it when absent.
+    as_of: dt.date | None = None
     select: list[str] | None = None
     ignore: list[str] = attrs.field(factory=list)
     fail_on: str = "error"
@@ -64,7 +67,8 @@ def read_config(path: Path | None, display_name: str | None = None) -> RawConfig
         return RawConfig(data={}, file=None, base_dir=Path.cwd())
     name = display_name or str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        # Windows editors may save UTF-8 with a byte-order mark, which TOML parsers refuse.
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{name}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -105,13 +109,16 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
     """Check ``raw`` against ``schema`` and build a :class:`Config`."""
     import jsonschema
 
+    data = dict(raw.data)
+    # TOML has a date type of its own: `as_of = 2026-03-31` means what the quoted form means.
+    if type(data.get("as_of")) is dt.date:
+        data["as_of"] = data["as_of"].isoformat()
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(raw.data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     name = raw.file or "configuration"
     if errors:
         best = jsonschema.exceptions.best_match(errors)
         raise ConfigError(f"{name}: {_describe(best)}")
-    data = raw.data
     source = dict(data.get("source", {}))
     core_keys = {"path", "type", "date_format", "decimal", "fields"}
     settings = SourceSettings(
@@ -129,6 +136,7 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
     return Config(
         file=raw.file,
         base_dir=raw.base_dir,
+        as_of=_as_of(data.get("as_of"), name),
         select=list(data["select"]) if "select" in data else None,
         ignore=list(data.get("ignore", [])),
         fail_on=data.get("fail_on", "error"),
@@ -139,6 +147,15 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         quotas={owner: float(quota) for owner, quota in data.get("quotas", {}).items()},
         rule_tables={key: dict(table) for key, table in data.get("rules", {}).items()},
     )
+
+
+def _as_of(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{name}: as_of: {value!r} is not a date in YYYY-MM-DD form") from None
 
 
 def _stages(tables: list[dict[str, Any]], name: str) -> tuple[Stage, ...]:

@@ -16,6 +16,9 @@ BASE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
+        # A pinned audit date keeps a committed sample (or a CI baseline) meaningful
+        # whenever it runs; --as-of beats it, and without either the audit is as of today.
+        "as_of": {"type": "string", "description": "Audit date, YYYY-MM-DD."},
         "select": _STRING_LIST,
         "ignore": _STRING_LIST,
         "fail_on": {"enum": list(FAIL_ON)},

@@ -32,6 +32,9 @@ from hygiene.rule import (
 )
 from hygiene.stages import StageTable
 
+#: Details of a finding whose message is still to be made by ``message(deal, ctx)``.
+DETAILS_COLUMN = "__details__"
+
 RULE_ERROR_CODE = "HY999"
 RULE_ERROR_NAME = "rule-error"
 
@@ -154,9 +157,10 @@ def _row_at_a_time(configured: ConfiguredRule, frame: pl.DataFrame, ctx: RuleCon
 
 
 def _with_python_messages(configured: ConfiguredRule, flagged: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
+    """Findings for deals a vectorised rule flagged, with messages from its ``message(deal, ctx)``."""
     rule = configured.rule
     messages = [str(rule.message(deal, ctx)) for _, deal in _rows_as_deals(flagged, ctx.extra_columns)]
-    return flagged.with_columns(pl.Series("message", messages, dtype=pl.String))
+    return flagged.select(_finding_columns(configured, pl.lit(pl.Series(messages, dtype=pl.String)), pl.col(DETAILS_COLUMN)))
 
 
 def _pipeline_findings(configured: ConfiguredRule, result: Iterable[Finding] | pl.DataFrame) -> pl.DataFrame:
@@ -260,7 +264,8 @@ def run_rules(
                 message = rule.message_expr(ctx)
                 plan = deals.lazy().filter(rule.condition(ctx).fill_null(False))
                 if message is None:
-                    plan = plan.select(*_finding_columns(configured, pl.lit(None, pl.String), _details_json(rule.details(ctx))), *deals.columns)
+                    # Keep the deal columns whole (finding columns such as owner would clash): messages need the deals.
+                    plan = plan.with_columns(_details_json(rule.details(ctx)).alias(DETAILS_COLUMN))
                 else:
                     plan = plan.select(_finding_columns(configured, message, _details_json(rule.details(ctx))))
                 plans.append((configured, plan, message is None))
@@ -286,7 +291,6 @@ def run_rules(
                 parts.append(_rule_error(configured, exc))
                 errors += 1
                 continue
-            flagged = flagged.select([c for c in FINDING_SCHEMA if c != "fingerprint"])
         parts.append(flagged)
 
     not_evaluable = deals.select(evaluability).row(0, named=True) if evaluability else {}

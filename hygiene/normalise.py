@@ -20,6 +20,9 @@ from hygiene.source import RawTable
 
 _TIME_DIRECTIVES = re.compile(r"%[HIMSpfzTXcR]")
 _ISO_DATE_PREFIX = r"^\d{4}-\d{2}-\d{2}(?:$|[T ])"
+_TRAILING_OFFSET_DIRECTIVE = re.compile(r"\s*%[:#]?z$")
+_TRAILING_OFFSET = r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_DECIMAL_COMMA_NUMBER = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
 
 #: What a field's values must look like, for the invalid-value messages.
 EXPECTED = {
@@ -122,7 +125,11 @@ def _parse_float(text: pl.Expr, dtype: pl.DataType, decimal: str) -> pl.Expr:
         value = text.cast(pl.Float64)
     else:
         if decimal == ",":
-            text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+            # Dots may only group thousands: "1.5" or "1,234.56" would otherwise be read as 15 or 1.23456.
+            text = (
+                pl.when(text.str.contains(_DECIMAL_COMMA_NUMBER))
+                .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+            )
         value = text.cast(pl.Float64, strict=False)
     return pl.when(value.is_finite()).then(value)
 
@@ -135,10 +142,20 @@ def _parse_date(text: pl.Expr, dtype: pl.DataType, date_format: str | None) -> p
     iso = pl.when(text.str.contains(_ISO_DATE_PREFIX)).then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
     if date_format is None:
         return iso
+    if _TRAILING_OFFSET_DIRECTIVE.search(date_format):
+        # Polars would convert to UTC and move late-evening dates; the date written is the deal's date,
+        # as the ISO reading of "2026-03-31T23:30:00-08:00" takes it.
+        date_format = _TRAILING_OFFSET_DIRECTIVE.sub("", date_format)
+        text = text.str.replace(_TRAILING_OFFSET, "")
+    # strptime's ".%f" (a fraction after a dot) is polars' "%.f"; polars warns about the former.
+    date_format = date_format.replace(".%f", "%.f")
     if _TIME_DIRECTIVES.search(date_format):
         custom = text.str.strptime(pl.Datetime, date_format, strict=False).dt.date()
     else:
         custom = text.str.to_date(date_format, strict=False)
+    if "%Y" in date_format:
+        # strptime's %Y takes four digits; polars would read "31/01/26" as the year 26.
+        custom = pl.when(custom.dt.year() >= 1000).then(custom)
     return pl.coalesce(custom, iso)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -22,6 +23,9 @@ def atomic_text_writer(path: Path, *, newline: str | None = None):
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as stream:
+            # mkstemp makes the file private (0600); a report gets the mode of the file it replaces,
+            # or the one any new file would get, so that others who could read it still can.
+            os.chmod(tmp, _target_mode(path))
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
@@ -32,6 +36,15 @@ def atomic_text_writer(path: Path, *, newline: str | None = None):
         except FileNotFoundError:
             pass
         raise
+
+
+def _target_mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def parse_format(spec: str, registry: Registry) -> tuple[str, str | None]:

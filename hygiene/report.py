@@ -15,6 +15,13 @@ from hygiene.models import SEVERITIES, SEVERITY_RANK, Finding, Period
 REPORT_SCHEMA_VERSION = 1
 
 
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the JSON report, as shipped in the package."""
+    from importlib.resources import files
+
+    return json.loads(files("hygiene").joinpath("schemas/report.schema.json").read_text(encoding="utf-8"))
+
+
 @attrs.define(frozen=True, kw_only=True)
 class RuleInfo:
     code: str

@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 
 import click
+import polars as pl
 
 from hygiene import Reporter
 
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 NO_OWNER = "(no owner)"
+#: Control characters (C0, DEL, C1) and how the terminal shows them.
+CONTROL_ESCAPES = {chr(code): f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
+#: Columns that carry text from the export.
+EXPORT_TEXT_COLUMNS = ("deal_id", "deal_name", "owner", "message")
 
 
 class ConsoleReporter(Reporter):
@@ -26,7 +31,11 @@ class ConsoleReporter(Reporter):
         def style(text: str, **kwargs) -> str:
             return click.style(text, **kwargs) if colour else text
 
-        findings = report.findings.sort(["owner"], nulls_last=True, maintain_order=True)
+        # Text from the export is shown with its control characters escaped: an ESC in a deal
+        # name must not drive the terminal, and a newline must not forge a line of the report.
+        findings = report.findings.with_columns(
+            pl.col(EXPORT_TEXT_COLUMNS).str.replace_many(list(CONTROL_ESCAPES), list(CONTROL_ESCAPES.values()))
+        ).sort(["owner"], nulls_last=True, maintain_order=True)
         counts = {owner: n for owner, n in findings.group_by("owner").len().iter_rows()}
         current: object = None
         for index, row in enumerate(findings.iter_rows(named=True)):
@@ -62,7 +71,8 @@ class ConsoleReporter(Reporter):
             stream.write(f"    {code} {names.get(code, '')}: {count}\n")
         for code, count in summary["not_evaluable"].items():
             if count:
-                stream.write(f"  not evaluable by {code} {names.get(code, '')}: {count} open deals lack the data\n")
+                deals = "1 open deal lacks" if count == 1 else f"{count} open deals lack"
+                stream.write(f"  not evaluable by {code} {names.get(code, '')}: {deals} the data\n")
 
 
 def _wants_colour(stream) -> bool:

@@ -38,7 +38,9 @@ class CsvSource(Source):
 
     Rows are numbered as a spreadsheet shows them (the header is row 1).
     Records whose quoted fields span several lines are numbered by the
-    line they start on.
+    line they start on. An empty cell, quoted or not, is null, and a record
+    of empty cells is skipped like a blank line. A blank column name becomes
+    ``column_N`` (N its position); a repeated one is an error.
     """
 
     name = "csv"
@@ -73,6 +75,8 @@ class CsvSource(Source):
         if not text.strip():
             raise SourceError(f"{display_name}: the file is empty (expected a header row)")
         delimiter = options.get("delimiter") or sniff_delimiter(text)
+        # Polars would rename a repeated column silently, so the header is read here.
+        columns = _header(text, delimiter, display_name)
         try:
             frame = pl.read_csv(
                 data if isinstance(data, Path) else io.BytesIO(data),
@@ -81,24 +85,23 @@ class CsvSource(Source):
                 has_header=True,
                 raise_if_empty=False,
             )
-        except pl.exceptions.PolarsError as exc:
-            raise SourceError(f"{display_name}: not a readable CSV file: {_first_line(exc)}") from None
-        _check_header(frame.columns, display_name)
+        except pl.exceptions.PolarsError:
+            # Python's csv module names the row that is wrong (ragged, unclosed quote).
+            frame = None
         # One record per line (blank lines included) is the common case: row = index + 2.
         # Otherwise quoted fields span lines, and Python's csv module tells where records start.
-        if lines == frame.height + 1:
+        if frame is not None and frame.width == len(columns) and lines == frame.height + 1:
+            frame.columns = columns
             rows = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True)
         else:
-            frame, rows = _read_multiline(data, delimiter, frame.columns, display_name)
-        frame = frame.with_columns(rows.alias("__source_row__"))
-        blank = pl.all_horizontal(pl.exclude("__source_row__").is_null() | (pl.exclude("__source_row__") == ""))
-        frame = frame.filter(~blank)
+            frame, rows = _read_multiline(data, delimiter, columns, display_name)
+        # Polars reads a quoted empty cell as "" and an unquoted one as null: both are empty.
+        has_empty_text = frame.select((pl.all() == "").any()).row(0) if frame.height else ()
+        quoted_empty = [column for column, found in zip(frame.columns, has_empty_text) if found]
+        frame = frame.with_columns(pl.col(quoted_empty).replace("", None), rows.alias("__source_row__"))
+        frame = frame.filter(~pl.all_horizontal(pl.exclude("__source_row__").is_null()))
         rows = frame.get_column("__source_row__")
         return RawTable(frame=frame.drop("__source_row__"), location=display_name, rows=rows.to_list())
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _head(path: Path) -> bytes:
@@ -106,8 +109,13 @@ def _head(path: Path) -> bytes:
         return handle.read(SNIFF_BYTES)
 
 
+def _line_breaks(data: bytes) -> int:
+    """Line breaks as Python's csv module counts them: \\n, \\r\\n, or a lone \\r."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
 def _count_lines(data: bytes) -> int:
-    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    return _line_breaks(data) + (1 if data and data[-1:] not in (b"\n", b"\r") else 0)
 
 
 def _scan_utf8(path: Path, display_name: str) -> int:
@@ -117,21 +125,26 @@ def _scan_utf8(path: Path, display_name: str) -> int:
     last = b""
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
+            # A character cut by the chunk boundary waits in the decoder; error offsets count from it.
+            pending = len(decoder.getstate()[0])
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                raise SourceError(
-                    f"{display_name}: not valid UTF-8 at byte {offset + exc.start} "
-                    '(set [source] encoding, e.g. encoding = "cp1252")'
-                ) from None
-            newlines += chunk.count(b"\n")
+                raise _not_utf8(display_name, offset - pending + exc.start) from None
+            newlines += _line_breaks(chunk) - (last == b"\r" and chunk[:1] == b"\n")
             offset += len(chunk)
             last = chunk[-1:]
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise SourceError(f"{display_name}: not valid UTF-8 at the end of the file") from None
-    return newlines + (1 if last and last != b"\n" else 0)
+    pending = len(decoder.getstate()[0])
+    if pending:
+        raise _not_utf8(display_name, offset - pending, "(a character cut off at the end of the file)")
+    return newlines + (1 if last and last not in (b"\n", b"\r") else 0)
+
+
+def _not_utf8(display_name: str, offset: int, why: str = "") -> SourceError:
+    return SourceError(
+        f"{display_name}: not valid UTF-8 at byte {offset}{' ' + why if why else ''} "
+        '(set [source] encoding, e.g. encoding = "cp1252")'
+    )
 
 
 def _reencode(path: Path, encoding: str, display_name: str) -> bytes:
@@ -146,8 +159,9 @@ def _read_multiline(data: bytes | Path, delimiter: str, columns: list[str], disp
     raw = data.read_bytes() if isinstance(data, Path) else data
     text = raw.decode("utf-8").lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1
     try:
-        next(reader)
+        next(reader, None)
         records, rows = [], []
         start = reader.line_num + 1
         for record in reader:
@@ -164,9 +178,13 @@ def _read_multiline(data: bytes | Path, delimiter: str, columns: list[str], disp
     return frame, pl.Series(rows, dtype=pl.Int64)
 
 
-def _check_header(columns: list[str], display_name: str) -> None:
+def _header(text: str, delimiter: str, display_name: str) -> list[str]:
+    """The column names; a blank one is named after its position (``column_3``), a repeated one is an error."""
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    columns = [name if name.strip() else f"column_{index}" for index, name in enumerate(header, start=1)]
     seen: set[str] = set()
     for index, column in enumerate(columns, start=1):
         if column in seen:
             raise SourceError(f"{display_name}: row 1, column {index}: the header repeats the column name {column!r}")
         seen.add(column)
+    return columns
