@@ -114,6 +114,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         findings=run.findings,
         deals=run.deals,
         open_deals=run.open_deals,
+        open_deal_owners=run.open_deal_owners,
         not_evaluable=run.not_evaluable,
         rule_errors=run.rule_errors,
     )

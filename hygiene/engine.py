@@ -78,6 +78,8 @@ class RuleRun:
     findings: pl.DataFrame
     deals: int
     open_deals: int
+    #: ``id`` and ``owner`` of every open deal: the population of the hygiene score.
+    open_deal_owners: pl.DataFrame
     not_evaluable: dict[str, int]
     rule_errors: int
 
@@ -300,6 +302,7 @@ def run_rules(
         findings=findings,
         deals=deals.height,
         open_deals=int(deals.select(pl.col(OPEN_COLUMN).sum()).item() or 0),
+        open_deal_owners=deals.filter(pl.col(OPEN_COLUMN)).select("id", "owner"),
         not_evaluable={code: int(n) for code, n in sorted(not_evaluable.items())},
         rule_errors=errors,
     )

@@ -50,6 +50,30 @@ class AuditReport:
     open_deals: int
     not_evaluable: dict[str, int]
     rule_errors: int = 0
+    #: ``id`` and ``owner`` of every open deal (see :meth:`score`).
+    open_deal_owners: pl.DataFrame = attrs.field(factory=lambda: pl.DataFrame(schema={"id": pl.String, "owner": pl.String}))
+
+    def score(self) -> dict[str, Any]:
+        """The hygiene score: the share of open deals with no error or warning finding.
+
+        ``overall`` is a fraction from 0 to 1 (None when there is no open
+        deal), rounded to four decimals; ``by_owner`` gives the same per
+        owner of open deals (deals without an owner are counted overall only).
+        """
+        flagged = (
+            self.findings.filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
+            .select(pl.col("deal_id").alias("id"))
+            .unique()
+            .with_columns(pl.lit(True).alias("flagged"))
+        )
+        deals = self.open_deal_owners.join(flagged, on="id", how="left").with_columns(pl.col("flagged").fill_null(False))
+        clean = (~pl.col("flagged")).sum() / pl.len()
+        overall = deals.select(clean).item() if deals.height else None
+        by_owner = deals.filter(pl.col("owner").is_not_null()).group_by("owner").agg(clean.alias("score")).sort("owner")
+        return {
+            "overall": None if overall is None else round(float(overall), 4),
+            "by_owner": {owner: round(float(value), 4) for owner, value in by_owner.iter_rows()},
+        }
 
     def iter_findings(self) -> Iterator[Finding]:
         for row in self.findings.iter_rows(named=True):
@@ -80,6 +104,7 @@ class AuditReport:
             "by_severity": by_severity,
             "by_rule": self.count_by("code"),
             "not_evaluable": dict(self.not_evaluable),
+            "score": self.score(),
         }
 
     def counted_findings(self, fail_on: str) -> int:

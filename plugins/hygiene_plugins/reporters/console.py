@@ -73,6 +73,21 @@ class ConsoleReporter(Reporter):
             if count:
                 deals = "1 open deal lacks" if count == 1 else f"{count} open deals lack"
                 stream.write(f"  not evaluable by {code} {names.get(code, '')}: {deals} the data\n")
+        score = summary["score"]
+        if score["overall"] is not None:
+            stream.write(f"  hygiene score: {format_share(score['overall'])} of open deals have no error or warning\n")
+            if score["by_owner"]:
+                stream.write("    " + ", ".join(f"{_printable(owner)} {format_share(value)}" for owner, value in score["by_owner"].items()) + "\n")
+
+
+def _printable(text: str) -> str:
+    for control, escaped in CONTROL_ESCAPES.items():
+        text = text.replace(control, escaped)
+    return text
+
+
+def format_share(fraction: float) -> str:
+    return f"{fraction * 100:.1f}%"
 
 
 def _wants_colour(stream) -> bool:
