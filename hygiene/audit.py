@@ -75,6 +75,8 @@ def _validate_source_options(source_cls: type, config: Config) -> None:
 
 def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: RawTable | None = None):
     """Audit the configured source (or ``raw``, already read) and return an :class:`AuditReport`."""
+    import polars as pl
+
     from hygiene import __version__
     from hygiene.engine import run_rules
     from hygiene.normalise import ReadOptions, normalise
@@ -111,7 +113,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         source=raw.location,
         config_file=config.file,
         rules=[RuleInfo(code=c.code, name=c.name, severity=c.severity, plugin=c.plugin) for c in rules],
-        findings=run.findings,
+        findings=run.findings.with_columns(pl.lit(None, pl.String).alias("baseline_status")),
         deals=run.deals,
         open_deals=run.open_deals,
         open_deal_owners=run.open_deal_owners,

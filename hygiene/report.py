@@ -34,9 +34,13 @@ class RuleInfo:
 class AuditReport:
     """Findings (a polars table, sorted) and what a reader needs around them.
 
-    ``findings`` has the columns of :data:`hygiene.engine.FINDING_SCHEMA`;
-    ``iter_findings()`` yields them as :class:`hygiene.Finding` objects for
-    reporters that prefer objects to columns.
+    ``findings`` has the columns of :data:`hygiene.engine.FINDING_SCHEMA`
+    plus ``baseline_status``: ``"new"`` or ``"known"`` when the audit ran
+    against a baseline, else null. ``iter_findings()`` yields them as
+    :class:`hygiene.Finding` objects for reporters that prefer objects to
+    columns. ``fixed`` lists the baseline entries no longer found (each a
+    mapping with ``fingerprint``, ``code``, ``deal_id``, ``owner``,
+    ``count``); ``waived`` counts findings suppressed by waivers.
     """
 
     tool_version: str
@@ -51,6 +55,9 @@ class AuditReport:
     not_evaluable: dict[str, int]
     rule_errors: int = 0
     #: ``id`` and ``owner`` of every open deal (see :meth:`score`).
+    baseline_file: str | None = None
+    fixed: list[dict[str, Any]] = attrs.field(factory=list)
+    waived: int = 0
     open_deal_owners: pl.DataFrame = attrs.field(factory=lambda: pl.DataFrame(schema={"id": pl.String, "owner": pl.String}))
 
     def score(self) -> dict[str, Any]:
