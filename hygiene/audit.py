@@ -84,6 +84,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
     from hygiene.report import AuditReport, RuleInfo
     from hygiene.selection import configure_rules
     from hygiene.stages import StageTable
+    from hygiene.waivers import apply_waivers
 
     rules = configure_rules(config, registry.rules, select=options.select, ignore=options.ignore)
     if raw is None:
@@ -106,6 +107,9 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         extra_columns=deals.extra_columns,
         fiscal_year_start_month=config.fiscal_year_start_month,
     )
+    waivers = apply_waivers(
+        run.findings, config.waivers, as_of=options.as_of, configured=rules, registered=registry.rules, config_file=config.file
+    )
     return AuditReport(
         tool_version=__version__,
         as_of=options.as_of,
@@ -113,10 +117,11 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         source=raw.location,
         config_file=config.file,
         rules=[RuleInfo(code=c.code, name=c.name, severity=c.severity, plugin=c.plugin) for c in rules],
-        findings=run.findings.with_columns(pl.lit(None, pl.String).alias("baseline_status")),
+        findings=waivers.findings.with_columns(pl.lit(None, pl.String).alias("baseline_status")),
         deals=run.deals,
         open_deals=run.open_deals,
         open_deal_owners=run.open_deal_owners,
         not_evaluable=run.not_evaluable,
         rule_errors=run.rule_errors,
+        waived=waivers.waived,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from hygiene import __version__
+from hygiene.baseline import DEFAULT_BASELINE
 from hygiene.errors import HygieneError
 
 DEBUG_KEY = "hygiene.debug"
@@ -115,10 +116,49 @@ def parse_as_of(value: str | None, configured: dt.date | None = None) -> dt.date
         raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--as-of") from None
 
 
+def audit_input_options(function):
+    """What to audit, and how: SOURCE, ``--config``, ``--as-of``, ``--select``, ``--ignore``."""
+    for option in reversed(
+        [
+            click.argument("source", required=False),
+            click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file (default: ./hygiene.toml when present)."),
+            click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Audit date (default: the config's as_of, else today)."),
+            click.option("--select", multiple=True, metavar="RULES", help="Only these rule codes, prefixes or names (comma-separated; replaces the config's select)."),
+            click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule codes, prefixes or names (adds to the config's ignore)."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def audit_options(session, source, as_of, select, ignore):
+    """The :class:`~hygiene.audit.AuditOptions` of the :func:`audit_input_options` a command received."""
+    from hygiene.audit import AuditOptions
+
+    return AuditOptions(
+        as_of=parse_as_of(as_of, session.config.as_of),
+        source_path=source,
+        select=split_list(select) or None,
+        ignore=tuple(split_list(ignore)),
+    )
+
+
+def _min_score(_ctx, _param, value: str | None):
+    from hygiene.thresholds import parse_min_score
+
+    if value is None:
+        return None
+    try:
+        return parse_min_score(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+FAIL_ON_CHOICE = click.Choice(["error", "warning", "info", "never"])
+
+
 @cli.command()
-@click.argument("source", required=False)
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file (default: ./hygiene.toml when present).")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Audit date (default: the config's as_of, else today).")
+@audit_input_options
 @click.option(
     "-f",
     "--format",
@@ -128,29 +168,108 @@ def parse_as_of(value: str | None, configured: dt.date | None = None) -> dt.date
     help="Reporter, optionally writing to PATH. Repeatable: --format console --format json:report.json",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the (single) report to this file instead of stdout.")
-@click.option("--select", multiple=True, metavar="RULES", help="Only these rule codes, prefixes or names (comma-separated; replaces the config's select).")
-@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule codes, prefixes or names (adds to the config's ignore).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), help="Lowest severity that makes the exit code 1 (default: error).")
+@click.option("--fail-on", type=FAIL_ON_CHOICE, help="Lowest severity that makes the exit code 1 (default: error).")
+@click.option("--baseline", "baseline_path", metavar="FILE", type=click.Path(dir_okay=False), help="Findings recorded in FILE (by `hygiene baseline`) are known: reported, not counted for --fail-on.")
+@click.option("--strict-baseline", is_flag=True, help="Also fail while the baseline lists findings no longer found (remove them with `hygiene baseline --prune`).")
+@click.option("--max-findings", type=click.IntRange(min=0), default=0, metavar="N", help="Fail only when more than N findings reach --fail-on (default: 0).")
+@click.option("--min-score", metavar="PERCENT", callback=_min_score, help="Fail when the hygiene score is below PERCENT (0-100, e.g. 80).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail a gate (rule errors and unusable input still exit 2).")
 @common_options
-def audit(source, config_path, as_of, formats, output, select, ignore, fail_on, plugin_flags):
+def audit(source, config_path, as_of, select, ignore, formats, output, fail_on, baseline_path, strict_baseline, max_findings, min_score, exit_zero, plugin_flags):
     """Audit SOURCE (or the configured [source] path) and report findings.
 
-    Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2
-    unusable input, configuration or plugin.
+    Exit codes: 0 every gate passes, 1 a gate fails (findings at or above
+    --fail-on that the baseline does not know, --max-findings,
+    --min-score, --strict-baseline), 2 unusable input, configuration or
+    plugin, or a rule that raised (even with --exit-zero).
     """
-    from hygiene.audit import AuditOptions, run_audit
+    from hygiene.audit import run_audit
+    from hygiene.baseline import compare_with_baseline, read_baseline
     from hygiene.output import write_reports
+    from hygiene.thresholds import Thresholds
+
+    if strict_baseline and baseline_path is None:
+        raise click.UsageError("--strict-baseline needs --baseline FILE")
+    session = _load(config_path, plugin_flags)
+    # A baseline that cannot be used stops the run before the audit, not after it.
+    recorded = read_baseline(Path(baseline_path), baseline_path) if baseline_path is not None else None
+    report = run_audit(session.config, session.registry, audit_options(session, source, as_of, select, ignore))
+    if recorded is not None:
+        report = compare_with_baseline(report, recorded, baseline_path)
+    write_reports(report, session.registry, formats or ("console",), output)
+    thresholds = Thresholds(
+        fail_on=fail_on or session.config.fail_on,
+        max_findings=max_findings,
+        min_score=min_score,
+        strict_baseline=strict_baseline,
+        exit_zero=exit_zero,
+    )
+    exit_code = thresholds.exit_code(report)
+    if exit_code == 1:
+        for failure in thresholds.failures(report):
+            click.echo(f"hygiene: {failure}", err=True)
+    sys.exit(exit_code)
+
+
+@cli.command()
+@audit_input_options
+@click.option("-o", "--output", default=DEFAULT_BASELINE, show_default=True, type=click.Path(dir_okay=False), help="The baseline file.")
+@click.option("--prune", is_flag=True, help="Only remove from the existing baseline what is no longer found; never add a finding.")
+@common_options
+def baseline(source, config_path, as_of, select, ignore, output, prune, plugin_flags):
+    """Record the current findings as known, so `hygiene audit --baseline` fails only on new ones.
+
+    Commit the file. With --prune, rewrite it keeping only the entries still
+    found (run it when --strict-baseline fails).
+    """
+    from hygiene.audit import run_audit
+    from hygiene.baseline import Baseline, pruned, read_baseline, refuse_incomplete, write_baseline
+    from hygiene.thresholds import plural
 
     session = _load(config_path, plugin_flags)
-    options = AuditOptions(
-        as_of=parse_as_of(as_of, session.config.as_of),
-        source_path=source,
-        select=split_list(select) or None,
-        ignore=tuple(split_list(ignore)),
-    )
-    report = run_audit(session.config, session.registry, options)
-    write_reports(report, session.registry, formats or ("console",), output)
-    sys.exit(report.exit_code(fail_on or session.config.fail_on))
+    previous = read_baseline(Path(output), output) if prune else None
+    report = run_audit(session.config, session.registry, audit_options(session, source, as_of, select, ignore))
+    refuse_incomplete(report, output)
+    if previous is None:
+        written = Baseline.from_report(report)
+        write_baseline(written, Path(output))
+        click.echo(f"wrote {output}: {plural(written.findings, 'finding')} recorded as known")
+        return
+    kept = pruned(previous, report, output)
+    if kept is previous:
+        click.echo(f"{output}: nothing to prune ({plural(previous.findings, 'finding')} still found)")
+        return
+    write_baseline(kept, Path(output))
+    click.echo(f"pruned {output}: removed {plural(previous.findings - kept.findings, 'fixed finding')}, {kept.findings} remain")
+
+
+@cli.command()
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "output_format", type=click.Choice(["console", "json"]), default="console", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--fail-on", type=FAIL_ON_CHOICE, default="error", show_default=True, help="Lowest severity of a new finding that makes the exit code 1.")
+def diff(old, new, output_format, output, fail_on):
+    """New, fixed and changed findings between two JSON reports (`hygiene audit --format json`).
+
+    Findings are paired by fingerprint. Exit codes: 0 no new finding at or
+    above --fail-on, 1 such findings, 2 a report that cannot be read.
+    """
+    from hygiene.diff import diff_reports, read_report, render_diff
+
+    result = diff_reports(read_report(Path(old), old), read_report(Path(new), new))
+    text = render_diff(result, output_format)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        from hygiene.output import atomic_text_writer
+
+        try:
+            with atomic_text_writer(Path(output)) as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise HygieneError(f"{output}: cannot write the diff: {exc.strerror or exc}") from None
+    sys.exit(result.exit_code(fail_on))
 
 
 @cli.command("rules")
@@ -203,6 +322,34 @@ def init(export, output, force, plugin_flags):
     click.echo(f"wrote {starter.path}\nnext steps:")
     for step in starter.next_steps:
         click.echo(f"  - {step}")
+
+
+@cli.group("plugin")
+def plugin_group() -> None:
+    """Write your own plugin: `hygiene plugin new NAME`."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--directory", type=click.Path(file_okay=False), help="Where to write it (default: ./NAME); must not exist or be empty.")
+@click.option("--prefix", metavar="CODE_PREFIX", help="The rules' code prefix, e.g. ACME for ACME001 (default: from NAME).")
+@click.option("--debug", is_flag=True, expose_value=False, is_eager=True, callback=_set_debug, help="Show tracebacks instead of one-line errors.")
+def plugin_new(name, directory, prefix):
+    """Start the plugin distribution NAME: one rule, its rule cases and tests, a README.
+
+    Never overwrites anything. Its tests pass as written:
+    `pip install -e "./NAME[test]"` then `python -m pytest NAME`.
+    """
+    from hygiene.scaffold import write_plugin
+
+    created = write_plugin(name, Path(directory) if directory else None, prefix)
+    folder = created.directory.as_posix()
+    # pip reads a bare name as a package to download; a path must look like one.
+    local = folder if created.directory.is_absolute() else f"./{folder}"
+    click.echo(f"wrote {folder}/ ({created.names.distribution}, rule {created.names.code}):")
+    for path in created.files:
+        click.echo(f"  {path.relative_to(created.directory).as_posix()}")
+    click.echo(f"next steps:\n  - pip install -e \"{local}[test]\"\n  - python -m pytest {folder}")
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ import attrs
 
 from hygiene.errors import ConfigError
 from hygiene.models import Stage
+from hygiene.user_files import read_user_text
+from hygiene.waivers import Waiver, dates_as_text, parse_waivers
 
 DEFAULT_CONFIG_NAME = "hygiene.toml"
 
@@ -50,6 +52,7 @@ class Config:
     quotas: dict[str, float] = attrs.field(factory=dict)
     #: ``[rules.X]`` tables as written, keyed by what the user wrote (a code or a name).
     rule_tables: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    waivers: list[Waiver] = attrs.field(factory=list)
 
 
 @attrs.define(kw_only=True)
@@ -66,13 +69,8 @@ def read_config(path: Path | None, display_name: str | None = None) -> RawConfig
     if path is None:
         return RawConfig(data={}, file=None, base_dir=Path.cwd())
     name = display_name or str(path)
-    try:
-        # Windows editors may save UTF-8 with a byte-order mark, which TOML parsers refuse.
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{name}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{name}: cannot read: {exc}") from None
+    # Windows editors may save UTF-8 with a byte-order mark, which TOML parsers refuse.
+    text = read_user_text(path, name, ConfigError, encoding="utf-8-sig")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -113,6 +111,8 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
     # TOML has a date type of its own: `as_of = 2026-03-31` means what the quoted form means.
     if type(data.get("as_of")) is dt.date:
         data["as_of"] = data["as_of"].isoformat()
+    if "waivers" in data:
+        data["waivers"] = dates_as_text(data["waivers"])
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     name = raw.file or "configuration"
@@ -146,6 +146,7 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         stages=stages,
         quotas={owner: float(quota) for owner, quota in data.get("quotas", {}).items()},
         rule_tables={key: dict(table) for key, table in data.get("rules", {}).items()},
+        waivers=parse_waivers(data.get("waivers", []), name),
     )
 
 

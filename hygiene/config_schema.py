@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from hygiene.declarative import CUSTOM_RULES_KEY, CUSTOM_RULES_SCHEMA
 from hygiene.fields import CANONICAL_FIELDS
 from hygiene.models import SEVERITIES
+from hygiene.waivers import WAIVERS_SCHEMA
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -63,6 +65,8 @@ BASE_SCHEMA: dict[str, Any] = {
         },
         "quotas": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
         "rules": {"type": "object", "additionalProperties": False, "properties": {}},
+        CUSTOM_RULES_KEY: CUSTOM_RULES_SCHEMA,
+        "waivers": WAIVERS_SCHEMA,
     },
 }
 

@@ -3,7 +3,10 @@
 The engine calls each rule once. Vectorised deal rules become lazy polars
 plans that are collected together; row-at-a-time rules and pipeline rules
 are called directly. A rule that raises does not stop the others: it
-becomes a ``rule-error`` finding and the run ends with exit code 2.
+becomes a ``rule-error`` finding and the run ends with exit code 2. A rule
+that raises :class:`~hygiene.errors.HygieneError` (a configuration it can
+only judge unusable once it sees the deals) stops the run with that one
+line, as the core's own errors do.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 import attrs
 import polars as pl
 
+from hygiene.errors import HygieneError
+from hygiene.extras import ExtraColumns
 from hygiene.fields import CANONICAL_FIELDS, ROW_COLUMN
 from hygiene.models import SEVERITY_RANK, Deal, Finding, Period, hash_fingerprint_key
 from hygiene.models import FINGERPRINT_SEPARATOR as SEP
@@ -207,7 +212,9 @@ def _json_default(value: Any) -> Any:
 
 
 def _rule_error(configured: ConfiguredRule, exc: BaseException) -> pl.DataFrame:
-    message = f"rule {configured.code} ({configured.name}) from plugin {configured.plugin!r} failed: {type(exc).__name__}: {exc}"
+    # A finding is one line: polars' errors go on to quote the whole expression below the first.
+    reason = (str(exc).strip().splitlines() or [""])[0]
+    message = f"rule {configured.code} ({configured.name}) from plugin {configured.plugin!r} failed: {type(exc).__name__}: {reason}"
     details = json.dumps({"rule": configured.code, "plugin": configured.plugin, "exception": type(exc).__name__}, separators=(",", ":"))
     return pl.DataFrame(
         [[RULE_ERROR_CODE, RULE_ERROR_NAME, "error", None, None, None, message, details, None, None]],
@@ -245,6 +252,7 @@ def run_rules(
         invalid_values=invalid_values,
         duplicate_rows=duplicate_rows,
         extra_columns=extra_columns,
+        typed_extras=ExtraColumns(deals, extra_columns),
     )
     contexts = {
         c.code: RuleContext(
@@ -259,12 +267,17 @@ def run_rules(
     errors = 0
     plans: list[tuple[ConfiguredRule, pl.LazyFrame, bool]] = []
     evaluability: list[pl.Expr] = []
+    # Not-evaluable counts of rules that add columns of their own, each over its own table.
+    evaluability_plans: list[pl.LazyFrame] = []
     for configured in rules:
         rule, ctx = configured.rule, contexts[configured.code]
         try:
-            if isinstance(rule, DealRule) and rule.is_vectorised():
+            vectorised = isinstance(rule, DealRule) and rule.is_vectorised()
+            columns = rule.columns(ctx) if vectorised else {}
+            table = deals.lazy().with_columns(**columns) if columns else deals.lazy()
+            if vectorised:
                 message = rule.message_expr(ctx)
-                plan = deals.lazy().filter(rule.condition(ctx).fill_null(False))
+                plan = table.filter(rule.condition(ctx).fill_null(False))
                 if message is None:
                     # Keep the deal columns whole (finding columns such as owner would clash): messages need the deals.
                     plan = plan.with_columns(_details_json(rule.details(ctx)).alias(DETAILS_COLUMN))
@@ -276,7 +289,14 @@ def run_rules(
             else:
                 parts.append(_pipeline_findings(configured, rule.check(deals, ctx)))
             if isinstance(rule, DealRule) and (expr := rule.not_evaluable(ctx)) is not None:
-                evaluability.append(expr.fill_null(False).sum().cast(pl.Int64).alias(configured.code))
+                count = expr.fill_null(False).sum().cast(pl.Int64).alias(configured.code)
+                if columns:
+                    evaluability_plans.append(table.select(count))
+                else:
+                    evaluability.append(count)
+        except HygieneError:
+            # A rule that finds its configuration unusable only once it sees the deals says so like the core does.
+            raise
         except Exception as exc:  # a plugin's bug must not abort the audit
             parts.append(_rule_error(configured, exc))
             errors += 1
@@ -296,6 +316,8 @@ def run_rules(
         parts.append(flagged)
 
     not_evaluable = deals.select(evaluability).row(0, named=True) if evaluability else {}
+    for counted in pl.collect_all(evaluability_plans) if evaluability_plans else ():
+        not_evaluable.update(counted.row(0, named=True))
     periods = {code: ctx.period.name for code, ctx in contexts.items()}
     findings = _finish(parts, periods, period.name)
     return RuleRun(
@@ -345,6 +367,11 @@ def _finish(parts: list[pl.DataFrame], periods: Mapping[str, str], default_perio
     )
     keys = findings.select(key).to_series().to_list()
     findings = findings.with_columns(pl.Series("fingerprint", [hash_fingerprint_key(k) for k in keys], dtype=pl.String))
+    return sort_findings(findings)
+
+
+def sort_findings(findings: pl.DataFrame) -> pl.DataFrame:
+    """Report order: most severe first, then by owner, deal id, code, row and message."""
     rank = pl.col("severity").replace_strict(SEVERITY_RANK, default=len(SEVERITY_RANK), return_dtype=pl.Int8)
     return findings.sort(
         [rank, "owner", "deal_id", "code", "row", "message"],

@@ -5,8 +5,41 @@ from __future__ import annotations
 import inspect
 import json
 
+from hygiene.engine import RULE_ERROR_CODE, RULE_ERROR_NAME
 from hygiene.errors import ConfigError
-from hygiene.plugin_manager import Registry
+from hygiene.plugin_manager import Registered, Registry
+
+#: Who reports HY999: the engine itself, not a plugin.
+CORE = "hygiene (core)"
+
+
+class RuleError:
+    """A rule raised an exception, so the findings it would have made are missing.
+
+    **Why**
+
+    A plugin's bug, or data it did not expect, must not take the other rules
+    down with it. The audit runs the other rules, reports the failure as
+    this finding (naming the plugin, the rule and the exception) and exits
+    with code 2, so that a CI job never passes on an incomplete audit.
+
+    **Example**
+
+    ``rule OOPS001 (crashes) from plugin 'oops' failed: ZeroDivisionError:
+    division by zero``: OOPS001 found nothing, because it could not run.
+
+    **Fix**
+
+    Tell the plugin's authors (``hygiene plugins`` shows its version), with
+    the export's shape if you can. Until it is fixed, ``--ignore`` the rule
+    or block its plugin with ``-p no:NAME``.
+    """
+
+    code = RULE_ERROR_CODE
+    name = RULE_ERROR_NAME
+    summary = "A rule raised an exception; its findings are missing"
+    severity = "error"
+    options_schema = {"type": "object", "properties": {}}
 
 
 def find_rule(registry: Registry, key: str):
@@ -32,12 +65,17 @@ def options_table(schema) -> list[str]:
 
 
 def explain_rule(registry: Registry, key: str) -> str:
-    entry = find_rule(registry, key)
+    """A rule's documentation, options and origin; also HY999, which the core reports."""
+    is_rule_error = key.upper() == RULE_ERROR_CODE or key == RULE_ERROR_NAME
+    entry = Registered(RuleError, CORE) if is_rule_error else find_rule(registry, key)
     cls = entry.cls
     lines = [f"{cls.code} {cls.name} ({cls.severity}, from plugin {entry.plugin})", "", cls.summary, ""]
     doc = inspect.cleandoc(cls.__doc__ or "")
     if doc:
         lines += [doc, ""]
+    if cls is RuleError:
+        lines.append("The core reports it: it cannot be selected, ignored or configured.")
+        return "\n".join(lines)
     options = options_table(cls.options_schema)
     lines.append("Options ([rules.%s] in hygiene.toml; also severity and enabled):" % cls.name)
     lines += options or ["  (none)"]

@@ -17,7 +17,8 @@ def hygiene_register_rules() -> list[type]:
     :class:`hygiene.DealRule` or :class:`hygiene.PipelineRule` and declares
     ``code``, ``name``, ``summary``, ``severity`` and ``options_schema``.
     Codes and names must be unique across all loaded plugins: a clash stops
-    the run with exit code 2 naming both plugins.
+    the run with exit code 2 naming both plugins. Codes starting with ``HY``
+    are hygiene's own: a third-party rule using one stops the run too.
     """
 
 

@@ -50,7 +50,8 @@ class Finding:
     Rules fill ``message`` and what the finding is about (``deal_id``, or
     ``owner`` for owner-level findings) and may add ``details``, the figures
     behind it. The engine fills ``code``, ``rule``, ``severity`` and
-    ``fingerprint``.
+    ``fingerprint``; an audit against a baseline fills ``baseline_status``
+    (``"new"`` or ``"known"``).
     """
 
     message: str
@@ -63,6 +64,7 @@ class Finding:
     rule: str = ""
     severity: str = ""
     fingerprint: str = ""
+    baseline_status: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +78,7 @@ class Finding:
             "details": dict(self.details),
             "row": self.row,
             "fingerprint": self.fingerprint,
+            "baseline_status": self.baseline_status,
         }
 
 
@@ -99,11 +102,23 @@ def fingerprint(code: str, deal_id: str | None, owner: str | None = None, period
 
     A deal-level finding is identified by its rule code and deal id; an
     owner-level one (no deal id) by rule code, owner and period name. Row
-    numbers, messages, figures and other deals never enter it, so it
-    survives re-sorted exports and reworded messages. It is the first 20
-    hex digits of the SHA-256 of :func:`fingerprint_key`.
+    numbers, messages, figures, severities and other deals never enter it,
+    so it survives re-sorted exports, reworded messages and re-configured
+    severities. It is the first 20 hex digits of the SHA-256 of
+    :func:`fingerprint_key`. Baselines count findings by fingerprint, and
+    ``hygiene diff`` pairs the findings of two reports by it.
     """
     return hash_fingerprint_key(fingerprint_key(code, deal_id, owner, period))
+
+
+def waiver_fingerprint(code: str, deal: str, rule: str) -> str:
+    """The identity of a finding about a ``[[waivers]]`` entry: the code, and the waiver's ``deal`` and ``rule``.
+
+    Not its position in the file, its reason or its date: reordering the
+    waivers or rewording a reason keeps it the same finding.
+    """
+    sep = FINGERPRINT_SEPARATOR
+    return hash_fingerprint_key(f"{code}{sep}waiver{sep}{deal}{sep}{rule}")
 
 
 @attrs.define(frozen=True)

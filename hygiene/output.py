@@ -60,11 +60,13 @@ def parse_format(spec: str, registry: Registry) -> tuple[str, str | None]:
 
 def write_reports(report, registry: Registry, formats: Iterable[str], output: str | None, stdout: TextIO | None = None) -> None:
     targets = [parse_format(spec, registry) for spec in formats]
-    to_stdout = [name for name, path in targets if path is None]
+    # Reporters whose lines are read out of a mixed log (GitHub workflow commands) may share
+    # standard output with one document-style report; two documents would corrupt each other.
+    to_stdout = [name for name, path in targets if path is None and not registry.reporters[name].cls.shares_stdout]
     if output is not None:
         if len(to_stdout) != 1:
             raise ConfigError("--output: give exactly one --format without a path to write to it, or use --format NAME:PATH")
-        targets = [(name, path or output) for name, path in targets]
+        targets = [(name, path or (output if name in to_stdout else None)) for name, path in targets]
     elif len(to_stdout) > 1:
         raise ConfigError(f"--format: {', '.join(to_stdout)} would all write to standard output; give all but one a path (NAME:PATH)")
     for name, path in targets:

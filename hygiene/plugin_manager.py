@@ -63,6 +63,17 @@ class Registry:
         return {entry.cls.name: entry for entry in self.rules.values()}
 
 
+@attrs.define(frozen=True)
+class LocalModule:
+    """A configured plugin given by module name, looked for in ``folder`` (the configuration's) first."""
+
+    name: str
+    folder: Path
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def autoload_disabled() -> bool:
     return os.environ.get(AUTOLOAD_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
@@ -82,10 +93,32 @@ def _load_module_from_path(path: Path) -> ModuleType:
     return module
 
 
+def _import_local_module(target: LocalModule) -> ModuleType:
+    # Only while importing: the team's package then resolves its own submodules through its __path__.
+    folder = str(target.folder)
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+        importlib.invalidate_caches()
+    try:
+        return importlib.import_module(target.name)
+    finally:
+        if added:
+            sys.path.remove(folder)
+
+
+def _load_local_plugin(target: Path | LocalModule | str) -> ModuleType:
+    if isinstance(target, Path):
+        return _load_module_from_path(target)
+    if isinstance(target, LocalModule):
+        return _import_local_module(target)
+    return importlib.import_module(target)
+
+
 def build_plugin_manager(
     *,
     blocked: Iterable[str] = (),
-    local_plugins: Iterable[tuple[str, Path | str]] = (),
+    local_plugins: Iterable[tuple[str, Path | LocalModule | str]] = (),
     strict: bool = True,
 ) -> tuple[pluggy.PluginManager, list[PluginInfo]]:
     """Create the manager and register every plugin.
@@ -136,7 +169,7 @@ def build_plugin_manager(
         if label in blocked:
             continue
         try:
-            plugin = _load_module_from_path(target) if isinstance(target, Path) else importlib.import_module(target)
+            plugin = _load_local_plugin(target)
         except Exception as exc:
             info.error = f"{type(exc).__name__}: {exc}"
             if strict:
@@ -178,11 +211,11 @@ def _collect(manager: pluggy.PluginManager, hook_name: str, infos: dict[str, Plu
 def load_registry(
     *,
     blocked: Iterable[str] = (),
-    local_plugins: Iterable[tuple[str, Path | str]] = (),
+    local_plugins: Iterable[tuple[str, Path | LocalModule | str]] = (),
     strict: bool = True,
 ) -> Registry:
     """Load the plugins and index their rules, sources and reporters."""
-    from hygiene.registry_checks import check_reporter, check_rule, check_source
+    from hygiene.registry_checks import check_reporter, check_rule, check_rule_prefix, check_source
 
     manager, infos = build_plugin_manager(blocked=blocked, local_plugins=local_plugins, strict=strict)
     by_name = {info.name: info for info in infos}
@@ -199,6 +232,7 @@ def load_registry(
                         f"({other.cls.__module__}.{other.cls.__qualname__}) and by plugin {entry.plugin!r} "
                         f"({entry.cls.__module__}.{entry.cls.__qualname__})"
                     )
+            check_rule_prefix(entry, builtin=by_name[entry.plugin].builtin)
         except PluginError as exc:
             if strict:
                 raise

@@ -9,6 +9,8 @@ from hygiene.models import SEVERITIES
 
 RULE_CODE = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+#: Codes of hygiene's own rules; a plugin or a configuration picks a prefix of its own.
+RESERVED_CODE_PREFIX = "HY"
 
 
 def _fail(entry, problem: str) -> PluginError:
@@ -32,6 +34,16 @@ def check_rule(entry) -> None:
         raise _fail(entry, f"has severity {cls.severity!r}; expected one of {', '.join(SEVERITIES)}")
     if issubclass(cls, DealRule) and not (cls.is_vectorised() or cls.is_row_at_a_time()):
         raise _fail(entry, "implements neither condition() nor check()")
+
+
+def check_rule_prefix(entry, *, builtin: bool) -> None:
+    """Only hygiene's own rules use the reserved code prefix."""
+    if not builtin and entry.cls.code.startswith(RESERVED_CODE_PREFIX):
+        raise _fail(
+            entry,
+            f"has code {entry.cls.code!r}; the prefix {RESERVED_CODE_PREFIX} is reserved for hygiene's built-in rules: "
+            "use a prefix of your own, e.g. 'ACME001'",
+        )
 
 
 def check_source(entry) -> None:

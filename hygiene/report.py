@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import polars as pl
 
-from hygiene.models import SEVERITIES, SEVERITY_RANK, Finding, Period
+from hygiene.models import SEVERITIES, Finding, Period
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -54,10 +54,11 @@ class AuditReport:
     open_deals: int
     not_evaluable: dict[str, int]
     rule_errors: int = 0
-    #: ``id`` and ``owner`` of every open deal (see :meth:`score`).
+    #: The baseline the audit ran against, as the user named it (``--baseline FILE``).
     baseline_file: str | None = None
     fixed: list[dict[str, Any]] = attrs.field(factory=list)
     waived: int = 0
+    #: ``id`` and ``owner`` of every open deal (see :meth:`score`).
     open_deal_owners: pl.DataFrame = attrs.field(factory=lambda: pl.DataFrame(schema={"id": pl.String, "owner": pl.String}))
 
     def score(self) -> dict[str, Any]:
@@ -95,6 +96,7 @@ class AuditReport:
                 details=json.loads(row["details"]),
                 row=row["row"],
                 fingerprint=row["fingerprint"],
+                baseline_status=row["baseline_status"],
             )
 
     def count_by(self, column: str) -> dict[str, int]:
@@ -115,17 +117,30 @@ class AuditReport:
         }
 
     def counted_findings(self, fail_on: str) -> int:
-        """Findings at or above ``fail_on`` (``never`` counts none)."""
-        if fail_on == "never":
-            return 0
-        threshold = SEVERITY_RANK[fail_on]
-        levels = [s for s in SEVERITIES if SEVERITY_RANK[s] <= threshold]
-        return int(self.findings.select(pl.col("severity").is_in(levels).sum()).item())
+        """Findings at or above ``fail_on`` (``never`` counts none) that the baseline does not know."""
+        from hygiene.thresholds import severities_at_or_above
+
+        counted = pl.col("severity").is_in(severities_at_or_above(fail_on)) & (pl.col("baseline_status").fill_null("new") != "known")
+        return int(self.findings.select(counted.sum()).item())
 
     def exit_code(self, fail_on: str) -> int:
-        if self.rule_errors:
-            return 2
-        return 1 if self.counted_findings(fail_on) else 0
+        """The exit code with ``fail_on`` as the only gate; :class:`hygiene.thresholds.Thresholds` has them all."""
+        from hygiene.thresholds import Thresholds
+
+        return Thresholds(fail_on=fail_on).exit_code(self)
+
+    def baseline_summary(self) -> dict[str, Any] | None:
+        """New, known and fixed findings against the baseline (None without one), as the JSON report writes it."""
+        if self.baseline_file is None:
+            return None
+        known = int(self.findings.select((pl.col("baseline_status") == "known").sum()).item())
+        return {
+            "file": self.baseline_file,
+            "new": self.findings.height - known,
+            "known": known,
+            "fixed": sum(entry["count"] for entry in self.fixed),
+            "fixed_entries": [dict(entry) for entry in self.fixed],
+        }
 
     def header(self) -> dict[str, Any]:
         """The report's metadata, as the JSON report writes it."""
@@ -136,6 +151,8 @@ class AuditReport:
             "period": self.period.to_dict(),
             "source": self.source,
             "summary": self.summary(),
+            "baseline": self.baseline_summary(),
+            "waived": self.waived,
         }
 
     def to_dict(self) -> dict[str, Any]:

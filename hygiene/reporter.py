@@ -21,6 +21,10 @@ class Reporter:
     summary: ClassVar[str] = ""
     #: Whether the report is meant for a terminal (colour, grouping) or a machine.
     for_humans: ClassVar[bool] = False
+    #: Whether the output is a stream of self-contained lines that a reader picks out of
+    #: mixed output (like GitHub workflow commands), so it may share standard output with
+    #: one other report.
+    shares_stdout: ClassVar[bool] = False
 
     def write(self, report: AuditReport, stream: TextIO) -> None:
         raise NotImplementedError

@@ -21,6 +21,8 @@ from hygiene.stages import StageTable
 if TYPE_CHECKING:
     import polars as pl
 
+    from hygiene.extras import ExtraColumns
+
 # Columns the engine derives from the stage table before rules run.
 OPEN_COLUMN = "__open__"
 WON_COLUMN = "__won__"
@@ -50,6 +52,8 @@ class RuleContext:
     duplicate_rows: Any = None
     #: Column names of the export that are not mapped to a canonical field.
     extra_columns: tuple[str, ...] = ()
+    #: The extras of the audited table, typed on request (see :meth:`extra`).
+    typed_extras: ExtraColumns | None = None
 
     @property
     def is_open(self) -> pl.Expr:
@@ -90,6 +94,16 @@ class RuleContext:
 
         expr = pl.col(column) if isinstance(column, str) else column
         return (pl.lit(self.as_of) - expr).dt.total_days()
+
+    def extra(self, name: str) -> pl.Expr:
+        """The extra column ``name`` typed from its values: Int64, Float64 or Date when every
+        non-empty value is a whole number, a number or an ISO date, else text (empty cells null).
+
+        Raises ``KeyError`` when the export has no such column (see ``extra_columns``).
+        """
+        if self.typed_extras is None:
+            raise KeyError(f"no deal table to read the extra column {name!r} from")
+        return self.typed_extras.expr(name)
 
     def in_period(self, column: str | pl.Expr) -> pl.Expr:
         """True where a date column falls in the current period, bounds inclusive."""
@@ -144,6 +158,16 @@ class DealRule(Rule):
 
     def details(self, ctx: RuleContext) -> dict[str, pl.Expr]:
         """The figures behind a finding, as named expressions over the deal table."""
+        return {}
+
+    def columns(self, ctx: RuleContext) -> dict[str, pl.Expr]:
+        """Columns added to the deal table for this rule alone, before its other methods' expressions run.
+
+        A vectorised rule's :meth:`condition`, messages, :meth:`details` and
+        :meth:`not_evaluable` may then read them by name, e.g. an extra
+        typed by ``ctx.extra(name)`` under its own name. Other rules never
+        see them.
+        """
         return {}
 
     def not_evaluable(self, ctx: RuleContext) -> pl.Expr | None:

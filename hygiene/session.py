@@ -8,7 +8,7 @@ import attrs
 
 from hygiene.config import DEFAULT_CONFIG_NAME, Config, RawConfig, read_config, validate
 from hygiene.errors import ConfigError
-from hygiene.plugin_manager import Registry, load_registry
+from hygiene.plugin_manager import LocalModule, Registry, load_registry
 
 
 @attrs.define(kw_only=True)
@@ -24,13 +24,14 @@ def find_config(config_path: str | None) -> tuple[Path | None, str | None]:
     return (default, DEFAULT_CONFIG_NAME) if default.is_file() else (None, None)
 
 
-def local_plugins(raw: RawConfig) -> list[tuple[str, Path | str]]:
-    """``plugins = [...]`` entries: a path to a ``.py`` file (relative to the config) or a module name."""
+def local_plugins(raw: RawConfig) -> list[tuple[str, Path | LocalModule]]:
+    """``plugins = [...]`` entries: a path to a ``.py`` file (relative to the config) or a module name
+    (imported from the config's folder first, then from the installed packages)."""
     entries = raw.data.get("plugins", [])
     name = raw.file or "configuration"
     if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
         raise ConfigError(f"{name}: plugins: expected a list of module names or .py paths")
-    resolved: list[tuple[str, Path | str]] = []
+    resolved: list[tuple[str, Path | LocalModule]] = []
     for index, entry in enumerate(entries):
         if entry.endswith(".py") or "/" in entry or "\\" in entry:
             path = raw.base_dir / entry
@@ -38,16 +39,18 @@ def local_plugins(raw: RawConfig) -> list[tuple[str, Path | str]]:
                 raise ConfigError(f"{name}: plugins[{index}]: no such file {entry!r}")
             resolved.append((entry, path))
         else:
-            resolved.append((entry, entry))
+            resolved.append((entry, LocalModule(entry, raw.base_dir)))
     return resolved
 
 
 def load_session(config_path: str | None, *, blocked: list[str] = (), strict: bool = True) -> Session:
     from hygiene.config_schema import config_schema
+    from hygiene.declarative import register_custom_rules
 
     path, display = find_config(config_path)
     raw = read_config(path, display)
     registry = load_registry(blocked=blocked, local_plugins=local_plugins(raw), strict=strict)
+    register_custom_rules(raw, registry, strict=strict)
     source_options: dict = {}
     for entry in registry.sources.values():
         for key, spec in entry.cls.options_schema.get("properties", {}).items():

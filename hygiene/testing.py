@@ -32,7 +32,9 @@ becomes one test per case::
     rule = "HY001"                 # the rule's code or name
     as_of = 2026-01-31             # defaults for every case: as_of, options,
     options = { max_days = 30 }    # quotas, stages, fiscal_year_start_month,
-                                   # source_fields
+                                   # source_fields, and config: a hygiene.toml
+                                   # (relative to this file) whose local plugins
+                                   # and custom rules provide the rule
 
     [[case]]
     name = "one day past the stage's max_days is flagged"
@@ -64,7 +66,7 @@ CALLER = "run_rules()"
 DEFAULT_AS_OF = "2026-01-31"
 RULE_CASES_SUFFIX = ".rulecases.toml"
 #: What a rule-cases file may set for all its cases, and each case for itself.
-CASE_SETTINGS = ("as_of", "options", "quotas", "stages", "fiscal_year_start_month", "source_fields")
+CASE_SETTINGS = ("as_of", "options", "quotas", "stages", "fiscal_year_start_month", "source_fields", "config")
 
 
 def run_rules(
@@ -88,7 +90,10 @@ def run_rules(
       :class:`hygiene.errors.ConfigError` naming it.
     - ``settings``: ``quotas`` (owner -> quota), ``stages`` (a list of
       ``[[pipeline.stages]]`` tables), ``fiscal_year_start_month`` and
-      ``source_fields`` (canonical field -> column), as in ``hygiene.toml``.
+      ``source_fields`` (canonical field -> column), as in ``hygiene.toml``;
+      ``config``, the path of a ``hygiene.toml`` whose local ``plugins`` and
+      ``[[custom_rules]]`` add to the installed rules (its other settings
+      are not used: a test states what it depends on).
     """
     return list(audit_deals(deals, rules, options, as_of, **settings).iter_findings())
 
@@ -102,6 +107,7 @@ def audit_deals(
     stages: Sequence[Mapping[str, Any]] | None = None,
     fiscal_year_start_month: int = 1,
     source_fields: Mapping[str, str] | None = None,
+    config: str | Path | None = None,
 ):
     """Audit ``deals`` as ``hygiene audit`` would; the arguments are :func:`run_rules`'.
 
@@ -114,7 +120,7 @@ def audit_deals(
 
     from hygiene.errors import ConfigError
 
-    registry = _registry(rules)
+    registry = _registry(rules, config)
     running = {key for entry in registry.rules.values() for key in (entry.cls.code, entry.cls.name)}
     for key in options or {}:
         if key not in running:
@@ -169,15 +175,31 @@ def deal_table(deals: Iterable[Mapping[str, Any]], source_fields: Mapping[str, s
     return RawTable(frame=frame, location="deals")
 
 
-def _registry(rules: Iterable[str | type] | None):
-    """The installed plugins, with only ``rules`` as their rules."""
+def _configured_registry(config: str | Path | None):
+    """The installed plugins, and those the configuration ``config`` adds (local plugins, custom rules)."""
+    from hygiene.config import read_config
+    from hygiene.declarative import register_custom_rules
+    from hygiene.plugin_manager import load_registry
+    from hygiene.session import local_plugins
+
+    if config is None:
+        return load_registry()
+    path = Path(config)
+    raw = read_config(path, path.name)
+    registry = load_registry(local_plugins=local_plugins(raw))
+    register_custom_rules(raw, registry)
+    return registry
+
+
+def _registry(rules: Iterable[str | type] | None, config: str | Path | None = None):
+    """The installed plugins (and ``config``'s), with only ``rules`` as their rules."""
     import attrs
 
     from hygiene.explain import find_rule
-    from hygiene.plugin_manager import Registered, load_registry
-    from hygiene.registry_checks import check_rule
+    from hygiene.plugin_manager import Registered
+    from hygiene.registry_checks import check_rule, check_rule_prefix
 
-    registry = load_registry()
+    registry = _configured_registry(config)
     if rules is None:
         return registry
     chosen: dict[str, Registered] = {}
@@ -188,6 +210,9 @@ def _registry(rules: Iterable[str | type] | None):
             installed = registry.rules.get(getattr(rule, "code", None))
             entry = installed if installed is not None and installed.cls is rule else Registered(rule, rule.__module__)
             check_rule(entry)
+            if entry is not installed:
+                # A class under test is a third party's: the checks its plugin will meet once installed.
+                check_rule_prefix(entry, builtin=False)
         chosen[entry.cls.code] = entry
     return attrs.evolve(registry, rules=dict(sorted(chosen.items())))
 
@@ -271,6 +296,8 @@ class RuleCasesFile(pytest.File):
             seen.add(case["name"])
             settings = {**defaults, **{key: case[key] for key in CASE_SETTINGS if key in case}}
             settings["options"] = {**defaults.get("options", {}), **case.get("options", {})}
+            if "config" in settings:
+                settings["config"] = self.path.parent / settings["config"]
             yield RuleCase.from_parent(self, name=case["name"], rule=data["rule"], case=case, settings=settings)
 
 

@@ -37,7 +37,7 @@ CASES = """
 """
 
 MALFORMED = {
-    "unknown-key": ('rule = "HY001"\n[[case]]\nname = "a"\nexpects = []\n', "case[0]: unknown key 'expects' (expected one of: as_of, deals, expect,"),
+    "unknown-key": ('rule = "HY001"\n[[case]]\nname = "a"\nexpects = []\n', "case[0]: unknown key 'expects' (expected one of: as_of, config, deals, expect,"),
     "no-expect": ('rule = "HY001"\n[[case]]\nname = "a"\n', "case[0]: missing key 'expect'"),
     "no-rule": ('[[case]]\nname = "a"\nexpect = []\n', "missing key 'rule'"),
     "same-name": ('rule = "HY001"\n[[case]]\nname = "a"\nexpect = []\n[[case]]\nname = "a"\nexpect = []\n', "case[1]: the name 'a' is used twice"),
@@ -67,7 +67,7 @@ def pytest_output(tmp_path_factory) -> str:
     }
     for name, text in files.items():
         (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    # A process of its own: this session's plugins and configuration must not leak into the run.
+    # A process of its own: the outer test run's plugins and configuration must not leak into the run.
     command = [sys.executable, "-m", "pytest", "-p", "hygiene.testing", "-p", "no:cacheprovider", "-v", "--continue-on-collection-errors", str(folder)]
     return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=120).stdout
 

@@ -3,6 +3,7 @@
 from hygiene import hookimpl
 
 from hygiene_rules.duplicate_deal_id import DuplicateDealId
+from hygiene_rules.expired_waiver import ExpiredWaiver
 from hygiene_rules.gap_to_quota import GapToQuota
 from hygiene_rules.invalid_value import InvalidValue
 from hygiene_rules.missing_close_date import MissingCloseDate
@@ -10,6 +11,7 @@ from hygiene_rules.past_due_close_date import PastDueCloseDate
 from hygiene_rules.ruthless_drop import RuthlessDrop
 from hygiene_rules.stale_stage import StaleStage
 from hygiene_rules.unknown_stage import UnknownStage
+from hygiene_rules.unused_waiver import UnusedWaiver
 
 BUILTIN_RULES = [
     StaleStage,
@@ -20,6 +22,8 @@ BUILTIN_RULES = [
     InvalidValue,
     UnknownStage,
     DuplicateDealId,
+    UnusedWaiver,
+    ExpiredWaiver,
 ]
 
 

