@@ -90,6 +90,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
     if raw is None:
         raw = read_source(config, registry, options.source_path)
     deals = normalise(raw, config.source.fields, ReadOptions(date_format=config.source.date_format, decimal=config.source.decimal))
+    del raw  # the raw text table is the largest thing in memory: let it go before the rules run
     stages = StageTable.from_stages(config.stages) if config.stages else StageTable()
     # The report's period is the quota rules' when they agree on one, else the fiscal quarter.
     period_kinds = {c.options["period"] for c in rules if "period" in c.options}
@@ -114,7 +115,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         tool_version=__version__,
         as_of=options.as_of,
         period=period,
-        source=raw.location,
+        source=deals.location,
         config_file=config.file,
         rules=[RuleInfo(code=c.code, name=c.name, severity=c.severity, plugin=c.plugin) for c in rules],
         findings=waivers.findings.with_columns(pl.lit(None, pl.String).alias("baseline_status")),

@@ -35,7 +35,7 @@ from hygiene.rule import (
     Rule,
     RuleContext,
 )
-from hygiene.stages import StageTable
+from hygiene.stages import StageTable, stage_key
 
 #: Details of a finding whose message is still to be made by ``message(deal, ctx)``.
 DETAILS_COLUMN = "__details__"
@@ -90,16 +90,25 @@ class RuleRun:
 
 
 def prepare_deals(frame: pl.DataFrame, stages: StageTable) -> pl.DataFrame:
-    """Add the stage-derived columns rules read through :class:`RuleContext` helpers."""
+    """Add the stage-derived columns rules read through :class:`RuleContext` helpers.
+
+    Stages are looked up once per distinct stage value of the export (a
+    handful), not once per deal.
+    """
     maps = stages.column_maps()
-    key = pl.col("stage").str.strip_chars().str.to_lowercase()  # the vectorised stage_key()
-    known = key.is_in(list(maps["closed"]))
+    names = [name for name in frame.get_column("stage").unique().to_list() if name is not None]
+
+    def lookup(attribute: str, default: object) -> dict[str, object]:
+        return {name: maps[attribute].get(stage_key(name), default) for name in names}
+
+    stage = pl.col("stage")
+    known = {name: stage_key(name) in maps["closed"] for name in names}
     return frame.with_columns(
-        known.fill_null(False).alias(KNOWN_STAGE_COLUMN),
-        (~key.replace_strict(maps["closed"], default=False, return_dtype=pl.Boolean)).fill_null(True).alias(OPEN_COLUMN),
-        key.replace_strict(maps["won"], default=False, return_dtype=pl.Boolean).fill_null(False).alias(WON_COLUMN),
-        key.replace_strict(maps["probability"], default=None, return_dtype=pl.Float64).alias(STAGE_PROBABILITY_COLUMN),
-        key.replace_strict(maps["max_days"], default=None, return_dtype=pl.Int64).alias(STAGE_MAX_DAYS_COLUMN),
+        stage.replace_strict(known, default=False, return_dtype=pl.Boolean).fill_null(False).alias(KNOWN_STAGE_COLUMN),
+        (~stage.replace_strict(lookup("closed", False), default=False, return_dtype=pl.Boolean)).fill_null(True).alias(OPEN_COLUMN),
+        stage.replace_strict(lookup("won", False), default=False, return_dtype=pl.Boolean).fill_null(False).alias(WON_COLUMN),
+        stage.replace_strict(lookup("probability", None), default=None, return_dtype=pl.Float64).alias(STAGE_PROBABILITY_COLUMN),
+        stage.replace_strict(lookup("max_days", None), default=None, return_dtype=pl.Int64).alias(STAGE_MAX_DAYS_COLUMN),
     )
 
 
@@ -324,7 +333,8 @@ def run_rules(
         findings=findings,
         deals=deals.height,
         open_deals=int(deals.select(pl.col(OPEN_COLUMN).sum()).item() or 0),
-        open_deal_owners=deals.filter(pl.col(OPEN_COLUMN)).select("id", "owner"),
+        # Select, then filter: filtering first would copy every column of the deal table.
+        open_deal_owners=deals.select("id", "owner", OPEN_COLUMN).filter(pl.col(OPEN_COLUMN)).drop(OPEN_COLUMN),
         not_evaluable={code: int(n) for code, n in sorted(not_evaluable.items())},
         rule_errors=errors,
     )

@@ -159,77 +159,131 @@ def _parse_date(text: pl.Expr, dtype: pl.DataType, date_format: str | None) -> p
     return pl.coalesce(custom, iso)
 
 
-def _typed(field: str, raw: pl.Expr, dtype: pl.DataType, options: ReadOptions) -> tuple[pl.Expr, pl.Expr | None, str]:
-    """The typed value of ``field``, where it is valid, and what a valid value looks like."""
+def _parse(field: str, text: pl.Expr, dtype: pl.DataType, options: ReadOptions) -> pl.Expr:
+    """The value of a date or number ``field`` read from ``text`` (null where it cannot be read)."""
+    if CANONICAL_FIELDS[field] == "date":
+        return _parse_date(text, dtype, options.date_format)
+    return _parse_float(text, dtype, options.decimal)
+
+
+def _valid(field: str, value: pl.Expr) -> tuple[pl.Expr, str]:
+    """Where the parsed ``value`` of ``field`` is valid, and what a valid value looks like."""
     kind = CANONICAL_FIELDS[field]
-    if kind == "str":
-        return _clean_text(raw), None, ""
-    text = raw if dtype.is_numeric() or dtype.is_temporal() else _clean_text(raw)
     if kind == "date":
-        value = _parse_date(text, dtype, options.date_format)
-        return value, value.is_not_null(), EXPECTED["date"] + (f" ({options.date_format})" if options.date_format else " (YYYY-MM-DD)")
-    number = _parse_float(text, dtype, options.decimal)
+        return value.is_not_null(), ""
     if kind == "int":
-        valid = number.is_not_null() & (number == number.round(0)) & (number >= 0) & (number < 2**53)
-        return number.cast(pl.Int64, strict=False), valid, EXPECTED["int"]
+        return value.is_not_null() & (value == value.round(0)) & (value >= 0) & (value < 2**53), EXPECTED["int"]
     if field == "probability":
-        valid = number.is_not_null() & number.is_between(0, 100)
-        return number, valid, EXPECTED["probability"]
-    return number, number.is_not_null(), EXPECTED["float"]
+        return value.is_not_null() & value.is_between(0, 100), EXPECTED["probability"]
+    return value.is_not_null(), EXPECTED["float"]
+
+
+def _text_column(column: str) -> str:
+    return f"__text__{column}"
+
+
+def _value_column(field: str) -> str:
+    return f"__value__{field}"
 
 
 def normalise(raw: RawTable, fields: Mapping[str, str], options: ReadOptions | None = None) -> NormalisedDeals:
-    """Turn a source's raw table into the canonical deal table."""
+    """Turn a source's raw table into the canonical deal table.
+
+    One lazy query, collected by polars' streaming engine: each used column
+    is cleaned once and each date or number parsed once, into columns of
+    their own, and validity and the typed values are cheap expressions over
+    those. Streaming keeps only a slice of the raw text in memory at a time
+    when the source is lazy (a CSV export). Cells that cannot be read are
+    listed by a second pass, run only when there are any.
+    """
     options = options or ReadOptions()
-    frame = raw.frame
-    columns = list(frame.columns)
+    if raw.is_lazy:
+        schema = raw.lazy.collect_schema()
+        columns = [c for c in schema.names() if c != ROW_COLUMN]
+        lazy = raw.lazy.with_columns(pl.col(ROW_COLUMN).cast(pl.Int64))
+    else:
+        frame = raw.frame
+        schema = frame.schema
+        columns = list(frame.columns)
+        if isinstance(raw.rows, range) and raw.rows.step == 1:
+            rows = pl.int_range(raw.rows.start, raw.rows.stop, dtype=pl.Int64, eager=True).alias(ROW_COLUMN)
+        elif raw.rows is not None:
+            rows = pl.Series(ROW_COLUMN, list(raw.rows), dtype=pl.Int64)
+        else:
+            rows = pl.int_range(raw.first_row, raw.first_row + frame.height, dtype=pl.Int64, eager=True).alias(ROW_COLUMN)
+        lazy = frame.with_columns(rows).lazy()
     column_for_field = resolve_columns(columns, fields, raw.location)
     used = set(column_for_field.values())
     extra_columns = tuple(c for c in columns if c not in used)
 
-    if raw.rows is not None:
-        rows = pl.Series(ROW_COLUMN, list(raw.rows), dtype=pl.Int64)
-    else:
-        rows = pl.int_range(raw.first_row, raw.first_row + frame.height, dtype=pl.Int64, eager=True).alias(ROW_COLUMN)
-    frame = frame.with_columns(rows)
+    def is_text(column: str) -> bool:
+        return not (schema[column].is_numeric() or schema[column].is_temporal())
+
+    def source(column: str) -> pl.Expr:
+        """A used column as rules read it: cleaned text, or the value a typed source gave."""
+        return pl.col(_text_column(column)) if is_text(column) else pl.col(column)
+
+    typed_fields = [f for f, kind in CANONICAL_FIELDS.items() if kind != "str" and f in column_for_field]
+    plan = (
+        lazy.with_columns(_clean_text(pl.col(c)).alias(_text_column(c)) for c in columns if c in used and is_text(c))
+        .with_columns(_parse(f, source(column_for_field[f]), schema[column_for_field[f]], options).alias(_value_column(f)) for f in typed_fields)
+    )
 
     typed: list[pl.Expr] = []
     invalid_masks: list[tuple[str, str, pl.Expr, str]] = []
-    raw_id = _clean_text(pl.col(column_for_field["id"]))
     for field, kind in CANONICAL_FIELDS.items():
         column = column_for_field.get(field)
         if column is None:
             typed.append(pl.lit(None, dtype=_POLARS_TYPES[kind]).alias(field))
             continue
-        raw_value = pl.col(column)
-        value, valid, expected = _typed(field, raw_value, frame.schema[column], options)
-        if valid is not None:
-            present = _clean_text(raw_value).is_not_null()
-            invalid_masks.append((field, column, present & ~valid, expected))
-            value = pl.when(valid).then(value)
-        typed.append(value.cast(_POLARS_TYPES[kind]).alias(field))
+        text = source(column)
+        if kind == "str":
+            typed.append(text.cast(pl.String).alias(field))
+            continue
+        value = pl.col(_value_column(field))
+        valid, expected = _valid(field, value)
+        if kind == "date":
+            expected = EXPECTED["date"] + (f" ({options.date_format})" if options.date_format else " (YYYY-MM-DD)")
+        invalid_masks.append((field, column, text.is_not_null() & ~valid, expected))
+        typed.append(pl.when(valid).then(value.cast(_POLARS_TYPES[kind], strict=False)).alias(field))
+    raw_id = source(column_for_field["id"])
     invalid_masks.append(("id", column_for_field["id"], raw_id.is_null(), EXPECTED["id"]))
 
-    subject = [
-        raw_id.alias("deal_id"),
-        *(
-            (_clean_text(pl.col(column_for_field[f])) if f in column_for_field else pl.lit(None, pl.String)).alias(label)
-            for f, label in (("name", "deal_name"), ("owner", "owner"))
-        ),
-    ]
-    invalid_values = _collect_invalid(frame, subject, invalid_masks)
     extras = [pl.col(c).alias(_extra_name(c)) for c in extra_columns]
-    deals = frame.select(*typed, *extras, pl.col(ROW_COLUMN)).filter(pl.col("id").is_not_null())
+    any_invalid = pl.any_horizontal(*(mask for _, _, mask, _ in invalid_masks)).alias(_INVALID_COLUMN)
+    try:
+        deals = plan.select(*typed, *extras, pl.col(ROW_COLUMN), any_invalid).collect(engine="streaming")
+    except pl.exceptions.PolarsError:
+        if not raw.is_lazy:
+            raise
+        return normalise(raw.read_eagerly(), fields, options)  # the eager read names what is wrong
+    if deals.get_column(_INVALID_COLUMN).any():
+        subject = [
+            raw_id.cast(pl.String).alias("deal_id"),
+            *(
+                (source(column_for_field[f]).cast(pl.String) if f in column_for_field else pl.lit(None, pl.String)).alias(label)
+                for f, label in (("name", "deal_name"), ("owner", "owner"))
+            ),
+        ]
+        invalid_values = _collect_invalid(plan, subject, invalid_masks)
+    else:
+        invalid_values = pl.DataFrame(schema=INVALID_SCHEMA)
+    deals = deals.drop(_INVALID_COLUMN)
+    if deals.get_column("id").null_count():
+        deals = deals.filter(pl.col("id").is_not_null())
 
-    first = deals.select("id", pl.col(ROW_COLUMN).alias("first_row")).unique("id", keep="first", maintain_order=True)
-    is_first = pl.col("id").is_first_distinct()
-    duplicate_rows = (
-        deals.filter(~is_first)
-        .select(pl.col(ROW_COLUMN).alias("row"), pl.col("id").alias("deal_id"), pl.col("name").alias("deal_name"), "owner")
-        .join(first.rename({"id": "deal_id"}), on="deal_id", how="left")
-        .cast(DUPLICATE_SCHEMA)
-    )
-    deals = deals.filter(is_first)
+    if deals.select(pl.col("id").n_unique()).item() == deals.height:
+        duplicate_rows = pl.DataFrame(schema=DUPLICATE_SCHEMA)
+    else:
+        first = deals.select("id", pl.col(ROW_COLUMN).alias("first_row")).unique("id", keep="first", maintain_order=True)
+        is_first = pl.col("id").is_first_distinct()
+        duplicate_rows = (
+            deals.filter(~is_first)
+            .select(pl.col(ROW_COLUMN).alias("row"), pl.col("id").alias("deal_id"), pl.col("name").alias("deal_name"), "owner")
+            .join(first.rename({"id": "deal_id"}), on="deal_id", how="left")
+            .cast(DUPLICATE_SCHEMA)
+        )
+        deals = deals.filter(is_first)
     return NormalisedDeals(
         frame=deals,
         invalid_values=invalid_values,
@@ -240,13 +294,16 @@ def normalise(raw: RawTable, fields: Mapping[str, str], options: ReadOptions | N
     )
 
 
+_INVALID_COLUMN = "__invalid__"
+
+
 def _extra_name(column: str) -> str:
     # An unmapped column that happens to carry a canonical name keeps it with a suffix,
     # so the canonical column (fed from elsewhere) is never shadowed.
     return f"{column}_raw" if column in CANONICAL_FIELDS or column == ROW_COLUMN else column
 
 
-def _collect_invalid(frame: pl.DataFrame, subject: list[pl.Expr], masks: list[tuple[str, str, pl.Expr, str]]) -> pl.DataFrame:
+def _collect_invalid(frame: pl.DataFrame | pl.LazyFrame, subject: list[pl.Expr], masks: list[tuple[str, str, pl.Expr, str]]) -> pl.DataFrame:
     lazy = frame.lazy()
     parts = [
         lazy.filter(mask).select(

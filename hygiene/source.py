@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,12 +22,37 @@ class RawTable:
     file: spreadsheet-style row numbers for CSV (the header is row 1), line
     numbers for JSON Lines, record numbers for a JSON array. When ``rows`` is
     None, record *i* is at ``first_row + i``.
+
+    A source may instead give ``lazy``, a polars LazyFrame of the same
+    columns plus the row numbers in a column named
+    ``hygiene.fields.ROW_COLUMN``, and ``read_eagerly``, which reads the
+    table the ordinary way. The engine then reads the export as it
+    normalises it (polars' streaming engine), so a large export is never in
+    memory whole as text; ``read_eagerly`` serves when that fails (so the
+    error can name the row) and when anything asks for ``frame``.
     """
 
-    frame: pl.DataFrame
+    _frame: pl.DataFrame | None = attrs.field(default=None, alias="frame")
     location: str
     first_row: int = 2
     rows: Sequence[int] | None = None
+    lazy: pl.LazyFrame | None = None
+    read_eagerly: Callable[[], RawTable] | None = None
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The table, in memory (a lazy table is read now)."""
+        if self._frame is None:
+            if self.read_eagerly is None:
+                raise ValueError("a RawTable needs a frame, or a lazy table and read_eagerly")
+            eager = self.read_eagerly()
+            self._frame, self.rows, self.first_row = eager.frame, eager.rows, eager.first_row
+        return self._frame
+
+    @property
+    def is_lazy(self) -> bool:
+        """Whether the table is still to be read (the engine streams it)."""
+        return self._frame is None and self.lazy is not None
 
 
 class Source:

@@ -27,20 +27,26 @@ class JsonReporter(Reporter):
         stream.write(header[:-2] + ',\n  "findings": [')
         if findings.height:
             # details is already a JSON object: splice it in verbatim rather than as a string.
-            encoded = findings.select(
-                pl.struct([pl.col(k) for k in FINDING_KEYS if k != "details"]).struct.json_encode().alias("json"),
-                pl.col("details"),
-            ).select(
+            last = findings.height - 1
+            lines = findings.select(
                 pl.concat_str(
                     [
-                        pl.lit("\n    "),
-                        pl.col("json").str.strip_suffix("}"),
+                        pl.lit("    "),
+                        pl.struct([pl.col(k) for k in FINDING_KEYS if k != "details"]).struct.json_encode().str.strip_suffix("}"),
                         pl.lit(',"details":'),
                         pl.col("details"),
                         pl.lit("}"),
+                        pl.when(pl.int_range(pl.len()) < last).then(pl.lit(",")).otherwise(pl.lit("")),
                     ]
                 )
             )
-            stream.write(",".join(encoded.to_series().to_list()))
-            stream.write("\n  ")
+            stream.write("\n")
+            buffer = getattr(stream, "buffer", None)
+            if buffer is None:  # a text-only stream (io.StringIO): the lines go through Python
+                stream.write("\n".join(lines.to_series().to_list()) + "\n")
+            else:
+                # polars writes the lines to the file itself: no Python string per finding
+                stream.flush()
+                lines.write_csv(buffer, include_header=False, quote_style="never")
+            stream.write("  ")
         stream.write("]\n}\n")

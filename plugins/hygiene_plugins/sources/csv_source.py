@@ -11,6 +11,7 @@ import polars as pl
 
 from hygiene import RawTable, Source
 from hygiene.errors import SourceError
+from hygiene.fields import ROW_COLUMN
 
 CANDIDATE_DELIMITERS = (",", ";", "\t")
 SNIFF_BYTES = 64 * 1024
@@ -77,6 +78,19 @@ class CsvSource(Source):
         delimiter = options.get("delimiter") or sniff_delimiter(text)
         # Polars would rename a repeated column silently, so the header is read here.
         columns = _header(text, delimiter, display_name)
+        if isinstance(data, Path):
+            lazy = _scan_one_record_per_line(path, delimiter, columns, lines)
+            if lazy is not None:
+                # The engine streams the file as it normalises it, so the raw text is never in
+                # memory whole; if polars fails on the way, the eager read names the row.
+                return RawTable(
+                    lazy=lazy,
+                    location=display_name,
+                    read_eagerly=lambda: self._read_eagerly(path, delimiter, columns, lines, display_name),
+                )
+        return self._read_eagerly(data, delimiter, columns, lines, display_name)
+
+    def _read_eagerly(self, data: bytes | Path, delimiter: str, columns: list[str], lines: int, display_name: str) -> RawTable:
         try:
             frame = pl.read_csv(
                 data if isinstance(data, Path) else io.BytesIO(data),
@@ -92,16 +106,41 @@ class CsvSource(Source):
         # Otherwise quoted fields span lines, and Python's csv module tells where records start.
         if frame is not None and frame.width == len(columns) and lines == frame.height + 1:
             frame.columns = columns
-            rows = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True)
+            rows = None
         else:
             frame, rows = _read_multiline(data, delimiter, columns, display_name)
         # Polars reads a quoted empty cell as "" and an unquoted one as null: both are empty.
-        has_empty_text = frame.select((pl.all() == "").any()).row(0) if frame.height else ()
-        quoted_empty = [column for column, found in zip(frame.columns, has_empty_text) if found]
-        frame = frame.with_columns(pl.col(quoted_empty).replace("", None), rows.alias("__source_row__"))
-        frame = frame.filter(~pl.all_horizontal(pl.exclude("__source_row__").is_null()))
-        rows = frame.get_column("__source_row__")
-        return RawTable(frame=frame.drop("__source_row__"), location=display_name, rows=rows.to_list())
+        # Only the columns that have such cells are rewritten, and the table is filtered only
+        # when it has blank records: either copies the whole table.
+        if frame.width:
+            has_empty_text = frame.select((pl.all() == "").any()).row(0)
+            quoted_empty = [column for column, found in zip(frame.columns, has_empty_text) if found]
+            if quoted_empty:
+                frame = frame.with_columns(pl.col(quoted_empty).replace("", None))
+            blank = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
+            if blank.any():
+                if rows is None:
+                    rows = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True)
+                frame, rows = frame.filter(~blank), rows.filter(~blank)
+        # A range, not a list of a million ints, where records are simply one per line.
+        return RawTable(frame=frame, location=display_name, rows=range(2, frame.height + 2) if rows is None else rows.to_list())
+
+
+def _scan_one_record_per_line(path: Path, delimiter: str, columns: list[str], lines: int) -> pl.LazyFrame | None:
+    """The export as a lazy table with its row numbers, when each record is one line (else None)."""
+    scan = pl.scan_csv(path, separator=delimiter, infer_schema=False, has_header=True, raise_if_empty=False, new_columns=columns)
+    try:
+        if len(scan.collect_schema()) != len(columns) or scan.select(pl.len()).collect().item() + 1 != lines:
+            return None
+    except pl.exceptions.PolarsError:
+        return None
+    return (
+        scan.with_row_index(ROW_COLUMN, offset=2)
+        # Polars reads a quoted empty cell as "" and an unquoted one as null: both are empty.
+        # (when/then streams; Expr.replace would make polars hold the whole table.)
+        .with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in columns)
+        .filter(~pl.all_horizontal(pl.exclude(ROW_COLUMN).is_null()))
+    )
 
 
 def _head(path: Path) -> bytes:
@@ -131,7 +170,10 @@ def _scan_utf8(path: Path, display_name: str) -> int:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 raise _not_utf8(display_name, offset - pending + exc.start) from None
-            newlines += _line_breaks(chunk) - (last == b"\r" and chunk[:1] == b"\n")
+            newlines += chunk.count(b"\n")
+            if b"\r" in chunk:  # rare: lone carriage returns end lines too
+                newlines += chunk.count(b"\r") - chunk.count(b"\r\n")
+            newlines -= last == b"\r" and chunk[:1] == b"\n"  # a \r\n cut by the chunk boundary
             offset += len(chunk)
             last = chunk[-1:]
     pending = len(decoder.getstate()[0])
