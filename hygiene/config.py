@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from hygiene.errors import ConfigError
+from hygiene.json_documents import json_path
 from hygiene.models import Stage
 from hygiene.user_files import read_user_text
 from hygiene.waivers import Waiver, dates_as_text, parse_waivers
@@ -78,16 +79,9 @@ def read_config(path: Path | None, display_name: str | None = None) -> RawConfig
     return RawConfig(data=data, file=name, base_dir=path.resolve().parent)
 
 
-def _toml_path(parts) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _describe(error) -> str:
     """One line for a jsonschema error, phrased for someone editing TOML."""
-    where = _toml_path(error.absolute_path)
+    where = json_path(error.absolute_path)  # TOML keys read the same way: rules.stale-stage.max_days
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
         allowed = set(error.schema.get("properties", {}))
         unknown = sorted(k for k in error.instance if k not in allowed)

@@ -31,7 +31,6 @@ from hygiene.rule import (
     STAGE_PROBABILITY_COLUMN,
     WON_COLUMN,
     DealRule,
-    PipelineRule,
     Rule,
     RuleContext,
 )

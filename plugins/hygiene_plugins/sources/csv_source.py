@@ -114,7 +114,7 @@ class CsvSource(Source):
         # when it has blank records: either copies the whole table.
         if frame.width:
             has_empty_text = frame.select((pl.all() == "").any()).row(0)
-            quoted_empty = [column for column, found in zip(frame.columns, has_empty_text) if found]
+            quoted_empty = [column for column, found in zip(frame.columns, has_empty_text, strict=True) if found]
             if quoted_empty:
                 frame = frame.with_columns(pl.col(quoted_empty).replace("", None))
             blank = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
