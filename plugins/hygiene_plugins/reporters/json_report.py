@@ -10,6 +10,28 @@ from hygiene import Reporter
 
 FINDING_KEYS = ("code", "rule", "severity", "deal_id", "deal_name", "owner", "message", "details", "row", "fingerprint", "baseline_status")
 
+# JSON string escapes (RFC 8259): the quote, the backslash and every control character.
+_JSON_ESCAPES = {chr(code): f"\\u{code:04x}" for code in range(0x20)} | {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def json_value(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A column as JSON text, built by string operations (cheaper than encoding a struct per row)."""
+    expr = pl.col(column)
+    if dtype == pl.String:
+        escaped = expr.str.replace_many(list(_JSON_ESCAPES), list(_JSON_ESCAPES.values()))
+        text = pl.concat_str([pl.lit('"'), escaped, pl.lit('"')])
+    else:
+        text = expr.cast(pl.String)
+    return text.fill_null(pl.lit("null"))
+
 
 class JsonReporter(Reporter):
     """Everything in one JSON document: header, summary, and every finding in report order.
@@ -26,15 +48,20 @@ class JsonReporter(Reporter):
         findings = report.findings
         stream.write(header[:-2] + ',\n  "findings": [')
         if findings.height:
-            # details is already a JSON object: splice it in verbatim rather than as a string.
+            # details is already a JSON object: spliced in verbatim rather than as a string.
             last = findings.height - 1
             lines = findings.select(
                 pl.concat_str(
                     [
                         pl.lit("    "),
-                        pl.struct([pl.col(k) for k in FINDING_KEYS if k != "details"]).struct.json_encode().str.strip_suffix("}"),
-                        pl.lit(',"details":'),
-                        pl.col("details"),
+                        pl.lit("{"),
+                        pl.concat_str(
+                            [
+                                pl.concat_str([pl.lit(f'"{key}":'), pl.col("details") if key == "details" else json_value(key, findings.schema[key])])
+                                for key in FINDING_KEYS
+                            ],
+                            separator=",",
+                        ),
                         pl.lit("}"),
                         pl.when(pl.int_range(pl.len()) < last).then(pl.lit(",")).otherwise(pl.lit("")),
                     ]

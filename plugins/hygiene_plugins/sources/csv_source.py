@@ -64,7 +64,7 @@ class CsvSource(Source):
         try:
             if _is_utf8(encoding):
                 data: bytes | Path = path
-                lines = _scan_utf8(path, display_name)
+                lines = _count_file_lines(path)
                 head = _head(path)
             else:
                 data = _reencode(path, encoding, display_name)
@@ -102,6 +102,9 @@ class CsvSource(Source):
         except pl.exceptions.PolarsError:
             # Python's csv module names the row that is wrong (ragged, unclosed quote).
             frame = None
+        if frame is None or lines != frame.height + 1:
+            if isinstance(data, Path):
+                _check_utf8(data, display_name)
         # One record per line (blank lines included) is the common case: row = index + 2.
         # Otherwise quoted fields span lines, and Python's csv module tells where records start.
         if frame is not None and frame.width == len(columns) and lines == frame.height + 1:
@@ -157,11 +160,28 @@ def _count_lines(data: bytes) -> int:
     return _line_breaks(data) + (1 if data and data[-1:] not in (b"\n", b"\r") else 0)
 
 
-def _scan_utf8(path: Path, display_name: str) -> int:
-    """Check the file is UTF-8 and count its lines, in one streaming pass."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = newlines = 0
+def _count_file_lines(path: Path) -> int:
+    """Count lines the way Python's csv module does (\n, \r\n and lone \r end a line)."""
+    newlines = 0
     last = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            newlines += chunk.count(b"\n")
+            if b"\r" in chunk:  # rare: lone carriage returns end lines too
+                newlines += chunk.count(b"\r") - chunk.count(b"\r\n")
+            newlines -= last == b"\r" and chunk[:1] == b"\n"  # a \r\n cut by the chunk boundary
+            last = chunk[-1:]
+    return newlines + (1 if last and last not in (b"\n", b"\r") else 0)
+
+
+def _check_utf8(path: Path, display_name: str) -> None:
+    """Name the first byte that is not UTF-8.
+
+    Polars refuses invalid UTF-8 without saying where, so this slower pass
+    runs only once polars has failed (or a record spans lines).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             # A character cut by the chunk boundary waits in the decoder; error offsets count from it.
@@ -170,16 +190,10 @@ def _scan_utf8(path: Path, display_name: str) -> int:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 raise _not_utf8(display_name, offset - pending + exc.start) from None
-            newlines += chunk.count(b"\n")
-            if b"\r" in chunk:  # rare: lone carriage returns end lines too
-                newlines += chunk.count(b"\r") - chunk.count(b"\r\n")
-            newlines -= last == b"\r" and chunk[:1] == b"\n"  # a \r\n cut by the chunk boundary
             offset += len(chunk)
-            last = chunk[-1:]
     pending = len(decoder.getstate()[0])
     if pending:
         raise _not_utf8(display_name, offset - pending, "(a character cut off at the end of the file)")
-    return newlines + (1 if last and last not in (b"\n", b"\r") else 0)
 
 
 def _not_utf8(display_name: str, offset: int, why: str = "") -> SourceError:
