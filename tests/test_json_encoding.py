@@ -1,12 +1,16 @@
 """The JSON report builds finding lines with string operations: they must decode to the values."""
 
+import io
 import json
 
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hygiene_plugins.reporters.json_report import json_value
+from hygiene.testing import audit_deals
+from hygiene_plugins.reporters import json_report
+from hygiene_plugins.reporters.json_report import JsonReporter, json_value
 
 
 @given(st.lists(st.one_of(st.none(), st.text()), min_size=1, max_size=20))
@@ -21,3 +25,21 @@ def test_row_numbers_round_trip_through_the_json_encoding(values):
     encoded = pl.DataFrame({"row": values}, schema={"row": pl.Int64}).select(json_value("row", pl.Int64)).to_series()
 
     assert [json.loads(line) for line in encoded] == values
+
+
+@pytest.mark.parametrize("slice_rows", [1, 2, 3, 4, 5])
+def test_a_report_written_in_slices_is_the_same_document(monkeypatch, slice_rows):
+    report = audit_deals(
+        deals=[{"id": f"D{n}", "stage": "Proposal", "owner": "Ada"} for n in range(4)],
+        rules=["missing-close-date"],
+        as_of="2026-03-31",
+    )
+    whole = io.StringIO()
+    JsonReporter().write(report, whole)
+    monkeypatch.setattr(json_report, "SLICE_ROWS", slice_rows)
+    sliced = io.StringIO()
+
+    JsonReporter().write(report, sliced)
+
+    assert sliced.getvalue() == whole.getvalue()
+    assert [f["deal_id"] for f in json.loads(sliced.getvalue())["findings"]] == ["D0", "D1", "D2", "D3"]

@@ -33,6 +33,22 @@ def json_value(column: str, dtype: pl.DataType) -> pl.Expr:
     return text.fill_null(pl.lit("null"))
 
 
+SLICE_ROWS = 50_000
+
+
+def finding_lines(findings: pl.DataFrame, *, last: bool) -> pl.DataFrame:
+    """One JSON object per finding, indented, with a comma after all but the report's last."""
+    separator = pl.lit(",")
+    if last:
+        separator = pl.when(pl.int_range(pl.len()) < findings.height - 1).then(separator).otherwise(pl.lit(""))
+    fields = [
+        # details is already a JSON object: spliced in verbatim rather than as a string.
+        pl.concat_str([pl.lit(f'"{key}":'), pl.col("details") if key == "details" else json_value(key, findings.schema[key])])
+        for key in FINDING_KEYS
+    ]
+    return findings.select(pl.concat_str([pl.lit("    {"), pl.concat_str(fields, separator=","), pl.lit("}"), separator]))
+
+
 class JsonReporter(Reporter):
     """Everything in one JSON document: header, summary, and every finding in report order.
 
@@ -48,32 +64,17 @@ class JsonReporter(Reporter):
         findings = report.findings
         stream.write(header[:-2] + ',\n  "findings": [')
         if findings.height:
-            # details is already a JSON object: spliced in verbatim rather than as a string.
-            last = findings.height - 1
-            lines = findings.select(
-                pl.concat_str(
-                    [
-                        pl.lit("    "),
-                        pl.lit("{"),
-                        pl.concat_str(
-                            [
-                                pl.concat_str([pl.lit(f'"{key}":'), pl.col("details") if key == "details" else json_value(key, findings.schema[key])])
-                                for key in FINDING_KEYS
-                            ],
-                            separator=",",
-                        ),
-                        pl.lit("}"),
-                        pl.when(pl.int_range(pl.len()) < last).then(pl.lit(",")).otherwise(pl.lit("")),
-                    ]
-                )
-            )
             stream.write("\n")
-            buffer = getattr(stream, "buffer", None)
-            if buffer is None:  # a text-only stream (io.StringIO): the lines go through Python
-                stream.write("\n".join(lines.to_series().to_list()) + "\n")
-            else:
-                # polars writes the lines to the file itself: no Python string per finding
-                stream.flush()
-                lines.write_csv(buffer, include_header=False, quote_style="never")
+            # Slices bound the memory the encoded text takes: a million findings' lines at once
+            # would add a copy of the whole report to the peak.
+            for offset in range(0, findings.height, SLICE_ROWS):
+                lines = finding_lines(findings.slice(offset, SLICE_ROWS), last=offset + SLICE_ROWS >= findings.height)
+                buffer = getattr(stream, "buffer", None)
+                if buffer is None:  # a text-only stream (io.StringIO): the lines go through Python
+                    stream.write("\n".join(lines.to_series().to_list()) + "\n")
+                else:
+                    # polars writes the lines to the file itself: no Python string per finding
+                    stream.flush()
+                    lines.write_csv(buffer, include_header=False, quote_style="never")
             stream.write("  ")
         stream.write("]\n}\n")
