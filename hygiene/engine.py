@@ -328,12 +328,13 @@ def run_rules(
         not_evaluable.update(counted.row(0, named=True))
     periods = {code: ctx.period.name for code, ctx in contexts.items()}
     findings = _finish(parts, periods, period.name)
+    # Select, then filter: filtering first would copy every column of the deal table.
+    open_deal_owners = deals.select("id", "owner", OPEN_COLUMN).filter(pl.col(OPEN_COLUMN)).drop(OPEN_COLUMN)
     return RuleRun(
         findings=findings,
         deals=deals.height,
-        open_deals=int(deals.select(pl.col(OPEN_COLUMN).sum()).item() or 0),
-        # Select, then filter: filtering first would copy every column of the deal table.
-        open_deal_owners=deals.select("id", "owner", OPEN_COLUMN).filter(pl.col(OPEN_COLUMN)).drop(OPEN_COLUMN),
+        open_deals=open_deal_owners.height,
+        open_deal_owners=open_deal_owners,
         not_evaluable={code: int(n) for code, n in sorted(not_evaluable.items())},
         rule_errors=errors,
     )

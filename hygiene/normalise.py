@@ -166,11 +166,11 @@ def _parse(field: str, text: pl.Expr, dtype: pl.DataType, options: ReadOptions) 
     return _parse_float(text, dtype, options.decimal)
 
 
-def _valid(field: str, value: pl.Expr) -> tuple[pl.Expr, str]:
+def _valid(field: str, value: pl.Expr, options: ReadOptions) -> tuple[pl.Expr, str]:
     """Where the parsed ``value`` of ``field`` is valid, and what a valid value looks like."""
     kind = CANONICAL_FIELDS[field]
     if kind == "date":
-        return value.is_not_null(), ""
+        return value.is_not_null(), EXPECTED["date"] + (f" ({options.date_format})" if options.date_format else " (YYYY-MM-DD)")
     if kind == "int":
         return value.is_not_null() & (value == value.round(0)) & (value >= 0) & (value < 2**53), EXPECTED["int"]
     if field == "probability":
@@ -241,9 +241,7 @@ def normalise(raw: RawTable, fields: Mapping[str, str], options: ReadOptions | N
             typed.append(text.cast(pl.String).alias(field))
             continue
         value = pl.col(_value_column(field))
-        valid, expected = _valid(field, value)
-        if kind == "date":
-            expected = EXPECTED["date"] + (f" ({options.date_format})" if options.date_format else " (YYYY-MM-DD)")
+        valid, expected = _valid(field, value, options)
         invalid_masks.append((field, column, text.is_not_null() & ~valid, expected))
         typed.append(pl.when(valid).then(value.cast(_POLARS_TYPES[kind], strict=False)).alias(field))
     raw_id = source(column_for_field["id"])

@@ -19,10 +19,6 @@ MISSING = "(none)"
 _SPEC = re.compile(r"^(?P<thousands>,)?(?:\.(?P<decimals>\d)f)?$")
 
 
-def template_fields(template: str) -> list[str]:
-    return [field for _, field, _, _ in string.Formatter().parse(template) if field]
-
-
 #: Below this magnitude a float's integral part is exact, so rounding by hand is exact too.
 _EXACT_LIMIT = 2.0**52
 #: Veltkamp's constant for float64 (2**27 + 1): splits a float into two halves whose products are exact.

@@ -153,25 +153,29 @@ def _head(path: Path) -> bytes:
 
 def _line_breaks(data: bytes) -> int:
     """Line breaks as Python's csv module counts them: \\n, \\r\\n, or a lone \\r."""
+    if b"\r" not in data:  # the common case: one pass
+        return data.count(b"\n")
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
+def _unterminated(last_byte: bytes) -> int:
+    """1 when the text ends without a line break (its last line still counts)."""
+    return 1 if last_byte and last_byte not in (b"\n", b"\r") else 0
+
+
 def _count_lines(data: bytes) -> int:
-    return _line_breaks(data) + (1 if data and data[-1:] not in (b"\n", b"\r") else 0)
+    return _line_breaks(data) + _unterminated(data[-1:])
 
 
 def _count_file_lines(path: Path) -> int:
-    """Count lines the way Python's csv module does (\n, \r\n and lone \r end a line)."""
-    newlines = 0
+    """:func:`_count_lines` for a file, read in chunks."""
+    breaks = 0
     last = b""
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
-            newlines += chunk.count(b"\n")
-            if b"\r" in chunk:  # rare: lone carriage returns end lines too
-                newlines += chunk.count(b"\r") - chunk.count(b"\r\n")
-            newlines -= last == b"\r" and chunk[:1] == b"\n"  # a \r\n cut by the chunk boundary
+            breaks += _line_breaks(chunk) - (last == b"\r" and chunk[:1] == b"\n")  # a \r\n cut by the chunk boundary
             last = chunk[-1:]
-    return newlines + (1 if last and last not in (b"\n", b"\r") else 0)
+    return breaks + _unterminated(last)
 
 
 def _check_utf8(path: Path, display_name: str) -> None:
