@@ -23,9 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hygiene.models import DEFAULT_STAGES
-from hygiene.output import atomic_text_writer
-from hygiene.periods import period_containing
+from hygiene import DEFAULT_STAGES, period_containing
+from hygiene.files import atomic_text_writer
 
 SEED = 2026
 #: The sample's audit date: every date in the export is drawn relative to it.

@@ -1,25 +1,68 @@
 """hygiene: a rule-based sales pipeline hygiene engine.
 
-The public API for plugin authors is importable from here. Names are
+This module is the public API for plugin authors: every name in
+``__all__``, and nothing else, is supported for third-party use. Built-in
+rules, sources and reporters import only these names too. Names are
 resolved lazily so that ``hygiene --help`` does not pay for polars.
 """
 
 from __future__ import annotations
 
-from hygiene.markers import hookimpl, hookspec
+from hygiene.plugin.markers import hookimpl, hookspec
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "DealRule": "hygiene.rule",
-    "PipelineRule": "hygiene.rule",
-    "RuleContext": "hygiene.rule",
-    "Deal": "hygiene.models",
-    "Finding": "hygiene.models",
-    "Source": "hygiene.source",
-    "RawTable": "hygiene.source",
-    "Reporter": "hygiene.reporter",
-    "HygieneError": "hygiene.errors",
+    # Rules
+    "DealRule": "hygiene.api.rule",
+    "PipelineRule": "hygiene.api.rule",
+    "RuleContext": "hygiene.api.rule",
+    "empty_deal_table": "hygiene.api.rule",
+    # Models
+    "Deal": "hygiene.api.models",
+    "Finding": "hygiene.api.models",
+    "Stage": "hygiene.api.models",
+    "Period": "hygiene.api.models",
+    "SEVERITIES": "hygiene.api.models",
+    "DEFAULT_STAGES": "hygiene.api.models",
+    "RULE_ERROR_CODE": "hygiene.api.models",
+    "fingerprint": "hygiene.api.models",
+    "severities_at_or_above": "hygiene.api.models",
+    "StageTable": "hygiene.api.stages",
+    "stage_key": "hygiene.api.stages",
+    "period_containing": "hygiene.api.periods",
+    "CANONICAL_FIELDS": "hygiene.api.fields",
+    "REQUIRED_FIELDS": "hygiene.api.fields",
+    "ROW_COLUMN": "hygiene.api.fields",
+    # Message templates
+    "expand_template": "hygiene.api.templates",
+    "format_number": "hygiene.api.templates",
+    # Sources
+    "Source": "hygiene.api.source",
+    "RawTable": "hygiene.api.source",
+    # Reporters
+    "Reporter": "hygiene.api.reporter",
+    "AuditReport": "hygiene.api.report",
+    "RuleInfo": "hygiene.api.report",
+    "FINDING_SCHEMA": "hygiene.api.report",
+    "NO_OWNER": "hygiene.api.presentation",
+    "AUDIT_SUBJECT": "hygiene.api.presentation",
+    "plural": "hygiene.api.presentation",
+    "format_share": "hygiene.api.presentation",
+    "terminal_text": "hygiene.api.presentation",
+    "terminal_text_expr": "hygiene.api.presentation",
+    "deal_expr": "hygiene.api.presentation",
+    "deal_with_name_expr": "hygiene.api.presentation",
+    "subject_expr": "hygiene.api.presentation",
+    "headline_expr": "hygiene.api.presentation",
+    "description_expr": "hygiene.api.presentation",
+    "known_expr": "hygiene.api.presentation",
+    "failing_expr": "hygiene.api.presentation",
+    # Errors
+    "HygieneError": "hygiene.api.errors",
+    "ConfigError": "hygiene.api.errors",
+    "SourceError": "hygiene.api.errors",
+    "PluginError": "hygiene.api.errors",
 }
 
 __all__ = ["__version__", "hookimpl", "hookspec", *_LAZY]
@@ -34,3 +77,7 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

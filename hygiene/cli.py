@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from hygiene import __version__
-from hygiene.baseline import DEFAULT_BASELINE
-from hygiene.errors import HygieneError
+from hygiene.api.errors import HygieneError
+from hygiene.ci.baseline import DEFAULT_BASELINE
 
 DEBUG_KEY = "hygiene.debug"
 
@@ -101,7 +101,7 @@ def cli() -> None:
 
 def _load(config_path: str | None, plugin_flags: tuple[str, ...], *, strict: bool = True):
     """Read the configuration, load plugins (built-in, installed, configured) and validate."""
-    from hygiene.session import load_session
+    from hygiene.commands.session import load_session
 
     return load_session(config_path, blocked=blocked_plugins(plugin_flags), strict=strict)
 
@@ -132,8 +132,8 @@ def audit_input_options(function):
 
 
 def audit_options(session, source, as_of, select, ignore):
-    """The :class:`~hygiene.audit.AuditOptions` of the :func:`audit_input_options` a command received."""
-    from hygiene.audit import AuditOptions
+    """The :class:`~hygiene.audit.run.AuditOptions` of the :func:`audit_input_options` a command received."""
+    from hygiene.audit.run import AuditOptions
 
     return AuditOptions(
         as_of=parse_as_of(as_of, session.config.as_of),
@@ -144,7 +144,7 @@ def audit_options(session, source, as_of, select, ignore):
 
 
 def _min_score(_ctx, _param, value: str | None):
-    from hygiene.thresholds import parse_min_score
+    from hygiene.ci.gates import parse_min_score
 
     if value is None:
         return None
@@ -170,9 +170,9 @@ FAIL_ON_CHOICE = click.Choice(["error", "warning", "info", "never"])
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the (single) report to this file instead of stdout.")
 @click.option("--fail-on", type=FAIL_ON_CHOICE, help="Lowest severity that makes the exit code 1 (default: error).")
 @click.option("--baseline", "baseline_path", metavar="FILE", type=click.Path(dir_okay=False), help="Findings recorded in FILE (by `hygiene baseline`) are known: reported, not counted for --fail-on.")
-@click.option("--strict-baseline", is_flag=True, help="Also fail while the baseline lists findings no longer found (remove them with `hygiene baseline --prune`).")
-@click.option("--max-findings", type=click.IntRange(min=0), default=0, metavar="N", help="Fail only when more than N findings reach --fail-on (default: 0).")
-@click.option("--min-score", metavar="PERCENT", callback=_min_score, help="Fail when the hygiene score is below PERCENT (0-100, e.g. 80).")
+@click.option("--strict-baseline", is_flag=True, default=None, help="Also fail while the baseline lists findings no longer found (remove them with `hygiene baseline --prune`; config: strict_baseline).")
+@click.option("--max-findings", type=click.IntRange(min=0), metavar="N", help="Fail only when more than N findings reach --fail-on (default: the config's max_findings, else 0).")
+@click.option("--min-score", metavar="PERCENT", callback=_min_score, help="Fail when the hygiene score is below PERCENT (0-100, e.g. 80; config: min_score).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail a gate (rule errors and unusable input still exit 2).")
 @common_options
 def audit(source, config_path, as_of, select, ignore, formats, output, fail_on, baseline_path, strict_baseline, max_findings, min_score, exit_zero, plugin_flags):
@@ -183,30 +183,26 @@ def audit(source, config_path, as_of, select, ignore, formats, output, fail_on, 
     --min-score, --strict-baseline), 2 unusable input, configuration or
     plugin, or a rule that raised (even with --exit-zero).
     """
-    from hygiene.audit import run_audit
-    from hygiene.baseline import compare_with_baseline, read_baseline
-    from hygiene.output import write_reports
-    from hygiene.thresholds import Thresholds
+    from hygiene.audit.reporting import write_reports
+    from hygiene.audit.run import run_audit
+    from hygiene.ci.baseline import compare_with_baseline, read_baseline
+    from hygiene.ci.gates import Gates
 
     if strict_baseline and baseline_path is None:
         raise click.UsageError("--strict-baseline needs --baseline FILE")
     session = _load(config_path, plugin_flags)
+    gates = Gates.from_config(
+        session.config, fail_on=fail_on, max_findings=max_findings, min_score=min_score, strict_baseline=strict_baseline, exit_zero=exit_zero
+    )
     # A baseline that cannot be used stops the run before the audit, not after it.
     recorded = read_baseline(Path(baseline_path), baseline_path) if baseline_path is not None else None
     report = run_audit(session.config, session.registry, audit_options(session, source, as_of, select, ignore))
     if recorded is not None:
         report = compare_with_baseline(report, recorded, baseline_path)
     write_reports(report, session.registry, formats or ("console",), output)
-    thresholds = Thresholds(
-        fail_on=fail_on or session.config.fail_on,
-        max_findings=max_findings,
-        min_score=min_score,
-        strict_baseline=strict_baseline,
-        exit_zero=exit_zero,
-    )
-    exit_code = thresholds.exit_code(report)
+    exit_code = gates.exit_code(report)
     if exit_code == 1:
-        for failure in thresholds.failures(report):
+        for failure in gates.failures(report):
             click.echo(f"hygiene: {failure}", err=True)
     sys.exit(exit_code)
 
@@ -222,9 +218,9 @@ def baseline(source, config_path, as_of, select, ignore, output, prune, plugin_f
     Commit the file. With --prune, rewrite it keeping only the entries still
     found (run it when --strict-baseline fails).
     """
-    from hygiene.audit import run_audit
-    from hygiene.baseline import Baseline, pruned, read_baseline, refuse_incomplete, write_baseline
-    from hygiene.thresholds import plural
+    from hygiene.api.presentation import plural
+    from hygiene.audit.run import run_audit
+    from hygiene.ci.baseline import Baseline, pruned, read_baseline, refuse_incomplete, write_baseline
 
     session = _load(config_path, plugin_flags)
     previous = read_baseline(Path(output), output) if prune else None
@@ -255,14 +251,14 @@ def diff(old, new, output_format, output, fail_on):
     Findings are paired by fingerprint. Exit codes: 0 no new finding at or
     above --fail-on, 1 such findings, 2 a report that cannot be read.
     """
-    from hygiene.diff import diff_reports, read_report, render_diff
+    from hygiene.ci.diff import diff_reports, read_report, render_diff
 
     result = diff_reports(read_report(Path(old), old), read_report(Path(new), new))
     text = render_diff(result, output_format)
     if output is None:
         click.echo(text, nl=False)
     else:
-        from hygiene.output import atomic_text_writer
+        from hygiene.files import atomic_text_writer
 
         try:
             with atomic_text_writer(Path(output)) as stream:
@@ -277,7 +273,7 @@ def diff(old, new, output_format, output, fail_on):
 @common_options
 def rules_command(config_path, plugin_flags):
     """List the available rules: code, name, severity, summary, plugin."""
-    from hygiene.session import rule_rows
+    from hygiene.commands.session import rule_rows
 
     session = _load(config_path, plugin_flags)
     rows = rule_rows(session)
@@ -292,7 +288,7 @@ def rules_command(config_path, plugin_flags):
 @common_options
 def explain(rule, config_path, plugin_flags):
     """Show a rule's documentation and options."""
-    from hygiene.explain import explain_rule
+    from hygiene.commands.explain import explain_rule
 
     session = _load(config_path, plugin_flags)
     click.echo(explain_rule(session.registry, rule))
@@ -303,7 +299,7 @@ def explain(rule, config_path, plugin_flags):
 @common_options
 def plugins(config_path, plugin_flags):
     """Show loaded plugins, their versions, hooks and what each registers."""
-    from hygiene.explain import describe_plugins
+    from hygiene.commands.explain import describe_plugins
 
     session = _load(config_path, plugin_flags, strict=False)
     click.echo(describe_plugins(session.registry))
@@ -316,7 +312,7 @@ def plugins(config_path, plugin_flags):
 @common_options
 def init(export, output, force, plugin_flags):
     """Write a starter hygiene.toml, guessing [source.fields] from EXPORT's header."""
-    from hygiene.starter import write_starter_config
+    from hygiene.commands.init import write_starter_config
 
     starter = write_starter_config(Path(output), Path(export) if export else None, force=force, blocked=blocked_plugins(plugin_flags))
     click.echo(f"wrote {starter.path}\nnext steps:")
@@ -340,7 +336,7 @@ def plugin_new(name, directory, prefix):
     Never overwrites anything. Its tests pass as written:
     `pip install -e "./NAME[test]"` then `python -m pytest NAME`.
     """
-    from hygiene.scaffold import write_plugin
+    from hygiene.commands.plugin_new import write_plugin
 
     created = write_plugin(name, Path(directory) if directory else None, prefix)
     folder = created.directory.as_posix()

@@ -57,9 +57,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
-from hygiene.fields import REQUIRED_FIELDS
+from hygiene.api.errors import ConfigError, HygieneError
+from hygiene.api.fields import REQUIRED_FIELDS
+from hygiene.api.source import RawTable
+from hygiene.audit.run import AuditOptions, run_audit
+from hygiene.commands.explain import find_rule
+from hygiene.commands.session import load_plugins, session_schema
+from hygiene.config.settings import RawConfig, read_config, validate
+from hygiene.plugin.registry import Registered, check_rule, check_rule_prefix
 
 #: How configuration problems in a ``run_rules`` call are introduced.
 CALLER = "run_rules()"
@@ -87,7 +95,7 @@ def run_rules(
     - ``options``: rule code or name -> its ``[rules.X]`` table (options,
       ``severity``, ``enabled``), filled with the schema's defaults and
       validated like ``hygiene.toml``: an invalid option raises
-      :class:`hygiene.errors.ConfigError` naming it.
+      :class:`hygiene.ConfigError` naming it.
     - ``settings``: ``quotas`` (owner -> quota), ``stages`` (a list of
       ``[[pipeline.stages]]`` tables), ``fiscal_year_start_month`` and
       ``source_fields`` (canonical field -> column), as in ``hygiene.toml``;
@@ -111,15 +119,9 @@ def audit_deals(
 ):
     """Audit ``deals`` as ``hygiene audit`` would; the arguments are :func:`run_rules`'.
 
-    Returns the whole :class:`~hygiene.report.AuditReport`, for its summary
+    Returns the whole :class:`hygiene.AuditReport`, for its summary
     (deals, open deals, not-evaluable counts) or to feed a reporter.
     """
-    from hygiene.audit import AuditOptions, run_audit
-    from hygiene.config import RawConfig, validate
-    from hygiene.config_schema import config_schema
-
-    from hygiene.errors import ConfigError
-
     registry = _registry(rules, config)
     running = {key for entry in registry.rules.values() for key in (entry.cls.code, entry.cls.name)}
     for key in options or {}:
@@ -134,8 +136,7 @@ def audit_deals(
         "quotas": dict(quotas or {}),
         "rules": {key: dict(table) for key, table in (options or {}).items()},
     }
-    schema = config_schema({code: entry.cls for code, entry in registry.rules.items()}, {})
-    config = validate(RawConfig(data=data, file=CALLER, base_dir=Path.cwd()), schema)
+    config = validate(RawConfig(data=data, file=CALLER, base_dir=Path.cwd()), session_schema(registry))
     return run_audit(config, registry, AuditOptions(as_of=as_date(as_of)), raw=deal_table(deals, source_fields))
 
 
@@ -164,8 +165,6 @@ def deal_table(deals: Iterable[Mapping[str, Any]], source_fields: Mapping[str, s
     """Deals as a source would read them: a :class:`hygiene.RawTable` of text columns."""
     import polars as pl
 
-    from hygiene.source import RawTable
-
     deals = list(deals)
     columns = export_columns(deals, source_fields)
     frame = pl.DataFrame(
@@ -177,28 +176,14 @@ def deal_table(deals: Iterable[Mapping[str, Any]], source_fields: Mapping[str, s
 
 def _configured_registry(config: str | Path | None):
     """The installed plugins, and those the configuration ``config`` adds (local plugins, custom rules)."""
-    from hygiene.config import read_config
-    from hygiene.declarative import register_custom_rules
-    from hygiene.plugin_manager import load_registry
-    from hygiene.session import local_plugins
-
     if config is None:
-        return load_registry()
+        return load_plugins(read_config(None))
     path = Path(config)
-    raw = read_config(path, path.name)
-    registry = load_registry(local_plugins=local_plugins(raw))
-    register_custom_rules(raw, registry)
-    return registry
+    return load_plugins(read_config(path, path.name))
 
 
 def _registry(rules: Iterable[str | type] | None, config: str | Path | None = None):
     """The installed plugins (and ``config``'s), with only ``rules`` as their rules."""
-    import attrs
-
-    from hygiene.explain import find_rule
-    from hygiene.plugin_manager import Registered
-    from hygiene.registry_checks import check_rule, check_rule_prefix
-
     registry = _configured_registry(config)
     if rules is None:
         return registry
@@ -346,8 +331,6 @@ class RuleCase(pytest.Item):
             raise RuleCaseMismatch(expected, findings)
 
     def repr_failure(self, excinfo, style=None):
-        from hygiene.errors import HygieneError
-
         error = excinfo.value
         if isinstance(error, HygieneError):
             return f"{self.rule} case {self.name!r}: {error}"

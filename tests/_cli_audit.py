@@ -16,13 +16,13 @@ import tomli_w
 from click.testing import CliRunner, Result
 
 from hygiene.cli import cli
-from hygiene.report import report_schema
+from hygiene.files import shipped_schema
 
 #: Only the built-in plugins (a plugin installed in the environment must not change what the
 #: tests expect), and plain output whatever the caller's terminal settings.
 AUDIT_ENV = {"HYGIENE_DISABLE_PLUGIN_AUTOLOAD": "1", "NO_COLOR": "1", "FORCE_COLOR": None}
 
-REPORT_VALIDATOR = jsonschema.Draft202012Validator(report_schema(), format_checker=jsonschema.FormatChecker())
+REPORT_VALIDATOR = jsonschema.Draft202012Validator(shipped_schema("report.schema.json"), format_checker=jsonschema.FormatChecker())
 
 
 def assert_valid_report(report: dict[str, Any]) -> None:

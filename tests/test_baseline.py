@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _ci_gate import AS_OF, CLEAN, NO_CLOSE_DATE, PAST_DUE, STALE, deal, json_report, one_error_line, write_broken_rule_plugin
-from hygiene.baseline import Baseline, BaselineEntry, compare_with_baseline
-from hygiene.models import fingerprint
+from hygiene.ci.baseline import Baseline, BaselineEntry, compare_with_baseline
+from hygiene.api.models import fingerprint
 from hygiene.testing import audit_deals
 
 BASELINE = ".hygiene-baseline.json"

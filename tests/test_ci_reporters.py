@@ -23,7 +23,7 @@ import pytest
 import xmlschema
 
 from _cli_audit import AUDIT_ENV, run_audit, run_cli, sha256_of, source_config, write_config
-from hygiene.plugin_manager import load_registry
+from hygiene.plugin.registry import load_registry
 from hygiene.testing import audit_deals
 from hygiene_plugins.reporters.csv_report import CsvReporter
 from hygiene_plugins.reporters.github import STEP_SUMMARY_LIMIT_BYTES, GithubReporter, escape_data, escape_property

@@ -18,8 +18,8 @@ import pytest
 
 from _ci_gate import AS_OF, CLEAN, NO_CLOSE_DATE, PAST_DUE, STALE, deal
 from hygiene.cli import cli
-from hygiene.models import fingerprint
-from hygiene.plugin_manager import load_registry
+from hygiene.api.models import fingerprint
+from hygiene.plugin.registry import load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 EXPORT = "exports/opportunities.csv"

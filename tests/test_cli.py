@@ -14,7 +14,7 @@ import stat
 import jsonschema
 import pytest
 
-from hygiene.report import report_schema
+from hygiene.files import shipped_schema
 
 #: The audit date: no test reads the clock.
 AS_OF = "2026-03-31"
@@ -36,7 +36,7 @@ EXPORTS = {
 
 def assert_valid_report(text: str) -> dict:
     report = json.loads(text)
-    jsonschema.validate(report, report_schema())
+    jsonschema.validate(report, shipped_schema("report.schema.json"))
     return report
 
 
@@ -84,7 +84,7 @@ def test_console_script_debug_shows_the_traceback_and_keeps_exit_2(run_hygiene, 
     completed = run_hygiene(*args, "missing.csv", "--as-of", AS_OF)
     assert completed.returncode == 2
     assert completed.stderr.startswith("Traceback (most recent call last):")
-    assert completed.stderr.rstrip().endswith("hygiene.errors.SourceError: missing.csv: no such file")
+    assert completed.stderr.rstrip().endswith("SourceError: missing.csv: no such file")
 
 
 @pytest.mark.parametrize(("args", "env"), [(("--debug",), {}), ((), {"HYGIENE_DEBUG": "1"})])

@@ -144,7 +144,7 @@ def test_typed_extras_keep_their_type_in_messages_and_details(tmp_path):
 
 
 def test_an_audit_types_no_extra_when_no_rule_asks(monkeypatch, configured, hygiene_cli):
-    from hygiene.extras import ExtraColumns
+    from hygiene.api.extras import ExtraColumns
 
     def refuse(self, name):
         raise AssertionError(f"typed the extra {name!r}")
@@ -261,25 +261,25 @@ PROBLEMS = {
     ),
     "bad code": (
         custom_rule(code="ACME1"),
-        "hygiene.toml: custom_rules[0] (ACME1 big-deal-single-threaded): code: 'ACME1' is not a rule code: "
+        "hygiene.toml: custom_rules[0] (ACME1 big-deal-single-threaded): code 'ACME1' is not a rule code: "
         "uppercase letters, then three digits, e.g. 'ACME001'",
         LOADING,
     ),
     "reserved prefix": (
         custom_rule(code="HY123"),
-        "hygiene.toml: custom_rules[0] (HY123 big-deal-single-threaded): code: 'HY123': codes starting with HY are reserved "
-        "for hygiene's built-in rules; use your own prefix",
+        "hygiene.toml: custom_rules[0] (HY123 big-deal-single-threaded): code 'HY123' has the prefix HY, which is reserved "
+        "for hygiene's built-in rules: use a prefix of your own, e.g. 'ACME001'",
         LOADING,
     ),
     "bad name": (
         custom_rule(name="Big Deal"),
-        "hygiene.toml: custom_rules[0] (ACME001 Big Deal): name: 'Big Deal' is not a rule name: kebab-case, e.g. 'big-deal-single-threaded'",
+        "hygiene.toml: custom_rules[0] (ACME001 Big Deal): name 'Big Deal' is not a rule name: kebab-case, e.g. 'stale-stage'",
         LOADING,
     ),
     "name of a built-in rule": (
         custom_rule(name="stale-stage"),
-        "hygiene.toml: custom_rules[0] (ACME001 stale-stage): name 'stale-stage' is already used by rule HY001 stale-stage "
-        "from plugin 'builtin-rules' (hygiene_rules.stale_stage.StaleStage)",
+        "rule 'stale-stage' is registered twice: by plugin 'builtin-rules' (hygiene_rules.stale_stage.StaleStage) "
+        "and by hygiene.toml: custom_rules[0] (ACME001 stale-stage)",
         LOADING,
     ),
     "unbalanced template": (custom_rule(message="{name"), f"{RULE}: message: invalid template: expected '}}' before end of string", LOADING),
@@ -340,8 +340,8 @@ def test_two_custom_rules_with_one_code_are_both_named(configured, hygiene_cli):
 
     assert result.exit_code == 2
     assert result.stderr == (
-        "hygiene: error: hygiene.toml: custom_rules[1] (ACME001 other-rule): code 'ACME001' is already used by "
-        "custom_rules[0] (ACME001 big-deal-single-threaded)\n"
+        "hygiene: error: rule 'ACME001' is registered twice: by hygiene.toml: custom_rules[0] (ACME001 big-deal-single-threaded) "
+        "and by hygiene.toml: custom_rules[1] (ACME001 other-rule)\n"
     )
 
 

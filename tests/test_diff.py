@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 
 from _ci_gate import AS_OF, CLEAN, NO_CLOSE_DATE, PAST_DUE, STALE, deal, one_error_line
-from hygiene.json_documents import shipped_schema
-from hygiene.models import fingerprint
+from hygiene.files import shipped_schema
+from hygiene.api.models import fingerprint
 
 LATER = "2026-04-07"
 DIFF_VALIDATOR = jsonschema.Draft202012Validator(shipped_schema("diff.schema.json"), format_checker=jsonschema.FormatChecker())

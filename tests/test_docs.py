@@ -7,7 +7,7 @@ import re
 from _markdown_examples import MarkdownExamples, code_blocks
 from _throwaway_install import REPO
 
-from hygiene import hookspecs
+from hygiene.plugin import hookspecs
 from hygiene.testing import run_rules
 
 WRITING_PLUGINS = REPO / "docs" / "writing-plugins.md"

@@ -17,13 +17,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hygiene import Finding, PipelineRule
-from hygiene.audit import AuditOptions, run_audit
-from hygiene.config import Config
-from hygiene.engine import ConfiguredRule, run_rules
-from hygiene.models import fingerprint
-from hygiene.periods import period_containing
-from hygiene.plugin_manager import load_registry
-from hygiene.stages import StageTable
+from hygiene.audit.run import AuditOptions, run_audit
+from hygiene.config.settings import Config
+from hygiene.audit.engine import AuditInputs, evaluate_rules
+from hygiene.config.selection import ConfiguredRule
+from hygiene.api.models import fingerprint
+from hygiene.api.periods import period_containing
+from hygiene.plugin.registry import load_registry
+from hygiene.api.stages import StageTable
 
 #: The audit date: no test reads the clock.
 AS_OF = "2026-03-31"
@@ -88,7 +89,7 @@ def test_the_engines_fingerprints_are_the_fingerprint_functions(findings, period
     period = period_containing(AUDIT_DATE, period_kind)
     rule = ConfiguredRule(rule=FindingsAsGiven(findings), severity="warning", options={}, plugin="tests")
     deals = pl.DataFrame(schema={"id": pl.String, "stage": pl.String, "name": pl.String, "owner": pl.String, "amount": pl.Float64, "__row__": pl.Int64})
-    run = run_rules(deals, [rule], as_of=AUDIT_DATE, period=period, stages=StageTable(), quotas={})
+    run = evaluate_rules(deals, [rule], AuditInputs(as_of=AUDIT_DATE, period=period, stages=StageTable(), quotas={}))
     expected = Counter(fingerprint("TEST001", f.deal_id, f.owner, period.name) for f in findings)
     assert Counter(run.findings["fingerprint"].to_list()) == expected
 

@@ -13,8 +13,8 @@ from _cli_audit import AUDIT_ENV, assert_valid_report
 from click.testing import CliRunner
 
 from hygiene.cli import cli
-from hygiene.session import load_session
-from hygiene.starter import guess_fields, guess_stages, stage_entry
+from hygiene.commands.session import load_session
+from hygiene.commands.init import guess_fields, guess_stages, stage_entry
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_DATA = REPO.parent / "shared" / "data" / "real"
@@ -199,7 +199,7 @@ def test_hubspot_style_export_gives_a_config_that_validates_and_audits(tmp_path)
 
 
 def test_the_written_text_is_the_reported_document_with_stages_as_tables(tmp_path):
-    from hygiene.starter import write_starter_config
+    from hygiene.commands.init import write_starter_config
 
     export = write_csv(tmp_path / "deals.csv", HUBSPOT_HEADER, HUBSPOT_ROWS)
     starter = write_starter_config(tmp_path / "hygiene.toml", export)

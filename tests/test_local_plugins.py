@@ -169,7 +169,7 @@ def test_a_local_plugin_may_not_use_the_reserved_prefix(team, hygiene_cli):
 
     assert result.exit_code == 2
     assert result.stderr.endswith(
-        ".BigDiscount has code 'HY500'; the prefix HY is reserved for hygiene's built-in rules: use a prefix of your own, e.g. 'ACME001'\n"
+        ".BigDiscount): code 'HY500' has the prefix HY, which is reserved for hygiene's built-in rules: use a prefix of your own, e.g. 'ACME001'\n"
     )
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hygiene.errors import SourceError
-from hygiene.normalise import NormalisedDeals, ReadOptions, normalise
-from hygiene.source import RawTable
+from hygiene.api.errors import SourceError
+from hygiene.audit.normalise import NormalisedDeals, ReadOptions, normalise
+from hygiene.api.source import RawTable
 
 #: The audit date: no test reads the clock.
 AS_OF = "2026-03-31"

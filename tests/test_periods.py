@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hygiene.periods import period_containing
+from hygiene.api.periods import period_containing
 
 D = dt.date.fromisoformat
 

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from hygiene import __version__
-from hygiene.models import fingerprint
+from hygiene.api.models import fingerprint
 
 #: The audit date: no test reads the clock.
 AS_OF = "2026-03-31"

@@ -20,11 +20,11 @@ import jsonschema
 import pytest
 from _throwaway_install import EXAMPLE_PLUGIN, importable, install_project
 
-from hygiene.config_schema import rule_table_schema
-from hygiene.errors import PluginError
-from hygiene.explain import RuleError, explain_rule
-from hygiene.plugin_manager import load_registry
-from hygiene.registry_checks import RESERVED_CODE_PREFIX, RULE_CODE, RULE_NAME
+from hygiene.config.schema import rule_table_schema
+from hygiene.api.errors import PluginError
+from hygiene.commands.explain import RuleError, explain_rule
+from hygiene.plugin.registry import load_registry
+from hygiene.plugin.registry import RESERVED_CODE_PREFIX, RULE_CODE, RULE_NAME
 from hygiene.testing import run_rules
 
 SECTIONS = ("Why", "Example", "Fix")
@@ -148,7 +148,7 @@ def test_an_installed_plugin_with_an_hy_code_exits_2_naming_the_plugin(make_plug
 
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
-        "hygiene: error: plugin 'lookalike': lookalike_hygiene.LooksBuiltin has code 'HY500'; the prefix HY is reserved "
+        "hygiene: error: plugin 'lookalike' (lookalike_hygiene.LooksBuiltin): code 'HY500' has the prefix HY, which is reserved "
         "for hygiene's built-in rules: use a prefix of your own, e.g. 'ACME001'\n"
     )
 
@@ -218,5 +218,5 @@ def test_run_rules_refuses_a_rule_class_with_the_reserved_prefix_as_its_plugin_w
     plugin: dict = {}
     exec(textwrap.dedent(RESERVED_CODE_RULE), plugin)
 
-    with pytest.raises(PluginError, match="LooksBuiltin has code 'HY500'; the prefix HY is reserved"):
+    with pytest.raises(PluginError, match=r"LooksBuiltin\): code 'HY500' has the prefix HY, which is reserved"):
         run_rules([], rules=[plugin["LooksBuiltin"]], as_of="2026-03-31")

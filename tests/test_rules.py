@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 
 from hygiene import DealRule, Finding
-from hygiene.errors import ConfigError, PluginError
-from hygiene.models import fingerprint
+from hygiene.api.errors import ConfigError, PluginError
+from hygiene.api.models import fingerprint
 from hygiene.testing import audit_deals, run_rules
 
 AS_OF = "2026-03-31"
@@ -456,5 +456,5 @@ def test_a_class_that_is_not_a_valid_rule_is_refused():
     class Misnamed(SingleThreadedBigDeal):
         code = "tst3"
 
-    with pytest.raises(PluginError, match="has code 'tst3'"):
+    with pytest.raises(PluginError, match="code 'tst3' is not a rule code"):
         run_rules([], rules=[Misnamed])

@@ -7,8 +7,8 @@ import tomllib
 import pytest
 from _throwaway_install import importable, install_project, run_pytest
 
-from hygiene.errors import ConfigError
-from hygiene.scaffold import plugin_names
+from hygiene.api.errors import ConfigError
+from hygiene.commands.plugin_new import plugin_names
 
 FILES = [
     "README.md",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hygiene.templates import MISSING, expand_template, format_number
+from hygiene.api.templates import MISSING, expand_template, format_number
 
 
 def render_numbers(values: list[float | None], **spec) -> list[str | None]:

@@ -8,7 +8,7 @@ import pytest
 
 from _ci_gate import AS_OF, CLEAN, NO_CLOSE_DATE, PAST_DUE, STALE, deal, json_report, waiver, write_broken_rule_plugin
 from hygiene.testing import audit_deals
-from hygiene.thresholds import parse_min_score
+from hygiene.ci.gates import Gates, parse_min_score
 
 # The matrix: D1 is stale (a warning), D2 has no close date (an error), D3 is clean.
 FULL = [STALE, NO_CLOSE_DATE, CLEAN]
@@ -201,6 +201,7 @@ def test_strict_baseline_needs_a_baseline(make_deals, hygiene_cli):
     assert "--strict-baseline needs --baseline FILE" in result.stderr
 
 
-def test_the_one_argument_exit_code_keeps_its_meaning():
+def test_fail_on_alone_decides_the_exit_code():
     report = audit_deals([STALE, CLEAN], as_of=AS_OF)
-    assert (report.exit_code("error"), report.exit_code("warning"), report.exit_code("never")) == (0, 1, 0)
+    codes = [Gates(fail_on=fail_on).exit_code(report) for fail_on in ("error", "warning", "never")]
+    assert codes == [0, 1, 0]

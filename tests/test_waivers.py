@@ -8,7 +8,7 @@ import json
 import pytest
 
 from _ci_gate import AS_OF, CLEAN, NO_CLOSE_DATE, STALE, deal, json_report, one_error_line, subjects, waiver
-from hygiene.models import fingerprint, waiver_fingerprint
+from hygiene.api.models import fingerprint, waiver_fingerprint
 
 #: Stale (HY001) and without a close date (HY002).
 STALE_WITHOUT_CLOSE_DATE = deal(STALE, "D5", close_date=None)

@@ -1,7 +1,6 @@
 import polars as pl
 
-from hygiene import Finding, PipelineRule
-from hygiene.templates import format_number
+from hygiene import Finding, PipelineRule, format_number
 
 
 #: Amounts are summed in units of 1/10,000 (a hundredth of a cent), as integers.

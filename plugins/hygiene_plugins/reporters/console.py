@@ -5,16 +5,12 @@ from __future__ import annotations
 import os
 
 import click
-import polars as pl
 
-from hygiene import Reporter
+from hygiene import NO_OWNER, Reporter, format_share, terminal_text, terminal_text_expr
 
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
-NO_OWNER = "(no owner)"
 #: Fixed baseline entries named one per line in the summary; the rest are counted.
 MAX_FIXED_LINES = 20
-#: Control characters (C0, DEL, C1) and how the terminal shows them.
-CONTROL_ESCAPES = {chr(code): f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
 #: Columns that carry text from the export.
 EXPORT_TEXT_COLUMNS = ("deal_id", "deal_name", "owner", "message")
 
@@ -25,7 +21,6 @@ class ConsoleReporter(Reporter):
 
     name = "console"
     summary = "Findings grouped by owner, then a summary (default)"
-    for_humans = True
 
     def write(self, report, stream) -> None:
         colour = _wants_colour(stream)
@@ -35,9 +30,7 @@ class ConsoleReporter(Reporter):
 
         # Text from the export is shown with its control characters escaped: an ESC in a deal
         # name must not drive the terminal, and a newline must not forge a line of the report.
-        findings = report.findings.with_columns(
-            pl.col(EXPORT_TEXT_COLUMNS).str.replace_many(list(CONTROL_ESCAPES), list(CONTROL_ESCAPES.values()))
-        ).sort(["owner"], nulls_last=True, maintain_order=True)
+        findings = report.findings.with_columns(terminal_text_expr(list(EXPORT_TEXT_COLUMNS))).sort(["owner"], nulls_last=True, maintain_order=True)
         counts = {owner: n for owner, n in findings.group_by("owner").len().iter_rows()}
         current: object = None
         for index, row in enumerate(findings.iter_rows(named=True)):
@@ -81,31 +74,21 @@ class ConsoleReporter(Reporter):
         if score["overall"] is not None:
             stream.write(f"  hygiene score: {format_share(score['overall'])} of open deals have no error or warning\n")
             if score["by_owner"]:
-                stream.write("    " + ", ".join(f"{_printable(owner)} {format_share(value)}" for owner, value in score["by_owner"].items()) + "\n")
+                stream.write("    " + ", ".join(f"{terminal_text(owner)} {format_share(value)}" for owner, value in score["by_owner"].items()) + "\n")
         self._baseline_and_waivers(report, stream)
 
     def _baseline_and_waivers(self, report, stream) -> None:
         baseline = report.baseline_summary()
         if baseline is not None:
-            stream.write(f"  baseline {_printable(baseline['file'])}: {baseline['new']} new, {baseline['known']} known, {baseline['fixed']} fixed\n")
+            stream.write(f"  baseline {terminal_text(baseline['file'])}: {baseline['new']} new, {baseline['known']} known, {baseline['fixed']} fixed\n")
             for entry in baseline["fixed_entries"][:MAX_FIXED_LINES]:
                 subject = entry["deal_id"] if entry["deal_id"] is not None else entry["owner"] or "(audit)"
                 times = f" (x{entry['count']})" if entry["count"] > 1 else ""
-                stream.write(f"    fixed: {entry['code']} {_printable(subject)}{times}\n")
+                stream.write(f"    fixed: {entry['code']} {terminal_text(subject)}{times}\n")
             if len(baseline["fixed_entries"]) > MAX_FIXED_LINES:
                 stream.write(f"    and {len(baseline['fixed_entries']) - MAX_FIXED_LINES} more fixed entries\n")
         if report.waived:
             stream.write(f"  waived: {report.waived} finding{'s' if report.waived != 1 else ''} (by [[waivers]] in the configuration)\n")
-
-
-def _printable(text: str) -> str:
-    for control, escaped in CONTROL_ESCAPES.items():
-        text = text.replace(control, escaped)
-    return text
-
-
-def format_share(fraction: float) -> str:
-    return f"{fraction * 100:.1f}%"
 
 
 def _wants_colour(stream) -> bool:

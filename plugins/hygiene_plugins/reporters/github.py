@@ -7,10 +7,9 @@ import re
 
 import polars as pl
 
-from hygiene import Reporter
-from hygiene.models import SEVERITIES
-from hygiene_plugins.reporters.finding_columns import DESCRIPTION, KNOWN
-from hygiene_plugins.reporters.markdown import plural, render_markdown
+from hygiene import SEVERITIES, Reporter, description_expr, known_expr, plural
+# The job summary is the Markdown report: the same plugin's own module, not the core's.
+from hygiene_plugins.reporters.markdown import render_markdown
 
 #: GitHub shows about ten annotations of each kind per step and drops the rest.
 ANNOTATIONS_PER_LEVEL = 10
@@ -61,10 +60,10 @@ class GithubReporter(Reporter):
 
     def write(self, report, stream) -> None:
         findings = report.findings
-        known = int(findings.select(KNOWN.sum()).item())
+        known = int(findings.select(known_expr().sum()).item())
         if known:
-            findings = findings.filter(~KNOWN)
-        ranked = findings.with_row_index("order").with_columns(DESCRIPTION.alias("description"))
+            findings = findings.filter(~known_expr())
+        ranked = findings.with_row_index("order").with_columns(description_expr().alias("description"))
         left_out: dict[str, int] = {}
         # Leave room under the notice cap for the closing line, which is a notice itself.
         notice_room = ANNOTATIONS_PER_LEVEL - 1 if self._needs_closing_line(ranked, known) else ANNOTATIONS_PER_LEVEL

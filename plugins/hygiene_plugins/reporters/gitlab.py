@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from hygiene import Reporter
-from hygiene_plugins.reporters.finding_columns import DESCRIPTION, KNOWN
+from hygiene import Reporter, description_expr, known_expr
 
 #: Hygiene severities as GitLab's. ``critical`` is kept for what fails a baseline gate (see the class).
 SEVERITY_MAP = {"info": "info", "warning": "minor", "error": "major"}
@@ -43,12 +42,12 @@ class GitlabReporter(Reporter):
         if not findings.height:
             stream.write("[]\n")
             return
-        regression = (pl.col("severity") == "error") & ~KNOWN if report.baseline_file is not None else pl.lit(False)
+        regression = (pl.col("severity") == "error") & ~known_expr() if report.baseline_file is not None else pl.lit(False)
         occurrence = pl.col("fingerprint").cum_count().over("fingerprint")
         issues = findings.select(
             pl.struct(
                 pl.lit("issue").alias("type"),
-                DESCRIPTION.alias("description"),
+                description_expr().alias("description"),
                 pl.concat_str(pl.col("code"), pl.lit(" "), pl.col("rule")).alias("check_name"),
                 pl.when(occurrence > 1)
                 .then(pl.concat_str(pl.col("fingerprint"), pl.lit("-"), occurrence.cast(pl.String)))

@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 
 import polars as pl
 
-from hygiene import Reporter
-from hygiene_plugins.reporters.finding_columns import FAILING, KNOWN, NO_OWNER, SUBJECT
+from hygiene import NO_OWNER, Reporter, failing_expr, known_expr, subject_expr
 
 #: Characters XML 1.0 forbids anywhere in a document (C0 controls but tab, CR and LF; lone surrogates;
 #: U+FFFE and U+FFFF). An export may hold any of them; a parser rejects the whole file for one.
@@ -73,10 +72,10 @@ class JunitReporter(Reporter):
         """One row per (rule, subject): its outcome and the messages of its findings, in report order."""
         return (
             report.findings.with_columns(
-                SUBJECT.alias("subject"),
+                subject_expr().alias("subject"),
                 CLASSNAME.alias("classname"),
-                (FAILING & ~KNOWN).alias("failing"),
-                KNOWN.alias("known"),
+                (failing_expr() & ~known_expr()).alias("failing"),
+                known_expr().alias("known"),
             )
             .group_by("code", "classname", "subject", maintain_order=True)
             .agg(

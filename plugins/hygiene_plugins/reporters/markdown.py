@@ -6,10 +6,7 @@ import re
 
 import polars as pl
 
-from hygiene import Reporter
-from hygiene.models import SEVERITIES
-from hygiene_plugins.reporters.console import format_share
-from hygiene_plugins.reporters.finding_columns import DEAL_WITH_NAME, KNOWN, NO_OWNER
+from hygiene import NO_OWNER, SEVERITIES, Reporter, deal_with_name_expr, format_share, known_expr, plural
 
 #: GitHub refuses a comment body over 65,536 characters; a UTF-8 byte is never less than a character.
 COMMENT_LIMIT_BYTES = 65_536
@@ -39,10 +36,6 @@ def cell(value: object) -> str:
     text = CONTROLS.sub("\ufffd", LINE_BREAKS.sub(" ", text))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return MENTION.sub("@\u2060", MARKDOWN_SPECIALS.sub(r"\\\1", text))
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def severity_counts(counts: dict[str, int]) -> str:
@@ -96,7 +89,7 @@ def render_markdown(report, *, max_bytes: int | None = COMMENT_LIMIT_BYTES, max_
     findings = report.findings
     if baseline is not None:
         # New findings first: they are the regressions a reviewer has to look at.
-        findings = findings.sort(KNOWN, maintain_order=True)
+        findings = findings.sort(known_expr(), maintain_order=True)
     scores = summary["score"]["by_owner"]
     if scores:
         rows = [[owner, format_share(share)] for owner, share in list(scores.items())[:MAX_TABLE_ROWS]]
@@ -152,7 +145,7 @@ def _counts_by(findings: pl.DataFrame, key: pl.Expr, with_baseline: bool) -> pl.
         *(pl.col("severity").eq(severity).sum().alias(severity.capitalize()) for severity in SEVERITIES),
     ]
     if with_baseline:
-        counts += [(~KNOWN).sum().alias("New"), KNOWN.sum().alias("Known")]
+        counts += [(~known_expr()).sum().alias("New"), known_expr().sum().alias("Known")]
     return findings.group_by(key.alias("key")).agg(*counts)
 
 
@@ -160,7 +153,7 @@ def _findings_table(page: MarkdownPage, findings: pl.DataFrame, max_rows: int, w
     columns = [
         pl.col("severity"),
         pl.concat_str(pl.col("code"), pl.lit(" "), pl.col("rule")),
-        DEAL_WITH_NAME,
+        deal_with_name_expr(),
         pl.col("owner"),
         pl.col("message"),
         pl.col("row"),
@@ -186,7 +179,6 @@ class MarkdownReporter(Reporter):
 
     name = "markdown"
     summary = "Markdown summary and tables for a pull-request comment or a chat message"
-    for_humans = True
 
     def write(self, report, stream) -> None:
         stream.write(render_markdown(report))

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from hygiene import RawTable, Source
-from hygiene.errors import SourceError
-from hygiene.fields import ROW_COLUMN
+from hygiene import ROW_COLUMN, RawTable, Source, SourceError
 
 CANDIDATE_DELIMITERS = (",", ";", "\t")
 SNIFF_BYTES = 64 * 1024

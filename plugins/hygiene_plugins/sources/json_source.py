@@ -8,8 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from hygiene import RawTable, Source
-from hygiene.errors import SourceError
+from hygiene import RawTable, Source, SourceError
 
 
 def _cell(value: Any) -> str | None:

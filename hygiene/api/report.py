@@ -1,0 +1,156 @@
+"""The result of an audit, as every reporter receives it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import polars as pl
+
+from hygiene.api.models import SEVERITIES, Finding, Period, severities_at_or_above
+
+REPORT_SCHEMA_VERSION = 1
+
+#: The columns of :attr:`AuditReport.findings` (before ``baseline_status``), in order.
+FINDING_SCHEMA: dict[str, pl.DataType] = {
+    "code": pl.String,
+    "rule": pl.String,
+    "severity": pl.String,
+    "deal_id": pl.String,
+    "deal_name": pl.String,
+    "owner": pl.String,
+    "message": pl.String,
+    "details": pl.String,  # a JSON object, encoded once by the engine so every reporter writes the same figures
+    "row": pl.Int64,
+    "amount": pl.Float64,  # for reporters that rank findings by what is at stake
+    "fingerprint": pl.String,
+}
+
+
+@attrs.define(frozen=True, kw_only=True)
+class RuleInfo:
+    code: str
+    name: str
+    severity: str
+    plugin: str
+
+
+@attrs.define(kw_only=True)
+class AuditReport:
+    """Findings (a polars table, sorted) and what a reader needs around them.
+
+    ``findings`` has the columns of :data:`FINDING_SCHEMA`
+    plus ``baseline_status``: ``"new"`` or ``"known"`` when the audit ran
+    against a baseline, else null. ``iter_findings()`` yields them as
+    :class:`hygiene.Finding` objects for reporters that prefer objects to
+    columns. ``fixed`` lists the baseline entries no longer found (each a
+    mapping with ``fingerprint``, ``code``, ``deal_id``, ``owner``,
+    ``count``); ``waived`` counts findings suppressed by waivers.
+    """
+
+    tool_version: str
+    as_of: dt.date
+    period: Period
+    source: str
+    config_file: str | None
+    rules: list[RuleInfo]
+    findings: pl.DataFrame
+    deals: int
+    open_deals: int
+    not_evaluable: dict[str, int]
+    rule_errors: int = 0
+    #: The baseline the audit ran against, as the user named it (``--baseline FILE``).
+    baseline_file: str | None = None
+    fixed: list[dict[str, Any]] = attrs.field(factory=list)
+    waived: int = 0
+    #: ``id`` and ``owner`` of every open deal (see :meth:`score`).
+    open_deal_owners: pl.DataFrame = attrs.field(factory=lambda: pl.DataFrame(schema={"id": pl.String, "owner": pl.String}))
+
+    def score(self) -> dict[str, Any]:
+        """The hygiene score: the share of open deals with no error or warning finding.
+
+        ``overall`` is a fraction from 0 to 1 (None when there is no open
+        deal), rounded to four decimals; ``by_owner`` gives the same per
+        owner of open deals (deals without an owner are counted overall only).
+        """
+        flagged = (
+            self.findings.filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
+            .select(pl.col("deal_id").alias("id"))
+            .unique()
+            .with_columns(pl.lit(True).alias("flagged"))
+        )
+        deals = self.open_deal_owners.join(flagged, on="id", how="left").with_columns(pl.col("flagged").fill_null(False))
+        clean = (~pl.col("flagged")).sum() / pl.len()
+        overall = deals.select(clean).item() if deals.height else None
+        by_owner = deals.filter(pl.col("owner").is_not_null()).group_by("owner").agg(clean.alias("score")).sort("owner")
+        return {
+            "overall": None if overall is None else round(float(overall), 4),
+            "by_owner": {owner: round(float(value), 4) for owner, value in by_owner.iter_rows()},
+        }
+
+    def iter_findings(self) -> Iterator[Finding]:
+        for row in self.findings.iter_rows(named=True):
+            yield Finding(
+                code=row["code"],
+                rule=row["rule"],
+                severity=row["severity"],
+                deal_id=row["deal_id"],
+                deal_name=row["deal_name"],
+                owner=row["owner"],
+                message=row["message"],
+                details=json.loads(row["details"]),
+                row=row["row"],
+                fingerprint=row["fingerprint"],
+                baseline_status=row["baseline_status"],
+            )
+
+    def count_by(self, column: str) -> dict[str, int]:
+        counts = self.findings.group_by(column).len().sort(column)
+        return {key: int(n) for key, n in counts.iter_rows() if key is not None}
+
+    def summary(self) -> dict[str, Any]:
+        by_severity = {severity: 0 for severity in SEVERITIES}
+        by_severity.update(self.count_by("severity"))
+        return {
+            "deals": self.deals,
+            "open_deals": self.open_deals,
+            "findings": self.findings.height,
+            "by_severity": by_severity,
+            "by_rule": self.count_by("code"),
+            "not_evaluable": dict(self.not_evaluable),
+            "score": self.score(),
+        }
+
+    def counted_findings(self, fail_on: str) -> int:
+        """Findings at or above ``fail_on`` (``never`` counts none) that the baseline does not know."""
+        counted = pl.col("severity").is_in(severities_at_or_above(fail_on)) & (pl.col("baseline_status").fill_null("new") != "known")
+        return int(self.findings.select(counted.sum()).item())
+
+    def baseline_summary(self) -> dict[str, Any] | None:
+        """New, known and fixed findings against the baseline (None without one), as the JSON report writes it."""
+        if self.baseline_file is None:
+            return None
+        known = int(self.findings.select((pl.col("baseline_status") == "known").sum()).item())
+        return {
+            "file": self.baseline_file,
+            "new": self.findings.height - known,
+            "known": known,
+            "fixed": sum(entry["count"] for entry in self.fixed),
+            "fixed_entries": [dict(entry) for entry in self.fixed],
+        }
+
+    def header(self) -> dict[str, Any]:
+        """The report's metadata, as the JSON report writes it."""
+        return {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "tool": {"name": "hygiene", "version": self.tool_version},
+            "as_of": self.as_of.isoformat(),
+            "period": self.period.to_dict(),
+            "source": self.source,
+            "summary": self.summary(),
+            "baseline": self.baseline_summary(),
+            "waived": self.waived,
+        }

@@ -1,0 +1,219 @@
+"""The rule API for plugin authors: :class:`DealRule`, :class:`PipelineRule`, :class:`RuleContext`.
+
+A rule is a class with explicit metadata (``code``, ``name``, ``summary``,
+``severity``, ``options_schema``) and a docstring with **Why**, **Example**
+and **Fix** sections, which ``hygiene explain`` renders. The engine calls it
+once per audit, never once per deal (except :meth:`DealRule.check`, the
+simple row-at-a-time form).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from hygiene.api.fields import CANONICAL_FIELDS, ROW_COLUMN, polars_dtype
+from hygiene.api.models import Deal, Finding, Period
+from hygiene.api.stages import StageTable
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from hygiene.api.extras import ExtraColumns
+
+# Columns the engine derives from the stage table before rules run.
+OPEN_COLUMN = "__open__"
+WON_COLUMN = "__won__"
+KNOWN_STAGE_COLUMN = "__known_stage__"
+STAGE_PROBABILITY_COLUMN = "__stage_probability__"
+STAGE_MAX_DAYS_COLUMN = "__stage_max_days__"
+#: Their types, as :func:`empty_deal_table` and the engine give them.
+STAGE_COLUMN_KINDS = {
+    KNOWN_STAGE_COLUMN: "bool",
+    OPEN_COLUMN: "bool",
+    WON_COLUMN: "bool",
+    STAGE_PROBABILITY_COLUMN: "float",
+    STAGE_MAX_DAYS_COLUMN: "int",
+}
+
+
+def empty_deal_table() -> pl.DataFrame:
+    """The deal table rules see, with no deal: the canonical fields, the row number and the stage columns, typed."""
+    import polars as pl
+
+    schema = {field: polars_dtype(kind) for field, kind in CANONICAL_FIELDS.items()}
+    schema[ROW_COLUMN] = pl.Int64
+    schema.update({column: pl.Boolean if kind == "bool" else polars_dtype(kind) for column, kind in STAGE_COLUMN_KINDS.items()})
+    return pl.DataFrame(schema=schema)
+
+
+@attrs.define(frozen=True, kw_only=True)
+class RuleContext:
+    """What a rule knows about the audit besides the deals.
+
+    ``options`` is the rule's validated options table, defaults filled in
+    from its ``options_schema``. Expression helpers (``is_open``,
+    ``probability``, ``days_since`` ...) read columns the engine prepares,
+    so every rule agrees on what "open" and "probability" mean.
+    """
+
+    as_of: dt.date
+    period: Period
+    stages: StageTable = attrs.field(factory=StageTable)
+    quotas: Mapping[str, float] = attrs.field(factory=dict)
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    #: Cells that could not be read as their field's type (a polars frame), see ``hygiene.audit.normalise``.
+    invalid_values: Any = None
+    #: Rows dropped because their id was seen before (a polars frame).
+    duplicate_rows: Any = None
+    #: Column names of the export that are not mapped to a canonical field.
+    extra_columns: tuple[str, ...] = ()
+    #: The extras of the audited table, typed on request (see :meth:`extra`).
+    typed_extras: ExtraColumns | None = None
+
+    @property
+    def is_open(self) -> pl.Expr:
+        """True for deals whose stage is not a closed stage (unknown stages count as open)."""
+        import polars as pl
+
+        return pl.col(OPEN_COLUMN)
+
+    @property
+    def is_won(self) -> pl.Expr:
+        import polars as pl
+
+        return pl.col(WON_COLUMN)
+
+    @property
+    def is_known_stage(self) -> pl.Expr:
+        import polars as pl
+
+        return pl.col(KNOWN_STAGE_COLUMN)
+
+    @property
+    def probability(self) -> pl.Expr:
+        """The deal's own probability when present, else its stage's."""
+        import polars as pl
+
+        return pl.coalesce(pl.col("probability"), pl.col(STAGE_PROBABILITY_COLUMN))
+
+    @property
+    def stage_max_days(self) -> pl.Expr:
+        """The stage table's ``max_days`` for the deal's stage (null where it has none)."""
+        import polars as pl
+
+        return pl.col(STAGE_MAX_DAYS_COLUMN)
+
+    def days_since(self, column: str | pl.Expr) -> pl.Expr:
+        """Whole calendar days from a date column to ``as_of`` (negative for future dates)."""
+        import polars as pl
+
+        expr = pl.col(column) if isinstance(column, str) else column
+        return (pl.lit(self.as_of) - expr).dt.total_days()
+
+    def extra(self, name: str) -> pl.Expr:
+        """The extra column ``name`` typed from its values: Int64, Float64 or Date when every
+        non-empty value is a whole number, a number or an ISO date, else text (empty cells null).
+
+        Raises ``KeyError`` when the export has no such column (see ``extra_columns``).
+        """
+        if self.typed_extras is None:
+            raise KeyError(f"no deal table to read the extra column {name!r} from")
+        return self.typed_extras.expr(name)
+
+    def in_period(self, column: str | pl.Expr) -> pl.Expr:
+        """True where a date column falls in the current period, bounds inclusive."""
+        import polars as pl
+
+        expr = pl.col(column) if isinstance(column, str) else column
+        return expr.is_between(pl.lit(self.period.start), pl.lit(self.period.end), closed="both")
+
+
+class Rule:
+    """What every rule declares. Subclass :class:`DealRule` or :class:`PipelineRule`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    severity: ClassVar[str] = "info"
+    options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
+
+    @classmethod
+    def option_defaults(cls) -> dict[str, Any]:
+        properties = cls.options_schema.get("properties", {})
+        return {key: spec["default"] for key, spec in properties.items() if "default" in spec}
+
+
+class DealRule(Rule):
+    """A rule that flags deals one by one.
+
+    Implement either the vectorised pair :meth:`condition` (a polars
+    expression, True where a deal is flagged) and :meth:`message`, or the
+    simple row-at-a-time :meth:`check`. Vectorised rules may set
+    ``message_template`` (``"{stage} for {days_in_stage} days"``, fields from
+    the deal's columns and :meth:`details`) or override
+    :meth:`message_expr`, so that messages are built by polars too.
+    """
+
+    message_template: ClassVar[str | None] = None
+
+    def condition(self, ctx: RuleContext) -> pl.Expr:
+        raise NotImplementedError
+
+    def message(self, deal: Deal, ctx: RuleContext) -> str:
+        """The message for one flagged deal (called only where no template or expression exists)."""
+        return self.summary
+
+    def message_expr(self, ctx: RuleContext) -> pl.Expr | None:
+        """A polars expression building every flagged deal's message at once."""
+        if self.message_template is None:
+            return None
+        from hygiene.api.templates import expand_template
+
+        return expand_template(self.message_template, self.details(ctx))
+
+    def details(self, ctx: RuleContext) -> dict[str, pl.Expr]:
+        """The figures behind a finding, as named expressions over the deal table."""
+        return {}
+
+    def columns(self, ctx: RuleContext) -> dict[str, pl.Expr]:
+        """Columns added to the deal table for this rule alone, before its other methods' expressions run.
+
+        A vectorised rule's :meth:`condition`, messages, :meth:`details` and
+        :meth:`not_evaluable` may then read them by name, e.g. an extra
+        typed by ``ctx.extra(name)`` under its own name. Other rules never
+        see them.
+        """
+        return {}
+
+    def not_evaluable(self, ctx: RuleContext) -> pl.Expr | None:
+        """True for deals the rule would look at but cannot judge (missing data); counted in the summary."""
+        return None
+
+    def check(self, deal: Deal, ctx: RuleContext) -> str | None:
+        """Row-at-a-time form: return a message where ``deal`` is flagged, else ``None``."""
+        raise NotImplementedError
+
+    @classmethod
+    def is_vectorised(cls) -> bool:
+        return cls.condition is not DealRule.condition
+
+    @classmethod
+    def is_row_at_a_time(cls) -> bool:
+        return cls.check is not DealRule.check
+
+
+class PipelineRule(Rule):
+    """A rule over many deals at once (per owner, per team, the whole pipeline).
+
+    :meth:`check` receives the audited deal table and returns findings: an
+    iterable of :class:`hygiene.Finding`, or, for large outputs, a polars
+    frame with the columns ``deal_id``, ``message`` and optionally
+    ``deal_name``, ``owner``, ``row`` and ``details`` (a struct).
+    """
+
+    def check(self, deals: pl.DataFrame, ctx: RuleContext) -> Iterable[Finding] | pl.DataFrame:
+        raise NotImplementedError

@@ -1,0 +1,251 @@
+"""Run rules over the deal table and gather their findings into one table.
+
+The engine calls each rule once. Vectorised deal rules become lazy polars
+plans that are collected together; row-at-a-time rules and pipeline rules
+are called directly. A rule that raises does not stop the others: it
+becomes a ``rule-error`` finding and the run ends with exit code 2. A rule
+that raises :class:`hygiene.HygieneError` (a configuration it can only
+judge unusable once it sees the deals) stops the run with that one line,
+as the core's own errors do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+import polars as pl
+
+from hygiene.api.errors import HygieneError
+from hygiene.api.extras import ExtraColumns
+from hygiene.api.fields import CANONICAL_FIELDS, ROW_COLUMN
+from hygiene.api.models import Deal, Period
+from hygiene.api.periods import period_containing
+from hygiene.api.rule import (
+    KNOWN_STAGE_COLUMN,
+    OPEN_COLUMN,
+    STAGE_MAX_DAYS_COLUMN,
+    STAGE_PROBABILITY_COLUMN,
+    WON_COLUMN,
+    DealRule,
+    RuleContext,
+)
+from hygiene.api.stages import StageTable, stage_key
+from hygiene.audit.findings import (
+    details_json,
+    findings_from_messages,
+    findings_from_pipeline_rule,
+    finish,
+    flagged_deal_columns,
+    rule_error,
+)
+from hygiene.config.selection import ConfiguredRule
+
+#: Details of a finding whose message is still to be made by ``message(deal, ctx)``.
+DETAILS_COLUMN = "__details__"
+
+
+@attrs.define(kw_only=True)
+class RuleRun:
+    """What the engine produced: findings (sorted) and the counts around them."""
+
+    findings: pl.DataFrame
+    deals: int
+    open_deals: int
+    #: ``id`` and ``owner`` of every open deal: the population of the hygiene score.
+    open_deal_owners: pl.DataFrame
+    not_evaluable: dict[str, int]
+    rule_errors: int
+
+
+@attrs.define(kw_only=True)
+class AuditInputs:
+    """What rules know besides the deals: the audit date and period, the stage table, quotas, what normalisation set aside."""
+
+    as_of: dt.date
+    period: Period
+    stages: StageTable
+    quotas: Mapping[str, float]
+    invalid_values: pl.DataFrame | None = None
+    duplicate_rows: pl.DataFrame | None = None
+    extra_columns: tuple[str, ...] = ()
+    fiscal_year_start_month: int = 1
+
+
+@attrs.define(kw_only=True)
+class _Plans:
+    """The rules' work, gathered so that the vectorised parts are collected in one pass."""
+
+    parts: list[pl.DataFrame] = attrs.field(factory=list)
+    errors: int = 0
+    #: Vectorised rules' flagged deals: (rule, plan, whether messages are still to be made in Python).
+    flagged: list[tuple[ConfiguredRule, pl.LazyFrame, bool]] = attrs.field(factory=list)
+    #: Not-evaluable counts over the deal table, and over tables rules extended with columns of their own.
+    counts: list[pl.Expr] = attrs.field(factory=list)
+    count_plans: list[pl.LazyFrame] = attrs.field(factory=list)
+
+    def failed(self, configured: ConfiguredRule, exc: BaseException) -> None:
+        self.parts.append(rule_error(configured, exc))
+        self.errors += 1
+
+
+def prepare_deals(frame: pl.DataFrame, stages: StageTable) -> pl.DataFrame:
+    """Add the stage-derived columns rules read through :class:`RuleContext` helpers.
+
+    Stages are looked up once per distinct stage value of the export (a
+    handful), not once per deal.
+    """
+    maps = stages.column_maps()
+    names = [name for name in frame.get_column("stage").unique().to_list() if name is not None]
+
+    def lookup(attribute: str, default: object) -> dict[str, object]:
+        return {name: maps[attribute].get(stage_key(name), default) for name in names}
+
+    stage = pl.col("stage")
+    known = {name: stage_key(name) in maps["closed"] for name in names}
+    return frame.with_columns(
+        stage.replace_strict(known, default=False, return_dtype=pl.Boolean).fill_null(False).alias(KNOWN_STAGE_COLUMN),
+        (~stage.replace_strict(lookup("closed", False), default=False, return_dtype=pl.Boolean)).fill_null(True).alias(OPEN_COLUMN),
+        stage.replace_strict(lookup("won", False), default=False, return_dtype=pl.Boolean).fill_null(False).alias(WON_COLUMN),
+        stage.replace_strict(lookup("probability", None), default=None, return_dtype=pl.Float64).alias(STAGE_PROBABILITY_COLUMN),
+        stage.replace_strict(lookup("max_days", None), default=None, return_dtype=pl.Int64).alias(STAGE_MAX_DAYS_COLUMN),
+    )
+
+
+def deal_from_row(row: Mapping[str, Any], extra_columns: Iterable[str]) -> Deal:
+    values = {field: row.get(field) for field in CANONICAL_FIELDS}
+    return Deal(**values, extras={column: row.get(column) for column in extra_columns}, row=row.get(ROW_COLUMN))
+
+
+def _rows_as_deals(frame: pl.DataFrame, extra_columns: tuple[str, ...]) -> Iterable[tuple[dict[str, Any], Deal]]:
+    for row in frame.iter_rows(named=True):
+        yield row, deal_from_row(row, extra_columns)
+
+
+def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: AuditInputs) -> RuleRun:
+    """Run ``rules`` over the normalised deal table ``frame``."""
+    deals = prepare_deals(frame, inputs.stages)
+    contexts = _contexts(deals, rules, inputs)
+    plans = _Plans()
+    for configured in rules:
+        _plan(configured, deals, contexts[configured.code], plans)
+    _collect_flagged(plans, contexts)
+    not_evaluable = deals.select(plans.counts).row(0, named=True) if plans.counts else {}
+    for counted in pl.collect_all(plans.count_plans) if plans.count_plans else ():
+        not_evaluable.update(counted.row(0, named=True))
+    periods = {code: ctx.period.name for code, ctx in contexts.items()}
+    findings = finish(plans.parts, periods, inputs.period.name)
+    # Select, then filter: filtering first would copy every column of the deal table.
+    open_deal_owners = deals.select("id", "owner", OPEN_COLUMN).filter(pl.col(OPEN_COLUMN)).drop(OPEN_COLUMN)
+    return RuleRun(
+        findings=findings,
+        deals=deals.height,
+        open_deals=open_deal_owners.height,
+        open_deal_owners=open_deal_owners,
+        not_evaluable={code: int(n) for code, n in sorted(not_evaluable.items())},
+        rule_errors=plans.errors,
+    )
+
+
+def _contexts(deals: pl.DataFrame, rules: list[ConfiguredRule], inputs: AuditInputs) -> dict[str, RuleContext]:
+    """Each rule's context; a rule with a ``period`` option (month, quarter, year) gets that period of the fiscal calendar."""
+    shared = dict(
+        as_of=inputs.as_of,
+        stages=inputs.stages,
+        quotas=dict(inputs.quotas),
+        invalid_values=inputs.invalid_values,
+        duplicate_rows=inputs.duplicate_rows,
+        extra_columns=inputs.extra_columns,
+        typed_extras=ExtraColumns(deals, inputs.extra_columns),
+    )
+
+    def period(options: Mapping[str, Any]) -> Period:
+        if "period" not in options:
+            return inputs.period
+        return period_containing(inputs.as_of, options["period"], inputs.fiscal_year_start_month)
+
+    return {c.code: RuleContext(options=c.options, period=period(c.options), **shared) for c in rules}
+
+
+def _plan(configured: ConfiguredRule, deals: pl.DataFrame, ctx: RuleContext, plans: _Plans) -> None:
+    """Add one rule's work to ``plans``: a lazy plan for a vectorised rule, findings for the others."""
+    rule = configured.rule
+    try:
+        vectorised = isinstance(rule, DealRule) and rule.is_vectorised()
+        columns = rule.columns(ctx) if vectorised else {}
+        table = deals.lazy().with_columns(**columns) if columns else deals.lazy()
+        if vectorised:
+            message = rule.message_expr(ctx)
+            plan = table.filter(rule.condition(ctx).fill_null(False))
+            if message is None:
+                # Keep the deal columns whole (finding columns such as owner would clash): messages need the deals.
+                plan = plan.with_columns(details_json(rule.details(ctx)).alias(DETAILS_COLUMN))
+            else:
+                plan = plan.select(flagged_deal_columns(configured, message, details_json(rule.details(ctx))))
+            plans.flagged.append((configured, plan, message is None))
+        elif isinstance(rule, DealRule):
+            plans.parts.append(_row_at_a_time(configured, deals, ctx))
+        else:
+            plans.parts.append(findings_from_pipeline_rule(configured, rule.check(deals, ctx)))
+        if isinstance(rule, DealRule) and (expr := rule.not_evaluable(ctx)) is not None:
+            count = expr.fill_null(False).sum().cast(pl.Int64).alias(configured.code)
+            if columns:
+                plans.count_plans.append(table.select(count))
+            else:
+                plans.counts.append(count)
+    except HygieneError:
+        # A rule that finds its configuration unusable only once it sees the deals says so like the core does.
+        raise
+    except Exception as exc:  # a plugin's bug must not abort the audit
+        plans.failed(configured, exc)
+
+
+def _row_at_a_time(configured: ConfiguredRule, frame: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
+    rule = configured.rule
+    rows, messages = [], []
+    for row, deal in _rows_as_deals(frame, ctx.extra_columns):
+        message = rule.check(deal, ctx)
+        if message is not None:
+            rows.append(row)
+            messages.append(str(message))
+    return findings_from_messages(configured, rows, messages)
+
+
+def _collect_flagged(plans: _Plans, contexts: Mapping[str, RuleContext]) -> None:
+    """Collect the vectorised rules' plans and turn what they flagged into findings."""
+    for (configured, _, python_messages), flagged in zip(plans.flagged, _collect_each(plans.flagged), strict=True):
+        if isinstance(flagged, Exception):
+            plans.failed(configured, flagged)
+            continue
+        if python_messages:
+            try:
+                flagged = _with_python_messages(configured, flagged, contexts[configured.code])
+            except Exception as exc:
+                plans.failed(configured, exc)
+                continue
+        plans.parts.append(flagged)
+
+
+def _with_python_messages(configured: ConfiguredRule, flagged: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
+    """Findings for deals a vectorised rule flagged, with messages from its ``message(deal, ctx)``."""
+    rule = configured.rule
+    messages = [str(rule.message(deal, ctx)) for _, deal in _rows_as_deals(flagged, ctx.extra_columns)]
+    return flagged.select(flagged_deal_columns(configured, pl.lit(pl.Series(messages, dtype=pl.String)), pl.col(DETAILS_COLUMN)))
+
+
+def _collect_each(plans: list[tuple[ConfiguredRule, pl.LazyFrame, bool]]) -> list[pl.DataFrame | Exception]:
+    """Collect all plans in one parallel pass; isolate failures by retrying one by one."""
+    if not plans:
+        return []
+    try:
+        return list(pl.collect_all([plan for _, plan, _ in plans]))
+    except Exception:
+        results: list[pl.DataFrame | Exception] = []
+        for _, plan, _ in plans:
+            try:
+                results.append(plan.collect())
+            except Exception as exc:
+                results.append(exc)
+        return results

@@ -1,0 +1,159 @@
+"""Findings as one polars table: built from what rules return, fingerprinted and sorted.
+
+Every finding table of an audit is built here (vectorised rules' flagged
+deals, messages a rule wrote in Python, pipeline rules' findings, rule
+errors, waivers' findings), so every reporter meets the same columns,
+:data:`hygiene.FINDING_SCHEMA`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from hygiene.api.fields import ROW_COLUMN
+from hygiene.api.models import FINGERPRINT_SEPARATOR as SEP
+from hygiene.api.models import RULE_ERROR_CODE, RULE_ERROR_NAME, SEVERITY_RANK, Finding, hash_fingerprint_key
+from hygiene.api.report import FINDING_SCHEMA
+from hygiene.config.selection import ConfiguredRule
+
+#: The finding columns a rule's output provides; the engine adds the fingerprint.
+UNFINGERPRINTED = {column: dtype for column, dtype in FINDING_SCHEMA.items() if column != "fingerprint"}
+#: What a finding is, as opposed to who found it.
+RULE_COLUMNS = ("code", "rule", "severity")
+
+
+def finding_table(configured: ConfiguredRule | None = None, /, **columns: Sequence[Any]) -> pl.DataFrame:
+    """Findings from Python values, one sequence per column; a column not given is null (details ``{}``).
+
+    ``configured`` fills ``code``, ``rule`` and ``severity``; without it they
+    must be given. ``fingerprint`` may be given too (the waivers' findings
+    have identities of their own); otherwise the column is left out, for
+    :func:`finish` to add.
+    """
+    height = len(next(iter(columns.values()))) if columns else 0
+    if configured is not None:
+        columns = {"code": [configured.code] * height, "rule": [configured.name] * height, "severity": [configured.severity] * height, **columns}
+    schema = FINDING_SCHEMA if "fingerprint" in columns else UNFINGERPRINTED
+    defaults = {"details": ["{}"] * height}
+    return pl.DataFrame({column: columns.get(column, defaults.get(column, [None] * height)) for column in schema}, schema=schema)
+
+
+def flagged_deal_columns(configured: ConfiguredRule, message: pl.Expr, details: pl.Expr) -> list[pl.Expr]:
+    """The finding columns over a table of flagged deals, for a vectorised rule."""
+    return [
+        pl.lit(configured.code).alias("code"),
+        pl.lit(configured.name).alias("rule"),
+        pl.lit(configured.severity).alias("severity"),
+        pl.col("id").alias("deal_id"),
+        pl.col("name").alias("deal_name"),
+        pl.col("owner"),
+        message.alias("message"),
+        details.alias("details"),
+        pl.col(ROW_COLUMN).alias("row"),
+        pl.col("amount"),
+    ]
+
+
+def details_json(details: Mapping[str, pl.Expr]) -> pl.Expr:
+    """A rule's named detail expressions as one JSON object per finding."""
+    if not details:
+        return pl.lit("{}")
+    return pl.struct(**details).struct.json_encode()
+
+
+def findings_from_messages(configured: ConfiguredRule, rows: list[dict[str, Any]], messages: list[str]) -> pl.DataFrame:
+    """Findings for deals (rows of the deal table) with messages a rule wrote in Python."""
+    return finding_table(
+        configured,
+        deal_id=[r["id"] for r in rows],
+        deal_name=[r["name"] for r in rows],
+        owner=[r["owner"] for r in rows],
+        message=messages,
+        row=[r[ROW_COLUMN] for r in rows],
+        amount=[r["amount"] for r in rows],
+    )
+
+
+def findings_from_pipeline_rule(configured: ConfiguredRule, result: Iterable[Finding] | pl.DataFrame) -> pl.DataFrame:
+    """What a pipeline rule's ``check`` returned (finding objects, or a frame of finding columns), as findings."""
+    if not isinstance(result, pl.DataFrame):
+        findings = list(result)
+        return finding_table(
+            configured,
+            deal_id=[f.deal_id for f in findings],
+            deal_name=[f.deal_name for f in findings],
+            owner=[f.owner for f in findings],
+            message=[f.message for f in findings],
+            details=[json.dumps(dict(f.details), default=_json_default, ensure_ascii=False, separators=(",", ":")) for f in findings],
+            row=[f.row for f in findings],
+            amount=[f.details.get("amount") if isinstance(f.details.get("amount"), (int, float)) else None for f in findings],
+        )
+    columns = []
+    for column, dtype in UNFINGERPRINTED.items():
+        if column in RULE_COLUMNS:
+            columns.append(pl.lit(getattr(configured, "name" if column == "rule" else column)).alias(column))
+        elif column == "details" and "details" in result.columns and result.schema["details"] != pl.String:
+            columns.append(pl.col("details").struct.json_encode())
+        elif column in result.columns:
+            columns.append(pl.col(column).cast(dtype))
+        else:
+            columns.append(pl.lit("{}" if column == "details" else None, dtype=dtype).alias(column))
+    return result.select(columns)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def rule_error(configured: ConfiguredRule, exc: BaseException) -> pl.DataFrame:
+    """The HY999 finding of a rule that raised, naming the plugin, the rule and the exception."""
+    # A finding is one line: polars' errors go on to quote the whole expression below the first.
+    reason = (str(exc).strip().splitlines() or [""])[0]
+    message = f"rule {configured.code} ({configured.name}) from plugin {configured.plugin!r} failed: {type(exc).__name__}: {reason}"
+    details = json.dumps({"rule": configured.code, "plugin": configured.plugin, "exception": type(exc).__name__}, separators=(",", ":"))
+    return finding_table(code=[RULE_ERROR_CODE], rule=[RULE_ERROR_NAME], severity=["error"], message=[message], details=[details])
+
+
+def finish(parts: list[pl.DataFrame], periods: Mapping[str, str], default_period: str) -> pl.DataFrame:
+    """All findings in one table, fingerprinted (see :func:`hygiene.fingerprint`) and in report order.
+
+    ``periods`` gives each rule code's period name, which owner-level findings' fingerprints include.
+    """
+    frames = [part.select([pl.col(c).cast(t) for c, t in UNFINGERPRINTED.items()]) for part in parts if part.height]
+    findings = pl.concat(frames) if frames else pl.DataFrame(schema=UNFINGERPRINTED)
+    # The vectorised twin of hygiene.api.models.fingerprint_key; a test keeps the two in agreement.
+    key = (
+        pl.when(pl.col("deal_id").is_not_null())
+        .then(pl.concat_str([pl.col("code"), pl.lit(f"{SEP}deal{SEP}"), pl.col("deal_id")]))
+        .otherwise(
+            pl.concat_str(
+                [
+                    pl.col("code"),
+                    pl.lit(f"{SEP}owner{SEP}"),
+                    pl.col("owner").fill_null(""),
+                    pl.lit(SEP),
+                    pl.col("code").replace_strict(dict(periods), default=default_period, return_dtype=pl.String),
+                ]
+            )
+        )
+    )
+    keys = findings.select(key).to_series().to_list()
+    findings = findings.with_columns(pl.Series("fingerprint", [hash_fingerprint_key(k) for k in keys], dtype=pl.String))
+    return sort_findings(findings)
+
+
+def sort_findings(findings: pl.DataFrame) -> pl.DataFrame:
+    """Report order: most severe first, then by owner, deal id, code, row and message."""
+    rank = pl.col("severity").replace_strict(SEVERITY_RANK, default=len(SEVERITY_RANK), return_dtype=pl.Int8)
+    return findings.sort(
+        [rank, "owner", "deal_id", "code", "row", "message"],
+        nulls_last=True,
+        maintain_order=True,
+    )

@@ -1,0 +1,335 @@
+"""Map a raw export onto the canonical deal fields and coerce their types.
+
+This is the one place that knows how text in an export becomes a date, a
+number or a count. Cells that cannot be read are kept (as null) and listed,
+so that the data checks can name their row, column and value; a repeated
+deal id keeps its first row and lists the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import attrs
+import polars as pl
+
+from hygiene.api.errors import SourceError
+from hygiene.api.fields import CANONICAL_FIELDS, REQUIRED_FIELDS, ROW_COLUMN, column_key, polars_dtype
+from hygiene.api.source import RawTable
+
+_TIME_DIRECTIVES = re.compile(r"%[HIMSpfzTXcR]")
+_ISO_DATE_PREFIX = r"^\d{4}-\d{2}-\d{2}(?:$|[T ])"
+_TRAILING_OFFSET_DIRECTIVE = re.compile(r"\s*%[:#]?z$")
+_TRAILING_OFFSET = r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_DECIMAL_COMMA_NUMBER = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
+
+#: What a field's values must look like, for the invalid-value messages.
+EXPECTED = {
+    "float": "a number",
+    "int": "a whole number of at least 0",
+    "date": "a date",
+    "probability": "a percentage from 0 to 100",
+    "id": "a non-empty id",
+}
+
+INVALID_SCHEMA = {
+    "row": pl.Int64,
+    "deal_id": pl.String,
+    "deal_name": pl.String,
+    "owner": pl.String,
+    "field": pl.String,
+    "column": pl.String,
+    "value": pl.String,
+    "expected": pl.String,
+}
+DUPLICATE_SCHEMA = {
+    "row": pl.Int64,
+    "deal_id": pl.String,
+    "deal_name": pl.String,
+    "owner": pl.String,
+    "first_row": pl.Int64,
+}
+
+
+@attrs.define(frozen=True, kw_only=True)
+class ReadOptions:
+    """How to read text values: ``[source] date_format`` and ``decimal``."""
+
+    date_format: str | None = None
+    decimal: str = "."
+
+
+@attrs.define(kw_only=True)
+class NormalisedDeals:
+    """The deal table every rule sees, and what normalisation had to set aside."""
+
+    frame: pl.DataFrame
+    invalid_values: pl.DataFrame
+    duplicate_rows: pl.DataFrame
+    column_for_field: dict[str, str]
+    extra_columns: tuple[str, ...]
+    location: str
+
+
+def resolve_columns(columns: list[str], mapping: Mapping[str, str], location: str) -> dict[str, str]:
+    """Decide which export column feeds each canonical field.
+
+    An explicit ``[source.fields]`` entry wins (matched exactly, else
+    case-insensitively); an unmapped field takes a column of the same name,
+    compared as :func:`hygiene.api.fields.column_key` compares them
+    (ignoring case, spaces and punctuation).
+    """
+    by_key: dict[str, str] = {}
+    for column in columns:
+        by_key.setdefault(column_key(column), column)
+    by_casefold = {column.casefold(): column for column in reversed(columns)}
+
+    resolved: dict[str, str] = {}
+    for field in CANONICAL_FIELDS:
+        wanted = mapping.get(field)
+        if wanted is not None:
+            column = wanted if wanted in columns else by_casefold.get(wanted.casefold())
+            if column is None:
+                raise SourceError(
+                    f"{location}: column {wanted!r} (source.fields.{field}) is not in the file; "
+                    f"its columns are: {_list_columns(columns)}"
+                )
+            resolved[field] = column
+        elif (column := by_key.get(column_key(field))) is not None:
+            resolved[field] = column
+    for field in REQUIRED_FIELDS:
+        if field not in resolved:
+            raise SourceError(
+                f"{location}: no column for required field {field!r} (looked for {mapping.get(field, field)!r}; "
+                f"map it with [source.fields] {field} = \"Column Name\"); its columns are: {_list_columns(columns)}"
+            )
+    return resolved
+
+
+def _list_columns(columns: list[str]) -> str:
+    shown = ", ".join(repr(c) for c in columns[:40])
+    return shown + (f", ... ({len(columns)} in all)" if len(columns) > 40 else "") if columns else "(none)"
+
+
+def _clean_text(expr: pl.Expr) -> pl.Expr:
+    text = expr.cast(pl.String).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _parse_float(text: pl.Expr, dtype: pl.DataType, decimal: str) -> pl.Expr:
+    if dtype.is_numeric():
+        value = text.cast(pl.Float64)
+    else:
+        if decimal == ",":
+            # Dots may only group thousands: "1.5" or "1,234.56" would otherwise be read as 15 or 1.23456.
+            text = (
+                pl.when(text.str.contains(_DECIMAL_COMMA_NUMBER))
+                .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+            )
+        value = text.cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)
+
+
+def _parse_date(text: pl.Expr, dtype: pl.DataType, date_format: str | None) -> pl.Expr:
+    if dtype == pl.Date:
+        return text
+    if isinstance(dtype, pl.Datetime):
+        return text.dt.date()
+    iso = pl.when(text.str.contains(_ISO_DATE_PREFIX)).then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    if date_format is None:
+        return iso
+    if _TRAILING_OFFSET_DIRECTIVE.search(date_format):
+        # Polars would convert to UTC and move late-evening dates; the date written is the deal's date,
+        # as the ISO reading of "2026-03-31T23:30:00-08:00" takes it.
+        date_format = _TRAILING_OFFSET_DIRECTIVE.sub("", date_format)
+        text = text.str.replace(_TRAILING_OFFSET, "")
+    # strptime's ".%f" (a fraction after a dot) is polars' "%.f"; polars warns about the former.
+    date_format = date_format.replace(".%f", "%.f")
+    if _TIME_DIRECTIVES.search(date_format):
+        custom = text.str.strptime(pl.Datetime, date_format, strict=False).dt.date()
+    else:
+        custom = text.str.to_date(date_format, strict=False)
+    if "%Y" in date_format:
+        # strptime's %Y takes four digits; polars would read "31/01/26" as the year 26.
+        custom = pl.when(custom.dt.year() >= 1000).then(custom)
+    return pl.coalesce(custom, iso)
+
+
+def _parse(field: str, text: pl.Expr, dtype: pl.DataType, options: ReadOptions) -> pl.Expr:
+    """The value of a date or number ``field`` read from ``text`` (null where it cannot be read)."""
+    if CANONICAL_FIELDS[field] == "date":
+        return _parse_date(text, dtype, options.date_format)
+    return _parse_float(text, dtype, options.decimal)
+
+
+def _valid(field: str, value: pl.Expr, options: ReadOptions) -> tuple[pl.Expr, str]:
+    """Where the parsed ``value`` of ``field`` is valid, and what a valid value looks like."""
+    kind = CANONICAL_FIELDS[field]
+    if kind == "date":
+        return value.is_not_null(), EXPECTED["date"] + (f" ({options.date_format})" if options.date_format else " (YYYY-MM-DD)")
+    if kind == "int":
+        return value.is_not_null() & (value == value.round(0)) & (value >= 0) & (value < 2**53), EXPECTED["int"]
+    if field == "probability":
+        return value.is_not_null() & value.is_between(0, 100), EXPECTED["probability"]
+    return value.is_not_null(), EXPECTED["float"]
+
+
+def _text_column(column: str) -> str:
+    return f"__text__{column}"
+
+
+def _value_column(field: str) -> str:
+    return f"__value__{field}"
+
+
+def normalise(raw: RawTable, fields: Mapping[str, str], options: ReadOptions | None = None) -> NormalisedDeals:
+    """Turn a source's raw table into the canonical deal table.
+
+    One lazy query, collected by polars' streaming engine: each used column
+    is cleaned once and each date or number parsed once, into columns of
+    their own, and validity and the typed values are cheap expressions over
+    those. Streaming keeps only a slice of the raw text in memory at a time
+    when the source is lazy (a CSV export). Cells that cannot be read are
+    listed by a second pass, run only when there are any.
+    """
+    options = options or ReadOptions()
+    lazy, schema, columns = _numbered_rows(raw)
+    column_for_field = resolve_columns(columns, fields, raw.location)
+    used = set(column_for_field.values())
+    extra_columns = tuple(c for c in columns if c not in used)
+    query = _TypingQuery(lazy, schema, column_for_field, options)
+    extras = [pl.col(c).alias(_extra_name(c)) for c in extra_columns]
+    try:
+        deals = query.plan.select(*query.typed, *extras, pl.col(ROW_COLUMN), query.any_invalid()).collect(engine="streaming")
+    except pl.exceptions.PolarsError:
+        if not raw.is_lazy:
+            raise
+        return normalise(raw.read_eagerly(), fields, options)  # the eager read names what is wrong
+    invalid_values = query.invalid_values() if deals.get_column(_INVALID_COLUMN).any() else pl.DataFrame(schema=INVALID_SCHEMA)
+    deals = deals.drop(_INVALID_COLUMN)
+    if deals.get_column("id").null_count():
+        deals = deals.filter(pl.col("id").is_not_null())
+    deals, duplicate_rows = _set_aside_duplicates(deals)
+    return NormalisedDeals(
+        frame=deals,
+        invalid_values=invalid_values,
+        duplicate_rows=duplicate_rows,
+        column_for_field=column_for_field,
+        extra_columns=tuple(_extra_name(c) for c in extra_columns),
+        location=raw.location,
+    )
+
+
+def _numbered_rows(raw: RawTable) -> tuple[pl.LazyFrame, Mapping[str, pl.DataType], list[str]]:
+    """The raw table as a lazy frame with its row numbers, its schema, and its columns."""
+    if raw.is_lazy:
+        schema = raw.lazy.collect_schema()
+        columns = [c for c in schema.names() if c != ROW_COLUMN]
+        return raw.lazy.with_columns(pl.col(ROW_COLUMN).cast(pl.Int64)), schema, columns
+    frame = raw.frame
+    if isinstance(raw.rows, range) and raw.rows.step == 1:
+        rows = pl.int_range(raw.rows.start, raw.rows.stop, dtype=pl.Int64, eager=True).alias(ROW_COLUMN)
+    elif raw.rows is not None:
+        rows = pl.Series(ROW_COLUMN, list(raw.rows), dtype=pl.Int64)
+    else:
+        rows = pl.int_range(raw.first_row, raw.first_row + frame.height, dtype=pl.Int64, eager=True).alias(ROW_COLUMN)
+    return frame.with_columns(rows).lazy(), frame.schema, list(frame.columns)
+
+
+class _TypingQuery:
+    """The expressions that type the mapped columns, and those that find the cells that cannot be read."""
+
+    def __init__(self, lazy: pl.LazyFrame, schema: Mapping[str, pl.DataType], column_for_field: dict[str, str], options: ReadOptions) -> None:
+        self.schema = schema
+        self.column_for_field = column_for_field
+        used = set(column_for_field.values())
+        typed_fields = [f for f, kind in CANONICAL_FIELDS.items() if kind != "str" and f in column_for_field]
+        self.plan = lazy.with_columns(
+            _clean_text(pl.col(c)).alias(_text_column(c)) for c in schema if c in used and self._is_text(c)
+        ).with_columns(
+            _parse(f, self.source(column_for_field[f]), schema[column_for_field[f]], options).alias(_value_column(f)) for f in typed_fields
+        )
+        self.typed: list[pl.Expr] = []
+        self.invalid_masks: list[tuple[str, str, pl.Expr, str]] = []
+        for field, kind in CANONICAL_FIELDS.items():
+            self._type_field(field, kind, options)
+        self.raw_id = self.source(column_for_field["id"])
+        self.invalid_masks.append(("id", column_for_field["id"], self.raw_id.is_null(), EXPECTED["id"]))
+
+    def _is_text(self, column: str) -> bool:
+        return not (self.schema[column].is_numeric() or self.schema[column].is_temporal())
+
+    def source(self, column: str) -> pl.Expr:
+        """A used column as rules read it: cleaned text, or the value a typed source gave."""
+        return pl.col(_text_column(column)) if self._is_text(column) else pl.col(column)
+
+    def _type_field(self, field: str, kind: str, options: ReadOptions) -> None:
+        column = self.column_for_field.get(field)
+        if column is None:
+            self.typed.append(pl.lit(None, dtype=polars_dtype(kind)).alias(field))
+            return
+        text = self.source(column)
+        if kind == "str":
+            self.typed.append(text.cast(pl.String).alias(field))
+            return
+        value = pl.col(_value_column(field))
+        valid, expected = _valid(field, value, options)
+        self.invalid_masks.append((field, column, text.is_not_null() & ~valid, expected))
+        self.typed.append(pl.when(valid).then(value.cast(polars_dtype(kind), strict=False)).alias(field))
+
+    def any_invalid(self) -> pl.Expr:
+        return pl.any_horizontal(*(mask for _, _, mask, _ in self.invalid_masks)).alias(_INVALID_COLUMN)
+
+    def invalid_values(self) -> pl.DataFrame:
+        """Every cell that cannot be read, with its row, the deal it belongs to, its column and value."""
+        subject = [
+            self.raw_id.cast(pl.String).alias("deal_id"),
+            *(
+                (self.source(self.column_for_field[f]).cast(pl.String) if f in self.column_for_field else pl.lit(None, pl.String)).alias(label)
+                for f, label in (("name", "deal_name"), ("owner", "owner"))
+            ),
+        ]
+        return _collect_invalid(self.plan, subject, self.invalid_masks)
+
+
+def _set_aside_duplicates(deals: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The deals with each id's first row only, and the rows that repeated an id."""
+    if deals.select(pl.col("id").n_unique()).item() == deals.height:
+        return deals, pl.DataFrame(schema=DUPLICATE_SCHEMA)
+    first = deals.select("id", pl.col(ROW_COLUMN).alias("first_row")).unique("id", keep="first", maintain_order=True)
+    is_first = pl.col("id").is_first_distinct()
+    duplicate_rows = (
+        deals.filter(~is_first)
+        .select(pl.col(ROW_COLUMN).alias("row"), pl.col("id").alias("deal_id"), pl.col("name").alias("deal_name"), "owner")
+        .join(first.rename({"id": "deal_id"}), on="deal_id", how="left")
+        .cast(DUPLICATE_SCHEMA)
+    )
+    return deals.filter(is_first), duplicate_rows
+
+
+_INVALID_COLUMN = "__invalid__"
+
+
+def _extra_name(column: str) -> str:
+    # An unmapped column that happens to carry a canonical name keeps it with a suffix,
+    # so the canonical column (fed from elsewhere) is never shadowed.
+    return f"{column}_raw" if column in CANONICAL_FIELDS or column == ROW_COLUMN else column
+
+
+def _collect_invalid(frame: pl.DataFrame | pl.LazyFrame, subject: list[pl.Expr], masks: list[tuple[str, str, pl.Expr, str]]) -> pl.DataFrame:
+    lazy = frame.lazy()
+    parts = [
+        lazy.filter(mask).select(
+            pl.col(ROW_COLUMN).alias("row"),
+            *subject,
+            pl.lit(field).alias("field"),
+            pl.lit(column).alias("column"),
+            pl.col(column).cast(pl.String).alias("value"),
+            pl.lit(expected).alias("expected"),
+        )
+        for field, column, mask, expected in masks
+    ]
+    collected = [part.cast(INVALID_SCHEMA) for part in pl.collect_all(parts)]
+    return pl.concat(collected).sort("row", "field") if collected else pl.DataFrame(schema=INVALID_SCHEMA)
+

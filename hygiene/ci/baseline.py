@@ -1,0 +1,184 @@
+"""Baselines: the findings a team accepts as known debt, so CI fails only on new ones.
+
+``hygiene baseline`` writes ``.hygiene-baseline.json``: the findings of an
+audit as a multiset of fingerprints (each with its count and what it is
+about), with the tool version, the rule set, ``as_of`` and the source. The
+file is deterministic (sorted keys, two-space indent, a final newline), so
+it diffs well in git.
+
+``hygiene audit --baseline FILE`` marks each finding ``known`` or ``new``.
+Matching counts: if the baseline holds a fingerprint twice and the audit
+finds it three times, the first two in report order are known and the
+third is new. Baseline entries the audit no longer finds are *fixed*.
+``hygiene baseline --prune`` lowers each entry to what is still found and
+drops the fixed ones; it never adds a finding.
+
+A baseline only means something for the rules that wrote it: one written
+with another rule set is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from hygiene.api.errors import HygieneError
+from hygiene.api.models import RULE_ERROR_CODE
+from hygiene.files import atomic_text_writer, read_checked_json
+
+if TYPE_CHECKING:
+    from hygiene.api.report import AuditReport
+
+DEFAULT_BASELINE = ".hygiene-baseline.json"
+BASELINE_SCHEMA_VERSION = 1
+BASELINE_SCHEMA = "baseline.schema.json"
+
+
+@attrs.define(frozen=True, kw_only=True)
+class BaselineEntry:
+    """How many findings have one fingerprint, and what they are about (a deal, else an owner)."""
+
+    code: str
+    count: int
+    deal_id: str | None = None
+    owner: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        subject = {"deal_id": self.deal_id} if self.deal_id is not None else {"owner": self.owner} if self.owner is not None else {}
+        return {"code": self.code, "count": self.count, **subject}
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Baseline:
+    tool_version: str
+    rules: tuple[str, ...]
+    as_of: dt.date
+    source: str
+    entries: Mapping[str, BaselineEntry]
+
+    @classmethod
+    def from_report(cls, report: AuditReport, entries: Mapping[str, BaselineEntry] | None = None) -> Baseline:
+        """The baseline of ``report``'s findings (or of ``entries``, with ``report``'s metadata)."""
+        return cls(
+            tool_version=report.tool_version,
+            rules=rule_set(report),
+            as_of=report.as_of,
+            source=report.source,
+            entries=found_entries(report) if entries is None else entries,
+        )
+
+    @property
+    def findings(self) -> int:
+        return sum(entry.count for entry in self.entries.values())
+
+    def to_json(self) -> str:
+        document = {
+            "schema_version": BASELINE_SCHEMA_VERSION,
+            "tool": {"name": "hygiene", "version": self.tool_version},
+            "rules": list(self.rules),
+            "as_of": self.as_of.isoformat(),
+            "source": self.source,
+            "findings": {fingerprint: entry.to_dict() for fingerprint, entry in self.entries.items()},
+        }
+        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def check_rule_set(self, report: AuditReport, display: str) -> None:
+        running = rule_set(report)
+        if running == self.rules:
+            return
+        only_baseline = ", ".join(sorted(set(self.rules) - set(running))) or "none"
+        only_audit = ", ".join(sorted(set(running) - set(self.rules))) or "none"
+        raise HygieneError(
+            f"{display}: the baseline was written with another rule set (rules only in the baseline: {only_baseline}; "
+            f"only in this audit: {only_audit}); re-create it with `hygiene baseline`"
+        )
+
+
+def rule_set(report: AuditReport) -> tuple[str, ...]:
+    return tuple(sorted(rule.code for rule in report.rules))
+
+
+def found_entries(report: AuditReport) -> dict[str, BaselineEntry]:
+    """``report``'s findings counted by fingerprint."""
+    import polars as pl
+
+    grouped = report.findings.group_by("fingerprint").agg(
+        pl.len().alias("count"), pl.col("code").first(), pl.col("deal_id").first(), pl.col("owner").first()
+    )
+    return {
+        row["fingerprint"]: BaselineEntry(
+            code=row["code"], count=row["count"], deal_id=row["deal_id"], owner=row["owner"] if row["deal_id"] is None else None
+        )
+        for row in grouped.sort("fingerprint").iter_rows(named=True)
+    }
+
+
+def read_baseline(path: Path, display: str | None = None) -> Baseline:
+    display = display or str(path)
+    document = read_checked_json(path, display, BASELINE_SCHEMA, "hygiene baseline")
+    return Baseline(
+        tool_version=document["tool"]["version"],
+        rules=tuple(document["rules"]),
+        as_of=dt.date.fromisoformat(document["as_of"]),
+        source=document["source"],
+        entries={fingerprint: BaselineEntry(**entry) for fingerprint, entry in document["findings"].items()},
+    )
+
+
+def write_baseline(baseline: Baseline, path: Path) -> None:
+    try:
+        with atomic_text_writer(path, newline="\n") as stream:
+            stream.write(baseline.to_json())
+    except OSError as exc:
+        raise HygieneError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from None
+
+
+def refuse_incomplete(report: AuditReport, display: str) -> None:
+    """A baseline of an audit a rule could not finish would record the wrong debt."""
+    if report.rule_errors:
+        import polars as pl
+
+        first = report.findings.filter(pl.col("code") == RULE_ERROR_CODE).get_column("message").first()
+        raise HygieneError(f"{display}: not written: {report.rule_errors} rule(s) failed, so the audit is incomplete: {first}")
+
+
+def compare_with_baseline(report: AuditReport, baseline: Baseline, display: str) -> AuditReport:
+    """``report`` with each finding marked ``known`` or ``new``, and the baseline's fixed entries."""
+    import polars as pl
+
+    baseline.check_rule_set(report, display)
+    allowed = {fingerprint: entry.count for fingerprint, entry in baseline.entries.items()}
+    # The n-th finding with a fingerprint (in report order) is known while the baseline holds at least n.
+    occurrence = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("fingerprint")
+    limit = pl.col("fingerprint").replace_strict(allowed, default=0, return_dtype=pl.Int64) if allowed else pl.lit(0, pl.Int64)
+    findings = report.findings.with_columns(
+        pl.when(occurrence <= limit).then(pl.lit("known")).otherwise(pl.lit("new")).alias("baseline_status")
+    )
+    found = report.findings.get_column("fingerprint").value_counts()
+    found_counts = dict(zip(found["fingerprint"].to_list(), found["count"].to_list(), strict=True))
+    fixed = [
+        {"fingerprint": fingerprint, "code": entry.code, "deal_id": entry.deal_id, "owner": entry.owner, "count": entry.count - found_counts.get(fingerprint, 0)}
+        for fingerprint, entry in baseline.entries.items()
+        if entry.count > found_counts.get(fingerprint, 0)
+    ]
+    fixed.sort(key=lambda e: (e["code"], e["deal_id"] or "", e["owner"] or "", e["fingerprint"]))
+    return attrs.evolve(report, findings=findings, baseline_file=display, fixed=fixed)
+
+
+def pruned(baseline: Baseline, report: AuditReport, display: str) -> Baseline:
+    """``baseline`` without what ``report`` no longer finds; unchanged (metadata too) when nothing is fixed."""
+    baseline.check_rule_set(report, display)
+    found = found_entries(report)
+    kept = {
+        fingerprint: attrs.evolve(entry, count=min(entry.count, found[fingerprint].count))
+        for fingerprint, entry in baseline.entries.items()
+        if fingerprint in found
+    }
+    if kept == dict(baseline.entries):
+        return baseline
+    return Baseline.from_report(report, kept)

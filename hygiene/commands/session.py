@@ -1,0 +1,80 @@
+"""Configuration and plugins, loaded together: the state every command (and ``hygiene.testing``) starts from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import attrs
+
+from hygiene.api.errors import ConfigError
+from hygiene.config.custom_rules import register_custom_rules
+from hygiene.config.schema import config_schema
+from hygiene.config.selection import rule_tables_by_code
+from hygiene.config.settings import DEFAULT_CONFIG_NAME, Config, RawConfig, read_config, validate
+from hygiene.plugin.loading import LocalModule
+from hygiene.plugin.registry import Registry, load_registry
+
+
+@attrs.define(kw_only=True)
+class Session:
+    config: Config
+    registry: Registry
+
+
+def find_config(config_path: str | None) -> tuple[Path | None, str | None]:
+    if config_path is not None:
+        return Path(config_path), config_path
+    default = Path(DEFAULT_CONFIG_NAME)
+    return (default, DEFAULT_CONFIG_NAME) if default.is_file() else (None, None)
+
+
+def local_plugins(raw: RawConfig) -> list[tuple[str, Path | LocalModule]]:
+    """``plugins = [...]`` entries: a path to a ``.py`` file (relative to the config) or a module name
+    (imported from the config's folder first, then from the installed packages)."""
+    entries = raw.data.get("plugins", [])
+    name = raw.file or "configuration"
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
+        raise ConfigError(f"{name}: plugins: expected a list of module names or .py paths")
+    resolved: list[tuple[str, Path | LocalModule]] = []
+    for index, entry in enumerate(entries):
+        if entry.endswith(".py") or "/" in entry or "\\" in entry:
+            path = raw.base_dir / entry
+            if not path.is_file():
+                raise ConfigError(f"{name}: plugins[{index}]: no such file {entry!r}")
+            resolved.append((entry, path))
+        else:
+            resolved.append((entry, LocalModule(entry, raw.base_dir)))
+    return resolved
+
+
+def load_plugins(raw: RawConfig, *, blocked: Iterable[str] = (), strict: bool = True) -> Registry:
+    """The installed plugins, the configuration's local plugins, and its custom rules."""
+    registry = load_registry(blocked=blocked, local_plugins=local_plugins(raw), strict=strict)
+    register_custom_rules(raw, registry, strict=strict)
+    return registry
+
+
+def session_schema(registry: Registry) -> dict:
+    """The configuration schema for what ``registry`` holds: its rules' options and its sources' keys."""
+    source_options: dict = {}
+    for entry in registry.sources.values():
+        for key, spec in entry.cls.options_schema.get("properties", {}).items():
+            source_options.setdefault(key, spec)
+    return config_schema({code: entry.cls for code, entry in registry.rules.items()}, source_options)
+
+
+def load_session(config_path: str | None, *, blocked: Iterable[str] = (), strict: bool = True) -> Session:
+    path, display = find_config(config_path)
+    raw = read_config(path, display)
+    registry = load_plugins(raw, blocked=blocked, strict=strict)
+    return Session(config=validate(raw, session_schema(registry)), registry=registry)
+
+
+def rule_rows(session: Session) -> list[tuple[str, str, str, str, str]]:
+    tables = rule_tables_by_code(session.config, session.registry.rules)
+    rows = [("CODE", "NAME", "SEVERITY", "PLUGIN", "SUMMARY")]
+    for code, entry in session.registry.rules.items():
+        severity = tables.get(code, {}).get("severity", entry.cls.severity)
+        rows.append((code, entry.cls.name, severity, entry.plugin, entry.cls.summary))
+    return rows

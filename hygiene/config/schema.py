@@ -1,0 +1,101 @@
+"""The JSON Schema of ``hygiene.toml``, completed with what the loaded plugins declare."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hygiene.api.fields import CANONICAL_FIELDS
+from hygiene.api.models import SEVERITIES
+from hygiene.config.custom_rules import CUSTOM_RULES_KEY, CUSTOM_RULES_SCHEMA
+from hygiene.config.waivers import WAIVERS_SCHEMA
+
+FAIL_ON = ("error", "warning", "info", "never")
+
+_STRING_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+BASE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        # A pinned audit date keeps a committed sample (or a CI baseline) meaningful
+        # whenever it runs; --as-of beats it, and without either the audit is as of today.
+        "as_of": {"type": "string", "description": "Audit date, YYYY-MM-DD."},
+        "select": _STRING_LIST,
+        "ignore": _STRING_LIST,
+        "fail_on": {"enum": list(FAIL_ON)},
+        # The other CI gates, as the command line's --max-findings, --min-score and --strict-baseline.
+        "max_findings": {"type": "integer", "minimum": 0},
+        "min_score": {"type": ["number", "string"], "description": "A percentage from 0 to 100 (80 or \"80%\")."},
+        "strict_baseline": {"type": "boolean"},
+        "plugins": _STRING_LIST,
+        "source": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "path": {"type": "string", "minLength": 1},
+                "type": {"type": "string", "minLength": 1},
+                "date_format": {"type": "string", "minLength": 2},
+                "decimal": {"enum": [".", ","]},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {field: {"type": "string", "minLength": 1} for field in CANONICAL_FIELDS},
+                },
+            },
+        },
+        "pipeline": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "fiscal_year_start_month": {"type": "integer", "minimum": 1, "maximum": 12},
+                "stages": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "probability": {"type": "number", "minimum": 0, "maximum": 100},
+                            "max_days": {"type": "integer", "minimum": 0},
+                            "closed": {"type": "boolean"},
+                            "won": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+        },
+        "quotas": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+        "rules": {"type": "object", "additionalProperties": False, "properties": {}},
+        CUSTOM_RULES_KEY: CUSTOM_RULES_SCHEMA,
+        "waivers": WAIVERS_SCHEMA,
+    },
+}
+
+
+def rule_table_schema(options_schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of one ``[rules.NAME]`` table: common keys plus the rule's options."""
+    properties = {
+        "severity": {"enum": list(SEVERITIES)},
+        "enabled": {"type": "boolean"},
+    }
+    properties.update(copy.deepcopy(options_schema.get("properties", {})))
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
+    for keyword in ("required", "dependentRequired", "allOf", "anyOf", "oneOf", "not", "if", "then", "else"):
+        if keyword in options_schema:
+            schema[keyword] = copy.deepcopy(options_schema[keyword])
+    return schema
+
+
+def config_schema(rules: dict[str, type], source_options: dict[str, Any]) -> dict[str, Any]:
+    """The whole configuration schema for these rules (by code) and source options."""
+    schema = copy.deepcopy(BASE_SCHEMA)
+    rule_tables = schema["properties"]["rules"]["properties"]
+    for code, cls in rules.items():
+        table = rule_table_schema(dict(cls.options_schema))
+        rule_tables[code] = table
+        rule_tables[cls.name] = table
+    schema["properties"]["source"]["properties"].update(copy.deepcopy(source_options))
+    return schema

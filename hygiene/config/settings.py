@@ -1,0 +1,176 @@
+"""Read and validate ``hygiene.toml``.
+
+Every problem becomes one line: the file, the TOML path of the offending
+key, and what is wrong with it, e.g.
+``hygiene.toml: rules.stale-stage.max_days: 'abc' is not of type 'integer'``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from hygiene.api.errors import ConfigError
+from hygiene.api.models import Stage
+from hygiene.api.stages import stage_key
+from hygiene.config.waivers import Waiver, dates_as_text, parse_waivers
+from hygiene.files import json_path, read_user_text
+
+DEFAULT_CONFIG_NAME = "hygiene.toml"
+
+
+@attrs.define(kw_only=True)
+class SourceSettings:
+    path: str | None = None
+    type: str | None = None
+    date_format: str | None = None
+    decimal: str = "."
+    fields: dict[str, str] = attrs.field(factory=dict)
+    #: Keys a source plugin declares (``delimiter``, ``encoding`` ...).
+    options: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define(kw_only=True)
+class Config:
+    """A validated configuration. ``base_dir`` anchors relative paths."""
+
+    file: str | None = None
+    base_dir: Path = attrs.field(factory=Path.cwd)
+    #: The audit date pinned by the configuration; ``--as-of`` beats it, today replaces it when absent.
+    as_of: dt.date | None = None
+    select: list[str] | None = None
+    ignore: list[str] = attrs.field(factory=list)
+    fail_on: str = "error"
+    #: The CI gates besides ``fail_on`` (see :mod:`hygiene.ci.gates`); the command line beats them.
+    max_findings: int = 0
+    min_score: str | None = None
+    strict_baseline: bool = False
+    source: SourceSettings = attrs.field(factory=SourceSettings)
+    fiscal_year_start_month: int = 1
+    stages: tuple[Stage, ...] | None = None
+    quotas: dict[str, float] = attrs.field(factory=dict)
+    #: ``[rules.X]`` tables as written, keyed by what the user wrote (a code or a name).
+    rule_tables: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    waivers: list[Waiver] = attrs.field(factory=list)
+
+
+@attrs.define(kw_only=True)
+class RawConfig:
+    """A parsed but not yet validated configuration file."""
+
+    data: dict[str, Any]
+    file: str | None
+    base_dir: Path
+
+
+def read_config(path: Path | None, display_name: str | None = None) -> RawConfig:
+    """Parse a TOML file, or return an empty configuration for ``None``."""
+    if path is None:
+        return RawConfig(data={}, file=None, base_dir=Path.cwd())
+    name = display_name or str(path)
+    # Windows editors may save UTF-8 with a byte-order mark, which TOML parsers refuse.
+    text = read_user_text(path, name, ConfigError, encoding="utf-8-sig")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    return RawConfig(data=data, file=name, base_dir=path.resolve().parent)
+
+
+def _describe(error) -> str:
+    """One line for a jsonschema error, phrased for someone editing TOML."""
+    where = json_path(error.absolute_path)  # TOML keys read the same way: rules.stale-stage.max_days
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        allowed = set(error.schema.get("properties", {}))
+        unknown = sorted(k for k in error.instance if k not in allowed)
+        parent = where or "top level"
+        if where == "rules":
+            return f"rules: unknown rule {unknown[0]!r} (`hygiene rules` lists them)"
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        hint = ", ".join(sorted(allowed))
+        return f"{key}: unknown key in {parent} (expected one of: {hint})"
+    if error.validator == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)
+        return f"{where}: {error.instance!r} is not one of {options}"
+    return f"{where or 'top level'}: {error.message}"
+
+
+def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
+    """Check ``raw`` against ``schema`` and build a :class:`Config`."""
+    import jsonschema
+
+    data = dict(raw.data)
+    # TOML has a date type of its own: `as_of = 2026-03-31` means what the quoted form means.
+    if type(data.get("as_of")) is dt.date:
+        data["as_of"] = data["as_of"].isoformat()
+    if "waivers" in data:
+        data["waivers"] = dates_as_text(data["waivers"])
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    name = raw.file or "configuration"
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        raise ConfigError(f"{name}: {_describe(best)}")
+    source = dict(data.get("source", {}))
+    core_keys = {"path", "type", "date_format", "decimal", "fields"}
+    settings = SourceSettings(
+        path=source.get("path"),
+        type=source.get("type"),
+        date_format=source.get("date_format"),
+        decimal=source.get("decimal", "."),
+        fields=dict(source.get("fields", {})),
+        options={k: v for k, v in source.items() if k not in core_keys},
+    )
+    pipeline = data.get("pipeline", {})
+    stages = None
+    if "stages" in pipeline:
+        stages = _stages(pipeline["stages"], name)
+    return Config(
+        file=raw.file,
+        base_dir=raw.base_dir,
+        as_of=_as_of(data.get("as_of"), name),
+        select=list(data["select"]) if "select" in data else None,
+        ignore=list(data.get("ignore", [])),
+        fail_on=data.get("fail_on", "error"),
+        max_findings=data.get("max_findings", 0),
+        min_score=None if data.get("min_score") is None else str(data["min_score"]),
+        strict_baseline=data.get("strict_baseline", False),
+        source=settings,
+        fiscal_year_start_month=pipeline.get("fiscal_year_start_month", 1),
+        stages=stages,
+        quotas={owner: float(quota) for owner, quota in data.get("quotas", {}).items()},
+        rule_tables={key: dict(table) for key, table in data.get("rules", {}).items()},
+        waivers=parse_waivers(data.get("waivers", []), name),
+    )
+
+
+def _as_of(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{name}: as_of: {value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _stages(tables: list[dict[str, Any]], name: str) -> tuple[Stage, ...]:
+    seen: dict[str, int] = {}
+    stages = []
+    for index, table in enumerate(tables):
+        key = stage_key(table["name"])
+        if key in seen:
+            raise ConfigError(f"{name}: pipeline.stages[{index}].name: stage {table['name']!r} is listed twice (first at pipeline.stages[{seen[key]}])")
+        seen[key] = index
+        won = table.get("won", False)
+        closed = table.get("closed", False)
+        if won and not closed:
+            raise ConfigError(f"{name}: pipeline.stages[{index}]: a won stage must also be closed (add closed = true)")
+        stages.append(Stage(table["name"], table.get("probability"), table.get("max_days"), closed=closed, won=won))
+    if all(stage.closed for stage in stages):
+        raise ConfigError(f"{name}: pipeline.stages: every stage is closed; at least one must be open")
+    return tuple(stages)

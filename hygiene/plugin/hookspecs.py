@@ -1,0 +1,42 @@
+"""Hook specifications: every hook a plugin may implement.
+
+Hooks discover things (rules, sources, reporters). None is called once per
+deal: the engine runs rules directly, vectorised over the deal table.
+"""
+
+from __future__ import annotations
+
+from hygiene.plugin.markers import hookspec
+
+
+@hookspec
+def hygiene_register_rules() -> list[type]:
+    """Return the rule classes this plugin provides.
+
+    Called once when the plugin manager is built. Each class subclasses
+    :class:`hygiene.DealRule` or :class:`hygiene.PipelineRule` and declares
+    ``code``, ``name``, ``summary``, ``severity`` and ``options_schema``.
+    Codes and names must be unique across all loaded plugins: a clash stops
+    the run with exit code 2 naming both plugins. Codes starting with ``HY``
+    are hygiene's own: a third-party rule using one stops the run too.
+    """
+
+
+@hookspec
+def hygiene_register_sources() -> list[type]:
+    """Return the source classes this plugin provides.
+
+    Called once when the plugin manager is built. Each class subclasses
+    :class:`hygiene.Source`, has a unique ``name`` (the ``[source] type``
+    users write) and the file ``extensions`` it is chosen for by default.
+    """
+
+
+@hookspec
+def hygiene_register_reporters() -> list[type]:
+    """Return the reporter classes this plugin provides.
+
+    Called once when the plugin manager is built. Each class subclasses
+    :class:`hygiene.Reporter` and has a unique ``name`` (what users pass to
+    ``--format``).
+    """
