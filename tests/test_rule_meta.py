@@ -202,10 +202,8 @@ def test_rules_that_raise_on_some_deals_become_rule_errors_and_the_others_run(ma
     findings = json.loads(result.stdout)["findings"]
     assert [(f["code"], f["deal_id"]) for f in findings] == [("HY002", "D2"), ("HY999", None), ("HY999", None)]
     vectorised, row_at_a_time = sorted(f["message"] for f in findings if f["code"] == "HY999")
-    assert vectorised.startswith(
-        "rule FRAG001 (next-step-date) from plugin 'fragile' failed: InvalidOperationError: "
-        "conversion from `str` to `date` failed in column 'next_step'"
-    )
+    # After the exception's name come polars' own words, which an upgrade may change.
+    assert vectorised.startswith("rule FRAG001 (next-step-date) from plugin 'fragile' failed: InvalidOperationError: ")
     assert "\n" not in vectorised
     assert row_at_a_time == "rule FRAG002 (amount-per-contact) from plugin 'fragile' failed: ZeroDivisionError: float division by zero"
     assert [f["details"] for f in findings if f["code"] == "HY999"] == [

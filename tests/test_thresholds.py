@@ -205,3 +205,69 @@ def test_fail_on_alone_decides_the_exit_code():
     report = audit_deals([STALE, CLEAN], as_of=AS_OF)
     codes = [Gates(fail_on=fail_on).exit_code(report) for fail_on in ("error", "warning", "never")]
     assert codes == [0, 1, 0]
+
+
+# The same gates as hygiene.toml keys; the command line beats them.
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "exit_code"),
+    [
+        ({"max_findings": 2}, (), 0),  # two errors: not more than two
+        ({"max_findings": 1}, (), 1),
+        ({"max_findings": 1}, ("--max-findings", "2"), 0),  # the command line beats the configuration
+        ({"max_findings": 5}, ("--max-findings", "1"), 1),
+        ({"fail_on": "never", "max_findings": 0}, (), 0),
+    ],
+)
+def test_max_findings_in_the_configuration(make_deals, hygiene_config, hygiene_cli, config, args, exit_code):
+    make_deals([NO_CLOSE_DATE, PAST_DUE, CLEAN])
+    hygiene_config(config)
+
+    result = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF, "--fail-on", "never" if config.get("fail_on") == "never" else "error", *args)
+
+    assert result.exit_code == exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("min_score", "args", "exit_code"),
+    [
+        (50, (), 0),  # one open deal of two is clean: 50% is not below 50
+        ("50.1%", (), 1),
+        (51, ("--min-score", "50"), 0),  # the command line beats the configuration
+    ],
+)
+def test_min_score_in_the_configuration(make_deals, hygiene_config, hygiene_cli, min_score, args, exit_code):
+    make_deals([STALE, CLEAN])
+    hygiene_config({"min_score": min_score})
+
+    result = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF, "--fail-on", "never", *args)
+
+    assert result.exit_code == exit_code, result.output
+    if exit_code:
+        assert "hygiene score 50% is below --min-score 50.1%" in result.stderr
+
+
+def test_a_fraction_as_min_score_in_the_configuration_is_refused_naming_the_key(make_deals, hygiene_config, hygiene_cli):
+    make_deals([CLEAN])
+    hygiene_config({"min_score": 0.8})
+
+    result = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF)
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("hygiene: error: hygiene.toml: min_score: '0.8' looks like a fraction")
+
+
+def test_strict_baseline_in_the_configuration_fails_while_the_baseline_lists_fixed_findings(make_deals, hygiene_config, hygiene_cli):
+    make_deals([NO_CLOSE_DATE, CLEAN], name="then.csv")
+    assert hygiene_cli("baseline", "then.csv", "--as-of", AS_OF).exit_code == 0
+    make_deals([CLEAN])
+    hygiene_config({"strict_baseline": True})
+
+    strict = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF, "--baseline", ".hygiene-baseline.json")
+    without_baseline = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF)
+
+    assert strict.exit_code == 1
+    assert "--strict-baseline: .hygiene-baseline.json still lists 1 fixed finding" in strict.stderr
+    # Without a baseline there is nothing to be strict about: a local run of a CI configuration passes.
+    assert without_baseline.exit_code == 0, without_baseline.output

@@ -73,56 +73,11 @@ class GapToQuota(PipelineRule):
     def check(self, deals: pl.DataFrame, ctx):
         if not ctx.quotas:
             return []
-        in_period = ctx.in_period("close_date").fill_null(False)
-        amount = pl.col("amount").fill_null(0.0)
-        totals = (
-            deals.lazy()
-            .filter(pl.col("owner").is_in(list(ctx.quotas)) & in_period)
-            .group_by("owner")
-            .agg(
-                _exact_sum(amount.filter(ctx.is_won)).alias("won"),
-                _exact_sum((amount * ctx.probability.fill_null(0.0) / 100).filter(ctx.is_open)).alias("weighted"),
-                _exact_sum(amount.filter(ctx.is_open)).alias("open_amount"),
-            )
-        )
         quotas = pl.LazyFrame(
             {"owner": list(ctx.quotas), "quota": [float(q) for q in ctx.quotas.values()]},
             schema={"owner": pl.String, "quota": pl.Float64},
         )
-        table = (
-            quotas.join(totals, on="owner", how="left")
-            .with_columns(pl.col("won", "weighted", "open_amount").fill_null(0.0))
-            # The test is on the sums as they are: 99,999.996 is short of 100,000 even if it shows as 100,000.00.
-            .filter(pl.col("won") + pl.col("weighted") < pl.col("quota"))
-            # Cents for the report.
-            .with_columns(pl.col("won", "weighted", "open_amount").round(2))
-            .with_columns((pl.col("quota") - pl.col("won") - pl.col("weighted")).round(2).alias("gap"))
-            .with_columns(
-                pl.when(pl.col("quota") > pl.col("won"))
-                .then((pl.col("open_amount") / (pl.col("quota") - pl.col("won"))).round(2))
-                .alias("coverage")
-            )
-            .sort("owner")
-            .with_columns(
-                message=pl.concat_str(
-                    [
-                        pl.lit("won "),
-                        format_number(pl.col("won")),
-                        pl.lit(" + weighted "),
-                        format_number(pl.col("weighted")),
-                        pl.lit(f" of {ctx.period.name} quota "),
-                        format_number(pl.col("quota")),
-                        pl.lit(": gap "),
-                        format_number(pl.col("gap")),
-                        pl.lit(", coverage "),
-                        pl.when(pl.col("coverage").is_null())
-                        .then(pl.lit("n/a"))
-                        .otherwise(pl.concat_str([format_number(pl.col("coverage"), decimals=2, thousands=False), pl.lit("x")])),
-                    ]
-                )
-            )
-            .collect()
-        )
+        table = _shortfalls(quotas.join(_owner_totals(deals, ctx), on="owner", how="left")).with_columns(message=_message(ctx)).collect()
         return [
             Finding(
                 message=row["message"],
@@ -141,3 +96,56 @@ class GapToQuota(PipelineRule):
             )
             for row in table.iter_rows(named=True)
         ]
+
+
+def _owner_totals(deals: pl.DataFrame, ctx) -> pl.LazyFrame:
+    """Won, weighted and open amounts closing in the period, per owner with a quota."""
+    in_period = ctx.in_period("close_date").fill_null(False)
+    amount = pl.col("amount").fill_null(0.0)
+    return (
+        deals.lazy()
+        .filter(pl.col("owner").is_in(list(ctx.quotas)) & in_period)
+        .group_by("owner")
+        .agg(
+            _exact_sum(amount.filter(ctx.is_won)).alias("won"),
+            _exact_sum((amount * ctx.probability.fill_null(0.0) / 100).filter(ctx.is_open)).alias("weighted"),
+            _exact_sum(amount.filter(ctx.is_open)).alias("open_amount"),
+        )
+    )
+
+
+def _shortfalls(table: pl.LazyFrame) -> pl.LazyFrame:
+    """The owners whose won plus weighted amount is below quota, with their gap and coverage, by owner."""
+    return (
+        table.with_columns(pl.col("won", "weighted", "open_amount").fill_null(0.0))
+        # The test is on the sums as they are: 99,999.996 is short of 100,000 even if it shows as 100,000.00.
+        .filter(pl.col("won") + pl.col("weighted") < pl.col("quota"))
+        # Cents for the report.
+        .with_columns(pl.col("won", "weighted", "open_amount").round(2))
+        .with_columns((pl.col("quota") - pl.col("won") - pl.col("weighted")).round(2).alias("gap"))
+        .with_columns(
+            pl.when(pl.col("quota") > pl.col("won"))
+            .then((pl.col("open_amount") / (pl.col("quota") - pl.col("won"))).round(2))
+            .alias("coverage")
+        )
+        .sort("owner")
+    )
+
+
+def _message(ctx) -> pl.Expr:
+    return pl.concat_str(
+        [
+            pl.lit("won "),
+            format_number(pl.col("won")),
+            pl.lit(" + weighted "),
+            format_number(pl.col("weighted")),
+            pl.lit(f" of {ctx.period.name} quota "),
+            format_number(pl.col("quota")),
+            pl.lit(": gap "),
+            format_number(pl.col("gap")),
+            pl.lit(", coverage "),
+            pl.when(pl.col("coverage").is_null())
+            .then(pl.lit("n/a"))
+            .otherwise(pl.concat_str([format_number(pl.col("coverage"), decimals=2, thousands=False), pl.lit("x")])),
+        ]
+    )

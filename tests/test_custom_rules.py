@@ -230,12 +230,24 @@ RULE = "hygiene.toml: custom_rules[0] (ACME001 big-deal-single-threaded)"
 LOADING = ("rules",)
 AUDITING = ("audit", "deals.csv", "--as-of", AS_OF)
 
+class PolarsWording(str):
+    """An expected error line whose middle is polars' own words, which a polars upgrade may change: only our part is pinned."""
+
+    def __new__(cls, prefix: str, suffix: str = "") -> PolarsWording:
+        line = super().__new__(cls, prefix + "..." + suffix)
+        line.prefix, line.suffix = prefix, suffix
+        return line
+
+    def matches(self, line: str) -> bool:
+        return line.startswith(self.prefix) and line.endswith(self.suffix) and len(line) > len(self.prefix) + len(self.suffix)
+
+
 #: A custom rule that cannot work -> (the rule, the one line it stops with, the command that first sees it).
 PROBLEMS = {
-    "invalid SQL": (custom_rule(where="amount >"), f"{RULE}: where: invalid SQL: unable to parse 'amount >' as Expr", LOADING),
+    "invalid SQL": (custom_rule(where="amount >"), PolarsWording(f"{RULE}: where: invalid SQL: "), LOADING),
     "unknown function": (
         custom_rule(where="frobnicate(amount)"),
-        f"{RULE}: where: invalid SQL: unsupported function 'frobnicate'",
+        PolarsWording(f"{RULE}: where: invalid SQL: "),
         LOADING,
     ),
     "not true/false": (
@@ -243,7 +255,7 @@ PROBLEMS = {
         f"{RULE}: where: gives Float64 values, not true/false; compare it with something",
         LOADING,
     ),
-    "type mismatch": (custom_rule(where="amount > 'lots'"), f"{RULE}: where: cannot compare string with numeric type (f64)", LOADING),
+    "type mismatch": (custom_rule(where="amount > 'lots'"), PolarsWording(f"{RULE}: where: "), LOADING),
     "clock": (
         custom_rule(where="close_date < current_date"),
         f"{RULE}: where: current_date reads the clock; use as_of, the audit date, so that an audit can be repeated",
@@ -308,8 +320,9 @@ PROBLEMS = {
     ),
     "text extra compared as a number": (
         custom_rule(where="discount > 20 AND is_open"),
-        f"{RULE}: where: cannot compare string with numeric type (i32) ('discount' is text: 'n/a' in row 6 is not a number; "
-        "TRY_CAST(discount AS DOUBLE) reads the others)",
+        PolarsWording(
+            f"{RULE}: where: ", " ('discount' is text: 'n/a' in row 6 is not a number; TRY_CAST(discount AS DOUBLE) reads the others)"
+        ),
         AUDITING,
     ),
     "number format of a text extra": (
@@ -330,7 +343,11 @@ def test_a_custom_rule_that_cannot_work_stops_the_run_with_one_line(configured, 
     result = hygiene_cli(*command)
 
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == f"hygiene: error: {error}\n"
+    if isinstance(error, PolarsWording):
+        assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1, result.stderr
+        assert error.matches(result.stderr.removeprefix("hygiene: error: ").removesuffix("\n")), result.stderr
+    else:
+        assert result.stderr == f"hygiene: error: {error}\n"
 
 
 def test_two_custom_rules_with_one_code_are_both_named(configured, hygiene_cli):
