@@ -163,3 +163,12 @@ def test_the_core_keeps_few_top_level_modules():
 def test_help_does_not_import_polars():
     code = "import sys; from hygiene.cli import cli; print('polars' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_every_package_is_in_the_distribution():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    roots = [CORE, *BUILTIN_PLUGINS]
+    found = {module_name(init).removeprefix("rules.").removeprefix("plugins.") for root in roots for init in root.rglob("__init__.py")}
+    assert sorted(found - listed) == []
