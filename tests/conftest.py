@@ -1,7 +1,8 @@
 """Shared fixtures: exports written cell by cell, the installed console script, throwaway plugin distributions.
 
 The ``hygiene.testing`` plugin (enabled in pyproject.toml) adds ``make_deals``,
-``hygiene_config`` and ``hygiene_cli`` (click's CliRunner, run in ``tmp_path``).
+``hygiene_config`` and ``hygiene_cli`` (click's CliRunner, run in ``tmp_path``);
+``_service_fixtures`` adds a real PostgreSQL server and a headless Chromium.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+
+#: A real PostgreSQL server and a headless Chromium (postgres_url, store_url, browser_page, ...).
+pytest_plugins = ["_service_fixtures"]
 
 #: The console script pip installed beside this interpreter.
 HYGIENE_SCRIPT = Path(sys.executable).with_name("hygiene.exe" if os.name == "nt" else "hygiene")
