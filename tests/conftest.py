@@ -17,6 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check what a function computes, not how fast: a per-example deadline only fails
+# them on a busy machine. Speed is measured by the benchmark in tests/bench, not asserted here.
+settings.register_profile("hygiene", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("hygiene")
 
 #: A real PostgreSQL server and a headless Chromium (postgres_url, store_url, browser_page, ...).
 pytest_plugins = ["_service_fixtures"]
