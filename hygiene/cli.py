@@ -24,6 +24,9 @@ class HygieneGroup(click.Group):
     """Turns :class:`HygieneError` into one line on stderr (the traceback with ``--debug``) and exit code 2."""
 
     def invoke(self, ctx: click.Context):
+        from hygiene.files import begin_run
+
+        begin_run()
         try:
             return super().invoke(ctx)
         except HygieneError as exc:
@@ -34,6 +37,18 @@ class HygieneGroup(click.Group):
         except Exception as exc:
             # --debug shows more, but must not change the exit code a CI job acts on (an escaping exception exits 1).
             message = f"hygiene: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            click.echo(_traceback() if _debug(ctx) else message, err=True)
+            raise click.exceptions.Exit(2) from None
+        except KeyboardInterrupt:
+            # Ctrl-C: the writers have removed their temporary files; exit as an interrupted program does (128 + SIGINT).
+            click.echo("hygiene: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+        except (SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:
+            # A polars panic (pyo3's PanicException) derives from BaseException, not Exception.
+            reason = (str(exc).strip().splitlines() or [""])[0]
+            message = f"hygiene: internal error: {type(exc).__name__}: {reason} (run with --debug for the traceback)"
             click.echo(_traceback() if _debug(ctx) else message, err=True)
             raise click.exceptions.Exit(2) from None
 
@@ -235,7 +250,7 @@ def baseline(source, config_path, as_of, select, ignore, output, prune, plugin_f
     if kept is previous:
         click.echo(f"{output}: nothing to prune ({plural(previous.findings, 'finding')} still found)")
         return
-    write_baseline(kept, Path(output))
+    write_baseline(kept, Path(output), replaces=Path(output))
     click.echo(f"pruned {output}: removed {plural(previous.findings - kept.findings, 'fixed finding')}, {kept.findings} remain")
 
 
@@ -261,7 +276,7 @@ def diff(old, new, output_format, output, fail_on):
         from hygiene.files import atomic_text_writer
 
         try:
-            with atomic_text_writer(Path(output)) as stream:
+            with atomic_text_writer(Path(output), what="the diff", display=output) as stream:
                 stream.write(text)
         except OSError as exc:
             raise HygieneError(f"{output}: cannot write the diff: {exc.strerror or exc}") from None

@@ -185,10 +185,29 @@ def test_crlf_line_endings_do_not_leak_into_the_last_column(tmp_path):
     assert finding["details"]["value"] == "31/12/2026"
 
 
-def test_short_rows_leave_the_missing_cells_empty(tmp_path):
-    report = audit_export(tmp_path, "short.csv", "id,stage,close_date\nD1,Proposal\nD2,Proposal,2026-06-30\n")
+def test_short_rows_are_an_error_like_long_ones(tmp_path):
+    # Padding a short row would read its last columns as empty: a shifted or truncated record passes unseen.
+    content = "id,stage,close_date\nD1,Proposal\nD2,Proposal,2026-06-30\n"
+    assert "short.csv: row 2: 2 fields where the header has 3" in export_error(tmp_path, "short.csv", content)
 
-    assert [(f["deal_id"], f["row"]) for f in findings_of(report, "HY002")] == [("D1", 2)]
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ('id,name,stage\nD1,"Acme, Inc",Proposal\nD2,"Beta ""B"", Ltd"\n', "row 3: 2 fields where the header has 3"),
+        ('id,name,stage\r\nD1,"Acme, Inc",Proposal\r\nD2,Beta,Proposal,x\r\n', "row 3: 4 fields where the header has 3"),
+        ('id;name;stage\nD1;"A;B";Proposal\nD2\n', "row 3: 1 field where the header has 3"),
+        ('id,name,stage\nD1,"Acme\nInc",Proposal\nD2,Beta\n', "row 4: 2 fields where the header has 3"),
+    ],
+    ids=["quoted-delimiters", "crlf-long", "semicolon-one-field", "multiline-record"],
+)
+def test_ragged_rows_are_found_past_quoted_delimiters(tmp_path, content, problem):
+    assert f"bad.csv: {problem}" in export_error(tmp_path, "bad.csv", content)
+
+
+def test_rows_of_empty_fields_and_blank_lines_are_not_ragged(tmp_path):
+    export = write_export(tmp_path, "ok.csv", 'id,name,stage\nD1,"a,b",Proposal\n,,\n\nD2,,\n')
+    assert CsvSource().read(export, options={}, display_name="ok.csv").frame.height >= 2
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,12 @@
 The engine calls each rule once. Vectorised deal rules become lazy polars
 plans that are collected together; row-at-a-time rules and pipeline rules
 are called directly. A rule that raises does not stop the others: it
-becomes a ``rule-error`` finding and the run ends with exit code 2. A rule
+becomes a ``rule-error`` finding and the run ends with exit code 2. That
+holds for every call into a rule (``columns``,
+``condition``, ``details``, ``message_expr``, ``message``,
+``not_evaluable``, ``check``), for collecting its plans, and for anything it
+raises, a polars panic or a ``SystemExit`` included; what a pipeline rule
+returns is checked like its code is. A rule
 that raises :class:`hygiene.HygieneError` (a configuration it can only
 judge unusable once it sees the deals) stops the run with that one line,
 as the core's own errors do.
@@ -18,7 +23,6 @@ from typing import Any
 import attrs
 import polars as pl
 
-from hygiene.api.errors import HygieneError
 from hygiene.api.extras import ExtraColumns
 from hygiene.api.fields import CANONICAL_FIELDS, ROW_COLUMN
 from hygiene.api.models import Deal, Period
@@ -41,6 +45,7 @@ from hygiene.audit.findings import (
     flagged_deal_columns,
     rule_error,
 )
+from hygiene.audit.steps import is_crash
 from hygiene.config.selection import ConfiguredRule
 
 #: Details of a finding whose message is still to be made by ``message(deal, ctx)``.
@@ -83,12 +88,31 @@ class _Plans:
     #: Vectorised rules' flagged deals: (rule, plan, whether messages are still to be made in Python).
     flagged: list[tuple[ConfiguredRule, pl.LazyFrame, bool]] = attrs.field(factory=list)
     #: Not-evaluable counts over the deal table, and over tables rules extended with columns of their own.
-    counts: list[pl.Expr] = attrs.field(factory=list)
-    count_plans: list[pl.LazyFrame] = attrs.field(factory=list)
+    counts: list[tuple[ConfiguredRule, pl.Expr]] = attrs.field(factory=list)
+    count_plans: list[tuple[ConfiguredRule, pl.LazyFrame]] = attrs.field(factory=list)
+
+    #: Rules that failed: their findings and counts so far are dropped, as an audit they could not finish.
+    failed_codes: set[str] = attrs.field(factory=set)
 
     def failed(self, configured: ConfiguredRule, exc: BaseException) -> None:
-        self.parts.append(rule_error(configured, exc))
+        if configured.code in self.failed_codes:
+            return
+        self.failed_codes.add(configured.code)
+        self.parts = [part for code, part in self.coded_parts() if code != configured.code]
+        self._codes = [code for code in self._codes if code != configured.code]
+        self.add(None, rule_error(configured, exc))
         self.errors += 1
+
+    _codes: list[str | None] = attrs.field(factory=list)
+
+    def add(self, code: str | None, part: pl.DataFrame) -> None:
+        if code in self.failed_codes:
+            return
+        self.parts.append(part)
+        self._codes.append(code)
+
+    def coded_parts(self) -> list[tuple[str | None, pl.DataFrame]]:
+        return list(zip(self._codes, self.parts, strict=True))
 
 
 def prepare_deals(frame: pl.DataFrame, stages: StageTable) -> pl.DataFrame:
@@ -132,9 +156,7 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
     for configured in rules:
         _plan(configured, deals, contexts[configured.code], plans)
     _collect_flagged(plans, contexts)
-    not_evaluable = deals.select(plans.counts).row(0, named=True) if plans.counts else {}
-    for counted in pl.collect_all(plans.count_plans) if plans.count_plans else ():
-        not_evaluable.update(counted.row(0, named=True))
+    not_evaluable = _count_not_evaluable(deals, plans, {c.code: c for c in rules})
     periods = {code: ctx.period.name for code, ctx in contexts.items()}
     findings = finish(plans.parts, periods, inputs.period.name)
     # Select, then filter: filtering first would copy every column of the deal table.
@@ -186,20 +208,37 @@ def _plan(configured: ConfiguredRule, deals: pl.DataFrame, ctx: RuleContext, pla
                 plan = plan.select(flagged_deal_columns(configured, message, details_json(rule.details(ctx))))
             plans.flagged.append((configured, plan, message is None))
         elif isinstance(rule, DealRule):
-            plans.parts.append(_row_at_a_time(configured, deals, ctx))
+            plans.add(configured.code, _row_at_a_time(configured, deals, ctx))
         else:
-            plans.parts.append(findings_from_pipeline_rule(configured, rule.check(deals, ctx)))
+            plans.add(configured.code, findings_from_pipeline_rule(configured, rule.check(deals, ctx)))
         if isinstance(rule, DealRule) and (expr := rule.not_evaluable(ctx)) is not None:
             count = expr.fill_null(False).sum().cast(pl.Int64).alias(configured.code)
             if columns:
-                plans.count_plans.append(table.select(count))
+                plans.count_plans.append((configured, table.select(count)))
             else:
-                plans.counts.append(count)
-    except HygieneError:
-        # A rule that finds its configuration unusable only once it sees the deals says so like the core does.
-        raise
-    except Exception as exc:  # a plugin's bug must not abort the audit
+                plans.counts.append((configured, count))
+    except BaseException as exc:  # a plugin's bug (a panic, a SystemExit) must not abort the audit
+        if not is_crash(exc):
+            # A rule that finds its configuration unusable only once it sees the deals says so like the core does.
+            raise
         plans.failed(configured, exc)
+
+
+def _count_not_evaluable(deals: pl.DataFrame, plans: _Plans, by_code: Mapping[str, ConfiguredRule]) -> dict[str, int]:
+    """Each rule's count of deals it could not judge; a count that fails is its rule's failure."""
+    lazy = deals.lazy()
+    jobs = [(configured, lazy.select(count)) for configured, count in plans.counts] + plans.count_plans
+    jobs = [(configured, plan) for configured, plan in jobs if configured.code not in plans.failed_codes]
+    counted: dict[str, int] = {}
+    for (configured, _), result in zip(jobs, _collect_each([plan for _, plan in jobs]), strict=True):
+        if isinstance(result, BaseException):
+            plans.failed(configured, result)
+            continue
+        try:
+            counted[configured.code] = int(result.item())
+        except Exception as exc:  # not one number: the rule's expression is not a count
+            plans.failed(configured, exc)
+    return {code: n for code, n in counted.items() if code not in plans.failed_codes}
 
 
 def _row_at_a_time(configured: ConfiguredRule, frame: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
@@ -215,37 +254,50 @@ def _row_at_a_time(configured: ConfiguredRule, frame: pl.DataFrame, ctx: RuleCon
 
 def _collect_flagged(plans: _Plans, contexts: Mapping[str, RuleContext]) -> None:
     """Collect the vectorised rules' plans and turn what they flagged into findings."""
-    for (configured, _, python_messages), flagged in zip(plans.flagged, _collect_each(plans.flagged), strict=True):
-        if isinstance(flagged, Exception):
+    for (configured, _, python_messages), flagged in zip(plans.flagged, _collect_each([plan for _, plan, _ in plans.flagged]), strict=True):
+        if configured.code in plans.failed_codes:
+            continue
+        if isinstance(flagged, BaseException):
             plans.failed(configured, flagged)
             continue
         if python_messages:
             try:
                 flagged = _with_python_messages(configured, flagged, contexts[configured.code])
-            except Exception as exc:
+            except BaseException as exc:
+                if not is_crash(exc):
+                    raise
                 plans.failed(configured, exc)
                 continue
-        plans.parts.append(flagged)
+        plans.add(configured.code, flagged)
 
 
 def _with_python_messages(configured: ConfiguredRule, flagged: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
     """Findings for deals a vectorised rule flagged, with messages from its ``message(deal, ctx)``."""
     rule = configured.rule
-    messages = [str(rule.message(deal, ctx)) for _, deal in _rows_as_deals(flagged, ctx.extra_columns)]
+    messages = []
+    for _, deal in _rows_as_deals(flagged, ctx.extra_columns):
+        message = rule.message(deal, ctx)
+        if message is None:
+            raise TypeError(f"message() returned {message!r} for deal {deal.id!r}; expected a message")
+        messages.append(str(message))
     return flagged.select(flagged_deal_columns(configured, pl.lit(pl.Series(messages, dtype=pl.String)), pl.col(DETAILS_COLUMN)))
 
 
-def _collect_each(plans: list[tuple[ConfiguredRule, pl.LazyFrame, bool]]) -> list[pl.DataFrame | Exception]:
-    """Collect all plans in one parallel pass; isolate failures by retrying one by one."""
+def _collect_each(plans: list[pl.LazyFrame]) -> list[pl.DataFrame | BaseException]:
+    """Collect all plans in one parallel pass; isolate failures (a panic too) by retrying one by one."""
     if not plans:
         return []
     try:
-        return list(pl.collect_all([plan for _, plan, _ in plans]))
-    except Exception:
-        results: list[pl.DataFrame | Exception] = []
-        for _, plan, _ in plans:
+        return list(pl.collect_all(plans))
+    except BaseException as exc:
+        if not is_crash(exc):
+            raise
+        results: list[pl.DataFrame | BaseException] = []
+        for plan in plans:
             try:
                 results.append(plan.collect())
-            except Exception as exc:
-                results.append(exc)
+            except BaseException as one:
+                if not is_crash(one):
+                    raise
+                results.append(one)
         return results

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -80,30 +81,95 @@ def findings_from_messages(configured: ConfiguredRule, rows: list[dict[str, Any]
 
 
 def findings_from_pipeline_rule(configured: ConfiguredRule, result: Iterable[Finding] | pl.DataFrame) -> pl.DataFrame:
-    """What a pipeline rule's ``check`` returned (finding objects, or a frame of finding columns), as findings."""
+    """What a pipeline rule's ``check`` returned (finding objects, or a frame of finding columns), as findings.
+
+    Raises :class:`TypeError` or :class:`ValueError` (the rule's HY999) for
+    output that is not findings: an unknown column, a missing
+    message, no ``deal_id`` or ``owner`` to say what a finding is about,
+    a column of the wrong type, or details that are not a JSON object.
+    """
+    if isinstance(result, pl.LazyFrame):
+        result = result.collect()
     if not isinstance(result, pl.DataFrame):
         findings = list(result)
+        for index, finding in enumerate(findings):
+            if not isinstance(finding, Finding):
+                raise TypeError(f"check() returned {type(finding).__name__} at position {index}; expected Finding objects or a DataFrame")
+            if not isinstance(finding.message, str):
+                raise ValueError(f"finding {index} has no message (got {finding.message!r})")
         return finding_table(
             configured,
             deal_id=[f.deal_id for f in findings],
             deal_name=[f.deal_name for f in findings],
             owner=[f.owner for f in findings],
             message=[f.message for f in findings],
-            details=[json.dumps(dict(f.details), default=_json_default, ensure_ascii=False, separators=(",", ":")) for f in findings],
+            details=[json.dumps(dict(f.details), default=_json_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in findings],
             row=[f.row for f in findings],
-            amount=[f.details.get("amount") if isinstance(f.details.get("amount"), (int, float)) else None for f in findings],
+            amount=[_finite(f.details.get("amount")) for f in findings],
         )
+    _check_pipeline_frame(result)
     columns = []
     for column, dtype in UNFINGERPRINTED.items():
         if column in RULE_COLUMNS:
             columns.append(pl.lit(getattr(configured, "name" if column == "rule" else column)).alias(column))
         elif column == "details" and "details" in result.columns and result.schema["details"] != pl.String:
-            columns.append(pl.col("details").struct.json_encode())
+            columns.append(pl.col("details").struct.json_encode().fill_null("{}"))
+        elif column == "details" and "details" in result.columns:
+            columns.append(pl.col("details").fill_null("{}"))
         elif column in result.columns:
             columns.append(pl.col(column).cast(dtype))
         else:
             columns.append(pl.lit("{}" if column == "details" else None, dtype=dtype).alias(column))
     return result.select(columns)
+
+
+#: Columns a pipeline rule's frame may hold: the finding columns it provides (the engine fills the rule's own).
+PIPELINE_FRAME_COLUMNS = tuple(column for column in UNFINGERPRINTED if column not in RULE_COLUMNS)
+
+
+def _finite(value: Any) -> float | None:
+    """A finding's amount: a finite number, else none (NaN and infinity are not amounts, nor JSON)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _check_pipeline_frame(frame: pl.DataFrame) -> None:
+    unknown = [column for column in frame.columns if column not in PIPELINE_FRAME_COLUMNS]
+    if unknown:
+        raise ValueError(f"check() returned unknown column(s) {', '.join(map(repr, unknown))}; finding columns are {', '.join(PIPELINE_FRAME_COLUMNS)}")
+    if frame.height == 0:
+        return
+    if "message" not in frame.columns:
+        raise ValueError("check() returned findings without a 'message' column")
+    if frame.schema["message"] != pl.String:
+        raise TypeError(f"check() returned a 'message' column of {frame.schema['message']}; expected String")
+    empty = frame.select(pl.col("message").is_null().arg_true().first()).item()
+    if empty is not None:
+        raise ValueError(f"check() returned a finding without a message (finding {empty})")
+    if "amount" in frame.columns and frame.schema["amount"].is_float() and not frame.get_column("amount").drop_nulls().is_finite().all():
+        raise ValueError("check() returned an 'amount' that is NaN or infinite")
+    if "deal_id" not in frame.columns and "owner" not in frame.columns:
+        raise ValueError("check() returned findings with neither a 'deal_id' nor an 'owner' column: a finding must say what it is about")
+    if "details" in frame.columns:
+        dtype = frame.schema["details"]
+        if dtype == pl.String:
+            for index, text in enumerate(frame.get_column("details").to_list()):
+                if text is not None and not _is_json_object(text):
+                    raise ValueError(f"check() returned details that are not a JSON object (finding {index}: {text[:60]!r})")
+        elif not isinstance(dtype, pl.Struct):
+            raise TypeError(f"check() returned a 'details' column of {dtype}; expected a struct or a JSON object as text")
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text, parse_constant=_refuse_constant), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _json_default(value: Any) -> Any:
@@ -116,6 +182,8 @@ def rule_error(configured: ConfiguredRule, exc: BaseException) -> pl.DataFrame:
     """The HY999 finding of a rule that raised, naming the plugin, the rule and the exception."""
     # A finding is one line: polars' errors go on to quote the whole expression below the first.
     reason = (str(exc).strip().splitlines() or [""])[0]
+    if type(exc).__name__ == "PanicException":
+        reason = f"polars panicked: {reason}"
     message = f"rule {configured.code} ({configured.name}) from plugin {configured.plugin!r} failed: {type(exc).__name__}: {reason}"
     details = json.dumps({"rule": configured.code, "plugin": configured.plugin, "exception": type(exc).__name__}, separators=(",", ":"))
     return finding_table(code=[RULE_ERROR_CODE], rule=[RULE_ERROR_NAME], severity=["error"], message=[message], details=[details])

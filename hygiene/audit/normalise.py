@@ -18,6 +18,9 @@ from hygiene.api.errors import SourceError
 from hygiene.api.fields import CANONICAL_FIELDS, REQUIRED_FIELDS, ROW_COLUMN, column_key, polars_dtype
 from hygiene.api.source import RawTable
 
+#: Years outside these are typing slips (0000-01-01, 20260-03-31), not deals' dates: ``[source] date_window`` widens them.
+DEFAULT_DATE_WINDOW = (1900, 2200)
+
 _TIME_DIRECTIVES = re.compile(r"%[HIMSpfzTXcR]")
 _ISO_DATE_PREFIX = r"^\d{4}-\d{2}-\d{2}(?:$|[T ])"
 _TRAILING_OFFSET_DIRECTIVE = re.compile(r"\s*%[:#]?z$")
@@ -54,10 +57,12 @@ DUPLICATE_SCHEMA = {
 
 @attrs.define(frozen=True, kw_only=True)
 class ReadOptions:
-    """How to read text values: ``[source] date_format`` and ``decimal``."""
+    """How to read text values: ``[source] date_format``, ``decimal`` and ``date_window``."""
 
     date_format: str | None = None
     decimal: str = "."
+    #: The years a date may fall in (both included); outside them a date is an invalid value, not a date.
+    date_window: tuple[int, int] = DEFAULT_DATE_WINDOW
 
 
 @attrs.define(kw_only=True)
@@ -275,7 +280,14 @@ class _TypingQuery:
             return
         value = pl.col(_value_column(field))
         valid, expected = _valid(field, value, options)
-        self.invalid_masks.append((field, column, text.is_not_null() & ~valid, expected))
+        if kind == "date":
+            first, last = options.date_window
+            in_window = value.dt.year().is_between(first, last)
+            self.invalid_masks.append((field, column, text.is_not_null() & ~valid, expected))
+            self.invalid_masks.append((field, column, valid & ~in_window, f"a date from the year {first} to {last} ([source] date_window)"))
+            valid = valid & in_window
+        else:
+            self.invalid_masks.append((field, column, text.is_not_null() & ~valid, expected))
         self.typed.append(pl.when(valid).then(value.cast(polars_dtype(kind), strict=False)).alias(field))
 
     def any_invalid(self) -> pl.Expr:

@@ -7,6 +7,7 @@ from pathlib import Path
 from hygiene.api.errors import ConfigError, SourceError
 from hygiene.api.source import RawTable
 from hygiene.config.settings import Config
+from hygiene.files import note_input
 from hygiene.plugin.registry import Registry
 
 
@@ -38,7 +39,11 @@ def read_source(config: Config, registry: Registry, source_path: str | None) -> 
         raise SourceError(f"{display}: no such file")
     if path.is_dir():
         raise SourceError(f"{display}: is a directory, not an export")
+    if not path.is_file():
+        # A FIFO would block the read, a device such as /dev/zero would never end.
+        raise SourceError(f"{display}: not a regular file (a FIFO, a device or a socket); give the path of an export")
     _validate_source_options(source_cls, config)
+    note_input(path, display, "the source")
     return source_cls().read(path, options=config.source.options, display_name=display)
 
 

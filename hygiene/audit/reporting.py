@@ -10,7 +10,8 @@ from typing import TextIO
 
 from hygiene.api.errors import ConfigError, HygieneError
 from hygiene.api.report import AuditReport
-from hygiene.files import atomic_text_writer
+from hygiene.audit.steps import run_step
+from hygiene.files import atomic_text_writer, claim_output
 from hygiene.plugin.registry import Registry
 
 
@@ -26,30 +27,61 @@ def parse_format(spec: str, registry: Registry) -> tuple[str, str | None]:
 
 
 def write_reports(report: AuditReport, registry: Registry, formats: Iterable[str], output: str | None, stdout: TextIO | None = None) -> None:
+    """Run each reporter on its own: one that fails is named with its target, the others still write.
+
+    Every target path is claimed before anything is written, so a path that
+    is an input of the run, or that two reporters were given, stops the run
+    with nothing written. Raises :class:`HygieneError` (exit code 2) when a
+    reporter failed, after the others have written.
+    """
     targets = [parse_format(spec, registry) for spec in formats]
     # Reporters whose lines are read out of a mixed log (GitHub workflow commands) may share
     # standard output with one document-style report; two documents would corrupt each other.
     to_stdout = [name for name, path in targets if path is None and not registry.reporters[name].cls.shares_stdout]
     if output is not None:
+        if not to_stdout and any(path is None for _, path in targets):
+            sharing = ", ".join(name for name, path in targets if path is None)
+            raise ConfigError(
+                f"--output: the {sharing} reporter writes to standard output beside another report, not to a file; "
+                f"use --format {sharing.split(', ')[0]}:PATH to write it to a file"
+            )
         if len(to_stdout) != 1:
             raise ConfigError("--output: give exactly one --format without a path to write to it, or use --format NAME:PATH")
         targets = [(name, path or (output if name in to_stdout else None)) for name, path in targets]
     elif len(to_stdout) > 1:
         raise ConfigError(f"--format: {', '.join(to_stdout)} would all write to standard output; give all but one a path (NAME:PATH)")
     for name, path in targets:
-        reporter = registry.reporters[name].cls()
+        if path is not None:
+            claim_output(Path(path), path, f"the {name} report")
+    failures = []
+    for name, path in targets:
         try:
-            if path is None:
-                reporter.write(report, stdout or sys.stdout)
-            else:
-                with atomic_text_writer(Path(path)) as stream:
-                    reporter.write(report, stream)
+            with run_step(f"writing the {name} report to {path or 'standard output'}"):
+                _write_one(report, registry.reporters[name].cls, path, stdout)
         except BrokenPipeError:
             # The reader (e.g. `| head`) stopped listening: not an error of ours.
             _silence_stdout()
             return
         except OSError as exc:
-            raise HygieneError(f"{path or 'stdout'}: cannot write the {name} report: {exc.strerror or exc}") from None
+            failures.append(f"{path or 'standard output'}: cannot write the {name} report: {exc.strerror or exc}")
+        except HygieneError as exc:
+            failures.append(str(exc))
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException as exc:  # a reporter plugin may fail in any way (a polars panic, SystemExit): the others still write
+            reason = (str(exc).strip().splitlines() or [""])[0]
+            failures.append(f"the {name} reporter failed writing {path or 'standard output'}: {type(exc).__name__}: {reason}")
+    if failures:
+        raise HygieneError("; ".join(failures))
+
+
+def _write_one(report: AuditReport, reporter_cls: type, path: str | None, stdout: TextIO | None) -> None:
+    reporter = reporter_cls()
+    if path is None:
+        reporter.write(report, stdout or sys.stdout)
+        return
+    with atomic_text_writer(Path(path), display=path, claimed=True) as stream:
+        reporter.write(report, stream)
 
 
 def _silence_stdout() -> None:

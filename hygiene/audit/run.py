@@ -18,6 +18,7 @@ from hygiene.api.stages import StageTable
 from hygiene.audit.engine import AuditInputs, evaluate_rules
 from hygiene.audit.normalise import ReadOptions, normalise
 from hygiene.audit.read import read_source
+from hygiene.audit.steps import run_step
 from hygiene.audit.waivers import apply_waivers
 from hygiene.config.selection import ConfiguredRule, configure_rules
 from hygiene.config.settings import Config
@@ -40,8 +41,10 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
 
     rules = configure_rules(config, registry.rules, select=options.select, ignore=options.ignore)
     if raw is None:
-        raw = read_source(config, registry, options.source_path)
-    deals = normalise(raw, config.source.fields, ReadOptions(date_format=config.source.date_format, decimal=config.source.decimal))
+        with run_step("reading the source"):
+            raw = read_source(config, registry, options.source_path)
+    with run_step("normalising the deals"):
+        deals = normalise(raw, config.source.fields, read_options(config))
     del raw  # the raw text table is the largest thing in memory: let it go before the rules run
     inputs = AuditInputs(
         as_of=options.as_of,
@@ -53,10 +56,12 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         extra_columns=deals.extra_columns,
         fiscal_year_start_month=config.fiscal_year_start_month,
     )
-    run = evaluate_rules(deals.frame, rules, inputs)
-    waivers = apply_waivers(
-        run.findings, config.waivers, as_of=options.as_of, configured=rules, registered=registry.rules, config_file=config.file
-    )
+    with run_step("running the rules"):
+        run = evaluate_rules(deals.frame, rules, inputs)
+    with run_step("applying the waivers"):
+        waivers = apply_waivers(
+            run.findings, config.waivers, as_of=options.as_of, configured=rules, registered=registry.rules, config_file=config.file
+        )
     return AuditReport(
         tool_version=__version__,
         as_of=options.as_of,
@@ -72,6 +77,11 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         rule_errors=run.rule_errors,
         waived=waivers.waived,
     )
+
+
+def read_options(config: Config) -> ReadOptions:
+    """How the configuration says the export's values are written."""
+    return ReadOptions(date_format=config.source.date_format, decimal=config.source.decimal, date_window=config.source.date_window)
 
 
 def _report_period(rules: list[ConfiguredRule], as_of: dt.date, fiscal_year_start_month: int):

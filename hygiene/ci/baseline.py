@@ -130,9 +130,10 @@ def read_baseline(path: Path, display: str | None = None) -> Baseline:
     )
 
 
-def write_baseline(baseline: Baseline, path: Path) -> None:
+def write_baseline(baseline: Baseline, path: Path, *, replaces: Path | None = None) -> None:
+    """Write ``baseline`` to ``path``; ``replaces`` is the baseline read to make it (``--prune``), which it may overwrite."""
     try:
-        with atomic_text_writer(path, newline="\n") as stream:
+        with atomic_text_writer(path, newline="\n", what="the baseline", replaces=replaces) as stream:
             stream.write(baseline.to_json())
     except OSError as exc:
         raise HygieneError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from None

@@ -27,7 +27,7 @@ from hygiene.api.stages import stage_key
 from hygiene.audit.normalise import ReadOptions, normalise
 from hygiene.audit.read import choose_source
 from hygiene.config.settings import Config
-from hygiene.files import atomic_text_writer
+from hygiene.files import atomic_text_writer, claim_output, note_input
 from hygiene.plugin.registry import Registry, load_registry
 
 if TYPE_CHECKING:
@@ -203,6 +203,7 @@ def render(head: dict[str, Any], stages: list[dict[str, Any]], tail: dict[str, A
 def read_export(export: Path, registry: Registry) -> RawTable:
     if not export.is_file():
         raise SourceError(f"{export}: no such file")
+    note_input(export, str(export), "the export")
     source_cls = choose_source(Config(), registry, str(export))
     return source_cls().read(export, options={}, display_name=str(export))
 
@@ -225,6 +226,10 @@ def write_starter_config(path: Path, export: Path | None, *, force: bool = False
         raise ConfigError(f"{path}: is a directory")
     if path.exists() and not force:
         raise ConfigError(f"{path}: already exists; pass --force to overwrite it")
+    if export is not None:
+        # Before reading the export, so that `init EXPORT -o EXPORT` is refused without a word of guessing.
+        note_input(export, str(export), "the export")
+        claim_output(path, str(path), "the configuration")
     registry = load_registry(blocked=blocked)
     head: dict[str, Any] = {"fail_on": "error"}
     stages = default_stages()
@@ -256,7 +261,10 @@ def write_starter_config(path: Path, export: Path | None, *, force: bool = False
         "then run: hygiene audit   (the audit date is today; pin it with --as-of YYYY-MM-DD or as_of = \"YYYY-MM-DD\")",
     ]
     tail = {"quotas": {}, "rules": rule_option_defaults(registry)}
-    with atomic_text_writer(path) as stream:
-        stream.write(render(head, stages, tail))
+    try:
+        with atomic_text_writer(path, what="the configuration", claimed=export is not None) as stream:
+            stream.write(render(head, stages, tail))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the configuration: {exc.strerror or exc}") from None
     document = {**head, "pipeline": {**head["pipeline"], "stages": stages}, **tail}
     return StarterConfig(path=path, document=document, next_steps=next_steps)

@@ -12,6 +12,7 @@ from hygiene.config.custom_rules import register_custom_rules
 from hygiene.config.schema import config_schema
 from hygiene.config.selection import rule_tables_by_code
 from hygiene.config.settings import DEFAULT_CONFIG_NAME, Config, RawConfig, read_config, validate
+from hygiene.files import begin_run, note_input
 from hygiene.plugin.loading import LocalModule
 from hygiene.plugin.registry import Registry, load_registry
 
@@ -37,11 +38,17 @@ def local_plugins(raw: RawConfig) -> list[tuple[str, Path | LocalModule]]:
     if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
         raise ConfigError(f"{name}: plugins: expected a list of module names or .py paths")
     resolved: list[tuple[str, Path | LocalModule]] = []
+    seen: dict[object, int] = {}
     for index, entry in enumerate(entries):
+        same = (raw.base_dir / entry).resolve() if entry.endswith(".py") or "/" in entry or "\\" in entry else entry
+        if same in seen:
+            raise ConfigError(f"{name}: plugins[{index}]: {entry!r} is listed twice (first as plugins[{seen[same]}])")
+        seen[same] = index
         if entry.endswith(".py") or "/" in entry or "\\" in entry:
             path = raw.base_dir / entry
             if not path.is_file():
                 raise ConfigError(f"{name}: plugins[{index}]: no such file {entry!r}")
+            note_input(path, entry, "a plugin")
             resolved.append((entry, path))
         else:
             resolved.append((entry, LocalModule(entry, raw.base_dir)))
@@ -65,6 +72,8 @@ def session_schema(registry: Registry) -> dict:
 
 
 def load_session(config_path: str | None, *, blocked: Iterable[str] = (), strict: bool = True) -> Session:
+    """A run starts here: the files it reads from now on are its inputs, which none of its writers may replace."""
+    begin_run()
     path, display = find_config(config_path)
     raw = read_config(path, display)
     registry = load_plugins(raw, blocked=blocked, strict=strict)

@@ -263,10 +263,15 @@ def compile_custom_rule(entry: Mapping[str, Any], label: str, mapped: Mapping[st
     ``mapped`` is the configuration's ``[source.fields]``: export columns
     it names are read as deal fields, so they cannot be extras.
     """
+    from polars.exceptions import PanicException
+
     try:
         return _compile(entry, label, mapped or {})
     except CustomRuleProblem as exc:
         raise ConfigError(f"{label}: {exc}") from None
+    except PanicException as exc:
+        # Polars panics (a BaseException) on some expressions it accepts, e.g. CAST(x AS DECIMAL(76, 0)).
+        raise ConfigError(f"{label}: where: polars cannot evaluate it (it panicked: {_first_line(exc)})") from None
 
 
 def _compile(entry: Mapping[str, Any], label: str, mapped: Mapping[str, Any]) -> type[CustomRule]:

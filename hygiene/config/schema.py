@@ -36,6 +36,13 @@ BASE_SCHEMA: dict[str, Any] = {
                 "path": {"type": "string", "minLength": 1},
                 "type": {"type": "string", "minLength": 1},
                 "date_format": {"type": "string", "minLength": 2},
+                "date_window": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1, "maximum": 9999},
+                    "minItems": 2,
+                    "maxItems": 2,
+                    "description": "The years a date may fall in, both included (default [1900, 2200]); dates outside are invalid values (HY900).",
+                },
                 "decimal": {"enum": [".", ","]},
                 "fields": {
                     "type": "object",

@@ -8,6 +8,8 @@ key, and what is wrong with it, e.g.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,7 +21,7 @@ from hygiene.api.errors import ConfigError
 from hygiene.api.models import Stage
 from hygiene.api.stages import stage_key
 from hygiene.config.waivers import Waiver, dates_as_text, parse_waivers
-from hygiene.files import json_path, read_user_text
+from hygiene.files import json_path, json_value_problem, read_user_text
 
 DEFAULT_CONFIG_NAME = "hygiene.toml"
 
@@ -30,6 +32,8 @@ class SourceSettings:
     type: str | None = None
     date_format: str | None = None
     decimal: str = "."
+    #: The years a date may fall in, both included (``[source] date_window = [1900, 2200]``).
+    date_window: tuple[int, int] = (1900, 2200)
     fields: dict[str, str] = attrs.field(factory=dict)
     #: Keys a source plugin declares (``delimiter``, ``encoding`` ...).
     options: dict[str, Any] = attrs.field(factory=dict)
@@ -74,11 +78,15 @@ def read_config(path: Path | None, display_name: str | None = None) -> RawConfig
         return RawConfig(data={}, file=None, base_dir=Path.cwd())
     name = display_name or str(path)
     # Windows editors may save UTF-8 with a byte-order mark, which TOML parsers refuse.
-    text = read_user_text(path, name, ConfigError, encoding="utf-8-sig")
+    text = read_user_text(path, name, ConfigError, encoding="utf-8-sig", role="the configuration")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: invalid TOML: arrays or tables nested too deeply to be a configuration") from None
+    except ValueError as exc:  # an integer longer than Python converts
+        raise ConfigError(f"{name}: invalid TOML: {json_value_problem(exc)}") from None
     return RawConfig(data=data, file=name, base_dir=path.resolve().parent)
 
 
@@ -110,19 +118,21 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         data["as_of"] = data["as_of"].isoformat()
     if "waivers" in data:
         data["waivers"] = dates_as_text(data["waivers"])
+    name = raw.file or "configuration"
+    _refuse_non_finite(data, name)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    name = raw.file or "configuration"
     if errors:
         best = jsonschema.exceptions.best_match(errors)
         raise ConfigError(f"{name}: {_describe(best)}")
     source = dict(data.get("source", {}))
-    core_keys = {"path", "type", "date_format", "decimal", "fields"}
+    core_keys = {"path", "type", "date_format", "decimal", "fields", "date_window"}
     settings = SourceSettings(
         path=source.get("path"),
         type=source.get("type"),
-        date_format=source.get("date_format"),
+        date_format=check_date_format(source["date_format"], name) if "date_format" in source else None,
         decimal=source.get("decimal", "."),
+        date_window=_date_window(source.get("date_window", [1900, 2200]), name),
         fields=dict(source.get("fields", {})),
         options={k: v for k, v in source.items() if k not in core_keys},
     )
@@ -147,6 +157,53 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         rule_tables={key: dict(table) for key, table in data.get("rules", {}).items()},
         waivers=parse_waivers(data.get("waivers", []), name),
     )
+
+
+def _refuse_non_finite(value: Any, name: str, where: tuple = ()) -> None:
+    """NaN and infinity are not numbers a quota or a threshold can be: every comparison with them is false."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name}: {json_path(where) or 'top level'}: {value!r} is not a number (use a finite value)")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _refuse_non_finite(item, name, (*where, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_non_finite(item, name, (*where, index))
+
+
+#: Directives that write a year, a month and a day; %F (%Y-%m-%d), %D (%m/%d/%y) and %x write all three.
+_DATE_DIRECTIVE = re.compile(r"%[-_0^#]?[:.]?\d?([A-Za-z%])")
+_WHOLE_DATE = {"F", "D", "x", "c"}
+
+
+def check_date_format(date_format: str, name: str) -> str:
+    """``date_format`` when it reads dates (a year, a month and a day), else a :class:`ConfigError` saying why."""
+    letters = set(_DATE_DIRECTIVE.findall(date_format))
+    where = f"{name}: source.date_format: {date_format!r}"
+    if letters & {"s", "Q"}:
+        raise ConfigError(f"{where}: %s reads a Unix timestamp, not a date written as text; write the export's dates with %Y, %m and %d")
+    if not letters & _WHOLE_DATE:
+        missing = [part for part, found in (("a year (%Y or %y)", "Yy"), ("a month (%m, %b or %B)", "mbBh"), ("a day (%d or %e)", "dej")) if not letters & set(found)]
+        if "j" in letters and letters & set("Yy"):
+            missing = []  # a year and its day number are a date
+        if missing:
+            raise ConfigError(f"{where}: cannot read a date: it has no {' and no '.join(missing)}")
+    import polars as pl
+    from polars.exceptions import PanicException
+
+    try:
+        pl.select(pl.lit("2026-01-02").str.strptime(pl.Datetime, date_format.replace(".%f", "%.f"), strict=False))
+    except (pl.exceptions.PolarsError, PanicException) as exc:
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        raise ConfigError(f"{where}: not a format polars can read: {reason}") from None
+    return date_format
+
+
+def _date_window(value: list[int], name: str) -> tuple[int, int]:
+    first, last = value
+    if first > last:
+        raise ConfigError(f"{name}: source.date_window: [{first}, {last}]: the first year must not be after the last")
+    return first, last
 
 
 def _as_of(value: str | None, name: str) -> dt.date | None:

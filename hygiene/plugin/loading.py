@@ -149,7 +149,9 @@ def _installed_plugins(blocked: set[str]):
 def _load_and_register(manager: pluggy.PluginManager, info: PluginInfo, load, strict: bool) -> None:
     try:
         plugin = load()
-    except Exception as exc:  # a plugin may fail in any way; name it and go on or stop
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as exc:  # a plugin may fail in any way (SystemExit, a polars panic); name it and go on or stop
         info.error = f"{type(exc).__name__}: {exc}"
         if strict:
             where = f" ({info.module})" if info.distribution is not None else ""
@@ -165,8 +167,9 @@ def _register(manager: pluggy.PluginManager, plugin: object, info: PluginInfo, s
     except (pluggy.PluginValidationError, ValueError) as exc:
         if manager.is_registered(plugin):
             manager.unregister(plugin)
-        info.error = str(exc)
+        # pluggy appends the whole registry to some messages: the first line says what is wrong.
+        info.error = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if strict:
-            raise PluginError(f"plugin {info.name!r} ({info.module}) is invalid: {exc}") from exc
+            raise PluginError(f"plugin {info.name!r} ({info.module}) is invalid: {info.error}") from exc
         return
     info.hooks = sorted(caller.name for caller in manager.get_hookcallers(plugin) or [])

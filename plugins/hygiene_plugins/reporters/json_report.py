@@ -60,7 +60,8 @@ class JsonReporter(Reporter):
     summary = "JSON document validated by the shipped schema (report.schema.json)"
 
     def write(self, report, stream) -> None:
-        header = json.dumps(report.header(), indent=2, ensure_ascii=False)
+        # NaN and Infinity are not JSON: a report that holds one fails (naming this reporter) rather than being invalid.
+        header = json.dumps(report.header(), indent=2, ensure_ascii=False, allow_nan=False)
         findings = report.findings
         stream.write(header[:-2] + ',\n  "findings": [')
         if findings.height:

@@ -39,7 +39,9 @@ class CsvSource(Source):
     Records whose quoted fields span several lines are numbered by the
     line they start on. An empty cell, quoted or not, is null, and a record
     of empty cells is skipped like a blank line. A blank column name becomes
-    ``column_N`` (N its position); a repeated one is an error.
+    ``column_N`` (N its position); a repeated one is an error. A record
+    with fewer or more fields than the header is an error naming its row:
+    padding a short record would read its last columns as empty.
     """
 
     name = "csv"
@@ -70,6 +72,11 @@ class CsvSource(Source):
                 head = data[:SNIFF_BYTES]
         except OSError as exc:
             raise SourceError(f"{display_name}: cannot read: {exc.strerror or exc}") from None
+        if _is_utf8(encoding) and (found := _utf16_or_32(head)):
+            raise SourceError(
+                f"{display_name}: the file is {found} (it starts with a {found} byte-order mark); "
+                f'save it as UTF-8, or set [source] encoding = "{found.lower()}"'
+            )
         text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
         if not text.strip():
             raise SourceError(f"{display_name}: the file is empty (expected a header row)")
@@ -79,6 +86,7 @@ class CsvSource(Source):
         if isinstance(data, Path):
             lazy = _scan_one_record_per_line(path, delimiter, columns, lines)
             if lazy is not None:
+                _refuse_ragged_lines(path, delimiter, len(columns), display_name)
                 # The engine streams the file as it normalises it, so the raw text is never in
                 # memory whole; if polars fails on the way, the eager read names the row.
                 return RawTable(
@@ -106,6 +114,7 @@ class CsvSource(Source):
         # One record per line (blank lines included) is the common case: row = index + 2.
         # Otherwise quoted fields span lines, and Python's csv module tells where records start.
         if frame is not None and frame.width == len(columns) and lines == frame.height + 1:
+            _refuse_ragged_lines(data, delimiter, len(columns), display_name)
             frame.columns = columns
             rows = None
         else:
@@ -142,6 +151,14 @@ def _scan_one_record_per_line(path: Path, delimiter: str, columns: list[str], li
         .with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in columns)
         .filter(~pl.all_horizontal(pl.exclude(ROW_COLUMN).is_null()))
     )
+
+
+def _utf16_or_32(head: bytes) -> str | None:
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    return None
 
 
 def _head(path: Path) -> bytes:
@@ -223,10 +240,8 @@ def _read_multiline(data: bytes | Path, delimiter: str, columns: list[str], disp
         records, rows = [], []
         start = reader.line_num + 1
         for record in reader:
-            if len(record) > len(columns):
-                raise SourceError(
-                    f"{display_name}: row {start}: {len(record)} fields where the header has {len(columns)}"
-                )
+            if record and len(record) != len(columns):
+                raise _ragged(display_name, start, len(record), len(columns))
             records.append(record + [None] * (len(columns) - len(record)))
             rows.append(start)
             start = reader.line_num + 1
@@ -234,6 +249,36 @@ def _read_multiline(data: bytes | Path, delimiter: str, columns: list[str], disp
         raise SourceError(f"{display_name}: row {start}: not readable as CSV: {exc}") from None
     frame = pl.DataFrame(records, schema={c: pl.String for c in columns}, orient="row")
     return frame, pl.Series(rows, dtype=pl.Int64)
+
+
+def _ragged(display_name: str, row: int, fields: int, expected: int) -> SourceError:
+    return SourceError(f"{display_name}: row {row}: {fields} field{'s' if fields != 1 else ''} where the header has {expected}")
+
+
+def _refuse_ragged_lines(data: bytes | Path, delimiter: str, expected: int, display_name: str) -> None:
+    """Raise for the first record with more or fewer fields than the header, in an export of one record per line.
+
+    Polars pads a short record with nulls; this pass counts each line's
+    delimiters outside quoted fields (one record per line, so no quoted
+    field spans lines) and streams, so a large export is not held in memory.
+    """
+    lines = pl.scan_lines(data) if isinstance(data, Path) else pl.read_lines(io.BytesIO(data)).lazy()
+    line = pl.col("line").str.strip_chars_end("\r")
+    fields = line.str.replace_all(r'"[^"]*"', "").str.count_matches(delimiter, literal=True) + 1
+    try:
+        bad = (
+            lines.with_row_index("row", offset=1)
+            .filter((pl.col("row") > 1) & (line != "") & (fields != expected))
+            .select("row", fields.alias("fields"))
+            .head(1)
+            .collect(engine="streaming")
+        )
+    except pl.exceptions.PolarsError:
+        if isinstance(data, Path):
+            _check_utf8(data, display_name)  # names the byte polars choked on
+        return
+    if bad.height:
+        raise _ragged(display_name, int(bad.item(0, "row")), int(bad.item(0, "fields")), expected)
 
 
 def _header(text: str, delimiter: str, display_name: str) -> list[str]:
