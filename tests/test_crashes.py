@@ -291,3 +291,32 @@ def test_a_plugin_listed_twice_is_one_line(write_csv, hygiene_cli, tmp_path, ent
     assert result.exit_code == 2
     second = json.loads(entries)[1]
     assert result.output.strip() == f"hygiene: error: hygiene.toml: plugins[1]: {second!r} is listed twice (first as plugins[0])"
+
+
+def test_a_panic_outside_a_rule_is_one_line_naming_the_step(write_csv, hygiene_cli, monkeypatch):
+    from polars.exceptions import PanicException
+
+    import hygiene.audit.run as run
+
+    def panicking(*args, **kwargs):
+        raise PanicException("assertion failed: i < self.len()")
+
+    write_csv(EXPORT)
+    monkeypatch.setattr(run, "normalise", panicking)
+    result = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert result.output.strip() == "hygiene: error: internal error while normalising the deals: polars panicked: assertion failed: i < self.len()"
+
+
+def test_the_command_line_catches_a_panic_anywhere(hygiene_cli, monkeypatch):
+    from polars.exceptions import PanicException
+
+    import hygiene.commands.session as session
+
+    def panicking(*args, **kwargs):
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(session, "load_session", panicking)
+    result = hygiene_cli("rules")
+    assert result.exit_code == 2
+    assert result.output.strip() == "hygiene: internal error: PanicException: index out of bounds (run with --debug for the traceback)"
