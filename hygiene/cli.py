@@ -283,6 +283,38 @@ def diff(old, new, output_format, output, fail_on):
     sys.exit(result.exit_code(fail_on))
 
 
+@cli.command()
+@click.argument("source", required=False)
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file (default: ./hygiene.toml when present).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Forecast date (default: the config's as_of, else today).")
+@click.option("--by", type=click.Choice(["owner", "team", "manager", "region"]), default="owner", show_default=True, help="Group the cycle, velocity and forecast by this field.")
+@click.option("-f", "--format", "output_format", type=click.Choice(["console", "json", "markdown"]), default="console", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
+@common_options
+def forecast(source, config_path, as_of, by, output_format, output, plugin_flags):
+    """Win rates, sales cycle, velocity, the period's forecast three ways, calibration and lead-generation need.
+
+    Computed from the closed deals of SOURCE (or the configured [source]
+    path) in the trailing [forecast] window. Exit codes: 0 done, 2 unusable
+    input or configuration.
+    """
+    from hygiene.commands.forecast import forecast_document, render
+
+    session = _load(config_path, plugin_flags)
+    document = forecast_document(session, source, parse_as_of(as_of, session.config.as_of), by)
+    text = render(document, output_format)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from hygiene.files import atomic_text_writer
+
+    try:
+        with atomic_text_writer(Path(output)) as stream:
+            stream.write(text)
+    except OSError as exc:
+        raise HygieneError(f"{output}: cannot write the forecast: {exc.strerror or exc}") from None
+
+
 @cli.command("rules")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file (adds its local plugins and severities).")
 @common_options

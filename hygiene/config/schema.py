@@ -7,12 +7,38 @@ from typing import Any
 
 from hygiene.api.fields import CANONICAL_FIELDS
 from hygiene.api.models import SEVERITIES
+from hygiene.api.periods import PERIOD_KINDS
 from hygiene.config.custom_rules import CUSTOM_RULES_KEY, CUSTOM_RULES_SCHEMA
 from hygiene.config.waivers import WAIVERS_SCHEMA
 
 FAIL_ON = ("error", "warning", "info", "never")
 
 _STRING_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+#: The fields a win rate can be split by besides the owner (not canonical fields yet: read from a column of that name).
+SEGMENT_FIELDS = ("lead_source", "deal_type", "product")
+#: The roster's fields: a canonical column, a configured column, or an export column of that name.
+ROSTER_FIELDS = ("team", "manager", "region")
+
+#: ``[forecast]``: read by :class:`hygiene.forecast.settings.ForecastSettings`.
+FORECAST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "window": {"type": "string", "description": "Trailing window of closed deals, e.g. \"4 quarters\", \"6 months\", \"365 days\"."},
+        "min_deals": {"type": "integer", "minimum": 1},
+        "period": {"enum": list(PERIOD_KINDS)},
+        "simulations": {"type": "integer", "minimum": 100, "maximum": 100000},
+        "seed": {"type": "integer", "minimum": 0},
+        "size_bands": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1},
+        "columns": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {field: {"type": "string", "minLength": 1} for field in (*SEGMENT_FIELDS, *ROSTER_FIELDS)},
+        },
+        "plan_b_limit": {"type": "integer", "minimum": 1},
+    },
+}
 
 BASE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -78,6 +104,7 @@ BASE_SCHEMA: dict[str, Any] = {
         "rules": {"type": "object", "additionalProperties": False, "properties": {}},
         CUSTOM_RULES_KEY: CUSTOM_RULES_SCHEMA,
         "waivers": WAIVERS_SCHEMA,
+        "forecast": FORECAST_SCHEMA,
     },
 }
 

@@ -61,6 +61,8 @@ class Config:
     #: ``[rules.X]`` tables as written, keyed by what the user wrote (a code or a name).
     rule_tables: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     waivers: list[Waiver] = attrs.field(factory=list)
+    #: ``[forecast]`` as validated; :class:`hygiene.forecast.settings.ForecastSettings` reads it.
+    forecast: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -156,6 +158,7 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         quotas={owner: float(quota) for owner, quota in data.get("quotas", {}).items()},
         rule_tables={key: dict(table) for key, table in data.get("rules", {}).items()},
         waivers=parse_waivers(data.get("waivers", []), name),
+        forecast=dict(data.get("forecast", {})),
     )
 
 

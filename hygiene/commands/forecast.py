@@ -1,0 +1,47 @@
+"""``hygiene forecast``: read and normalise the export as the audit does, then compute and render the figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from hygiene.api.stages import StageTable
+from hygiene.audit.normalise import ReadOptions, normalise
+from hygiene.audit.read import read_source
+from hygiene.commands.session import Session
+from hygiene.forecast.render import render_console, render_markdown
+from hygiene.forecast.report import build_forecast
+from hygiene.forecast.settings import ForecastSettings
+
+FORMATS = ("console", "json", "markdown")
+
+
+def forecast_document(session: Session, source_path: str | None, as_of: dt.date, by: str) -> dict[str, Any]:
+    """The forecast JSON document for the configured (or given) export."""
+    from hygiene import __version__
+
+    config = session.config
+    settings = ForecastSettings.from_config(config.forecast, f"{config.file or 'configuration'}: forecast")
+    raw = read_source(config, session.registry, source_path)
+    deals = normalise(raw, config.source.fields, ReadOptions(date_format=config.source.date_format, decimal=config.source.decimal))
+    return build_forecast(
+        deals.frame,
+        as_of=as_of,
+        stages=StageTable.from_stages(config.stages) if config.stages else StageTable(),
+        settings=settings,
+        quotas=config.quotas,
+        by=by,
+        fiscal_year_start_month=config.fiscal_year_start_month,
+        source=deals.location,
+        tool_version=__version__,
+    )
+
+
+def render(document: dict[str, Any], output_format: str) -> str:
+    """The document as JSON (sorted keys, two-space indent) or rendered from it."""
+    if output_format == "json":
+        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if output_format == "markdown":
+        return render_markdown(document)
+    return render_console(document)

@@ -1,0 +1,478 @@
+"""Each figure of ``hygiene forecast`` as a pure function of the prepared deals.
+
+Every function returns plain JSON values: the report is assembled from them
+as they are, and the console and Markdown renderings read only the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from hygiene.api.models import Period
+from hygiene.forecast.deals import BAND, CENTS, GROUP_FIELDS, NO_VALUE, OPEN, STAGE_PROBABILITY, WON, PreparedDeals, group_column
+from hygiene.forecast.settings import ForecastSettings
+from hygiene.forecast.simulation import simulate
+from hygiene.forecast.stats import amount_rate, money, not_enough, rate
+
+HISTORY_REASON = "needs a history store (deal snapshots over time); an export holds only each deal's current state"
+CALIBRATED_PROBABILITY = "__calibrated__"
+CATEGORIES = ("commit", "best_case", "pipeline", "omitted")
+
+
+# --- win rates ---------------------------------------------------------------------------
+
+
+def _win_rate_aggregates() -> list[pl.Expr]:
+    return [
+        pl.len().alias("closed"),
+        pl.col(WON).sum().alias("won"),
+        pl.col(CENTS).sum().alias("closed_cents"),
+        pl.col(CENTS).filter(pl.col(WON)).sum().alias("won_cents"),
+        # Squares of whole units stay inside a 64-bit integer: an exact sum, whatever the order.
+        (pl.col(CENTS) // 100).pow(2).cast(pl.Int64).sum().alias("squares"),
+        pl.col(CENTS).is_not_null().sum().alias("with_amount"),
+    ]
+
+
+def _win_rate_row(row: Mapping[str, Any], min_deals: int) -> dict[str, Any]:
+    return {
+        "closed": int(row["closed"]),
+        "won": int(row["won"]),
+        "won_amount": money(row["won_cents"] or 0),
+        "closed_amount": money(row["closed_cents"] or 0),
+        "by_count": rate(int(row["won"]), int(row["closed"]), min_deals),
+        "by_amount": amount_rate(int(row["won_cents"] or 0), int(row["closed_cents"] or 0), int(row["with_amount"]), float(row["squares"] or 0), min_deals),
+    }
+
+
+def _grouped_rows(closed: pl.DataFrame, field: str, aggregates: list[pl.Expr]) -> list[dict[str, Any]]:
+    """One row per group, by name; size bands from the smallest up (deals without an amount last)."""
+    column = group_column(field)
+    order = [pl.col(BAND).max().fill_null(1 << 30).alias("__order__")] if field == "size_band" else [pl.lit(0).alias("__order__")]
+    table = closed.group_by(column).agg(*aggregates, *order).sort(["__order__", column]).drop("__order__")
+    return [{"key": row.pop(column), **row} for row in table.iter_rows(named=True)]
+
+
+def win_rates(deals: PreparedDeals, settings: ForecastSettings) -> dict[str, Any]:
+    """Won / closed in the trailing window, by count and amount, for the whole and every grouping field."""
+    closed = deals.closed_in_window()
+    overall = closed.select(_win_rate_aggregates()).row(0, named=True)
+    segments: dict[str, Any] = {}
+    for field in GROUP_FIELDS:
+        if not deals.has(field):
+            segments[field] = {"reason": deals.reasons[field]}
+            continue
+        segments[field] = {
+            "column": deals.sources[field],
+            "groups": [{"key": row["key"], **_win_rate_row(row, settings.min_deals)} for row in _grouped_rows(closed, field, _win_rate_aggregates())],
+        }
+    return {
+        "overall": _win_rate_row(overall, settings.min_deals),
+        "segments": segments,
+        "size_bands": list(deals.band_labels),
+        "stage_conversion": {"reason": "needs stage-entry dates for every stage a deal passed through, or a history store; an export records only each deal's current stage"},
+    }
+
+
+# --- sales cycle ---------------------------------------------------------------------------
+
+
+def _cycle_frame(deals: PreparedDeals) -> pl.DataFrame:
+    days = (pl.col("close_date") - pl.col("created_date")).dt.total_days()
+    return deals.closed_in_window().with_columns(days.alias("__days__"))
+
+
+def _cycle_stats(days: list[int], min_deals: int) -> dict[str, Any]:
+    if len(days) < min_deals:
+        return not_enough(len(days))
+    series = pl.Series(days, dtype=pl.Float64)
+    return {
+        "n": len(days),
+        "median": round(float(series.median()), 1),
+        "p25": round(float(series.quantile(0.25, interpolation="linear")), 1),
+        "p75": round(float(series.quantile(0.75, interpolation="linear")), 1),
+        "mean": round(float(series.mean()), 1),
+    }
+
+
+def _cycle_of(table: pl.DataFrame, min_deals: int) -> dict[str, Any]:
+    usable = table.filter(pl.col("__days__") >= 0)
+    return {
+        "won": _cycle_stats(usable.filter(pl.col(WON)).get_column("__days__").to_list(), min_deals),
+        "lost": _cycle_stats(usable.filter(~pl.col(WON)).get_column("__days__").to_list(), min_deals),
+        "not_evaluable": {
+            "no created_date": int(table.get_column("created_date").is_null().sum()),
+            "created after close": int((table.get_column("__days__") < 0).sum()),
+        },
+    }
+
+
+def cycle(deals: PreparedDeals, settings: ForecastSettings, by: str) -> dict[str, Any]:
+    """Days from created to close of the window's won and lost deals: median, quartiles, mean."""
+    if not deals.has_created:
+        return {"reason": "no created_date values: the cycle runs from created_date to close_date"}
+    table = _cycle_frame(deals)
+    result: dict[str, Any] = {"by": by, "overall": _cycle_of(table, settings.min_deals)}
+    if not deals.has(by):
+        result["groups_reason"] = deals.reasons[by]
+        return result
+    column = group_column(by)
+    result["groups"] = [
+        {"key": key, **_cycle_of(part, settings.min_deals)}
+        for (key,), part in sorted(table.partition_by(column, as_dict=True).items(), key=lambda item: item[0][0])
+    ]
+    return result
+
+
+# --- velocity ---------------------------------------------------------------------------
+
+
+def _velocity_of(open_deals: int, won_rate: dict[str, Any], won: int, won_cents: int, won_cycle: dict[str, Any], period: Period) -> dict[str, Any]:
+    base = {"open_deals": open_deals}
+    if "rate" not in won_rate:
+        return {**base, "reason": f"win rate: {won_rate['reason']}"}
+    if won == 0:
+        return {**base, "reason": "no won deal in the window: no average won amount"}
+    if "median" not in won_cycle:
+        return {**base, "reason": f"won cycle: {won_cycle['reason']}"}
+    if won_cycle["median"] <= 0:
+        return {**base, "reason": "the median won cycle is 0 days"}
+    average = won_cents / won / 100
+    per_day = open_deals * won_rate["rate"] * average / won_cycle["median"]
+    days = (period.end - period.start).days + 1
+    return {
+        **base,
+        "win_rate": won_rate["rate"],
+        "average_won_amount": round(average, 2),
+        "median_won_cycle_days": won_cycle["median"],
+        "per_day": round(per_day, 2),
+        "per_period": round(per_day * days, 2),
+        "period_days": days,
+    }
+
+
+def velocity(deals: PreparedDeals, settings: ForecastSettings, by: str, period: Period, cycles: dict[str, Any], rates: dict[str, Any]) -> dict[str, Any]:
+    """Open deals x win rate x average won amount / median won cycle: expected won amount per day and per period."""
+    if "reason" in cycles:
+        return {"reason": f"needs the won cycle: {cycles['reason']}"}
+    frame = deals.frame
+    overall_rate = rates["overall"]
+    result: dict[str, Any] = {
+        "by": by,
+        "overall": _velocity_of(
+            int(frame.get_column(OPEN).sum()),
+            overall_rate["by_count"],
+            overall_rate["won"],
+            int(round(overall_rate["won_amount"] * 100)),
+            cycles["overall"]["won"],
+            period,
+        ),
+    }
+    if "groups" not in cycles:
+        result["groups_reason"] = cycles.get("groups_reason", deals.reasons.get(by, f"no {by} column"))
+        return result
+    column = group_column(by)
+    opens = dict(frame.filter(pl.col(OPEN)).group_by(column).len().iter_rows())
+    group_rates = {g["key"]: g for g in rates["segments"][by]["groups"]}
+    group_cycles = {g["key"]: g for g in cycles["groups"]}
+    groups = []
+    for key in sorted(set(opens) | set(group_rates)):
+        rate_row = group_rates.get(key)
+        if rate_row is None:
+            groups.append({"key": key, "open_deals": int(opens.get(key, 0)), "reason": "no closed deal in the window"})
+            continue
+        won_cycle = group_cycles.get(key, {}).get("won", not_enough(0))
+        groups.append({"key": key, **_velocity_of(int(opens.get(key, 0)), rate_row["by_count"], rate_row["won"], int(round(rate_row["won_amount"] * 100)), won_cycle, period)})
+    result["groups"] = groups
+    return result
+
+
+# --- calibrated probabilities -------------------------------------------------------------
+
+
+def _shrunk_factors(closed: pl.DataFrame, column: str, overall: float, weight: int) -> dict[str, dict[str, Any]]:
+    """Each group's win rate shrunk toward the overall rate, as a multiple of it.
+
+    shrunk = (won + weight x overall) / (closed + weight): a group with
+    ``weight`` closed deals counts half its own rate and half the overall.
+    """
+    table = closed.group_by(column).agg(pl.len().alias("closed"), pl.col(WON).sum().alias("won")).sort(column)
+    factors = {}
+    for key, n, won in table.iter_rows():
+        shrunk = (won + weight * overall) / (n + weight)
+        factors[key] = {"closed": int(n), "won": int(won), "shrunk_rate": round(shrunk, 4), "factor": round(shrunk / overall, 4)}
+    return factors
+
+
+def calibrate(deals: PreparedDeals, settings: ForecastSettings) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Each open deal's calibrated probability (column ``__calibrated__``, 0-1), and how it was made.
+
+    probability = stage probability x owner factor x size-band factor,
+    capped at 1. A factor is the group's trailing win rate shrunk toward
+    the overall one, divided by the overall one (1 for a group with no
+    closed deal). The stage's base is the stage table's probability: the
+    win rate of deals from each stage needs stage history.
+    """
+    closed = deals.closed_in_window()
+    n, won = closed.height, int(closed.get_column(WON).sum())
+    if n < settings.min_deals:
+        return deals.frame.with_columns(pl.lit(None, pl.Float64).alias(CALIBRATED_PROBABILITY)), not_enough(n)
+    if won == 0:
+        return deals.frame.with_columns(pl.lit(0.0).alias(CALIBRATED_PROBABILITY)), {"n": n, "overall_rate": 0.0, "note": "no won deal in the window: every calibrated probability is 0"}
+    overall = won / n
+    probability = pl.col(STAGE_PROBABILITY) / 100
+    method: dict[str, Any] = {"n": n, "overall_rate": round(overall, 4), "prior_weight": settings.min_deals, "stage_basis": "stage table probabilities (stage conversion needs stage history)"}
+    for field in ("owner", "size_band"):
+        if not deals.has(field):
+            method[field] = {"reason": deals.reasons[field]}
+            continue
+        factors = _shrunk_factors(closed, group_column(field), overall, settings.min_deals)
+        method[field] = [{"key": key, **values} for key, values in factors.items()]
+        lookup = {key: values["factor"] for key, values in factors.items() if key != NO_VALUE}
+        probability = probability * pl.col(group_column(field)).replace_strict(lookup, default=1.0, return_dtype=pl.Float64)
+    frame = deals.frame.with_columns(pl.min_horizontal(probability, pl.lit(1.0)).alias(CALIBRATED_PROBABILITY))
+    return frame, method
+
+
+# --- the period's forecast ---------------------------------------------------------------
+
+
+def _category_key() -> pl.Expr:
+    return pl.col("forecast_category").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+
+
+def _forecast_of(table: pl.DataFrame, won_cents: int, has_category: bool, totals: Any) -> dict[str, Any]:
+    """The period's forecast for one group: ``table`` holds its open deals closing in the period."""
+    open_cents = int(table.get_column(CENTS).sum() or 0)
+    result: dict[str, Any] = {"won": money(won_cents), "open_deals": table.height, "open_amount": money(open_cents)}
+    if has_category:
+        sums = dict(table.group_by(_category_key().alias("c")).agg(pl.col(CENTS).sum()).iter_rows())
+        amounts = {c: int(sums.get(c) or 0) for c in CATEGORIES}
+        other = sum(int(v or 0) for k, v in sums.items() if k not in CATEGORIES)
+        commit = won_cents + amounts["commit"]
+        result["by_category"] = {
+            **{c: money(amounts[c]) for c in CATEGORIES},
+            "other": money(other),
+            "commit_call": money(commit),
+            "best_case_call": money(commit + amounts["best_case"]),
+            "pipeline_call": money(commit + amounts["best_case"] + amounts["pipeline"]),
+        }
+    else:
+        result["by_category"] = {"reason": "no forecast_category values"}
+    weighted = table.filter(pl.col(STAGE_PROBABILITY).is_not_null())
+    result["stage_weighted"] = {
+        "forecast": money(won_cents + int((weighted.get_column(CENTS).cast(pl.Float64) * weighted.get_column(STAGE_PROBABILITY) / 100).round(0).cast(pl.Int64).sum() or 0)),
+        "not_evaluable": {"stage not in the stage table": table.height - weighted.height},
+    }
+    if totals is None:
+        result["calibrated"] = {"reason": "needs a trailing win rate"}
+    else:
+        calibrated = table.filter(pl.col(CALIBRATED_PROBABILITY).is_not_null())
+        expected = int((calibrated.get_column(CENTS).cast(pl.Float64) * calibrated.get_column(CALIBRATED_PROBABILITY)).round(0).cast(pl.Int64).sum() or 0)
+        p10, p50, p90 = totals
+        result["calibrated"] = {
+            "forecast": money(won_cents + expected),
+            "p10": money(won_cents + p10),
+            "p50": money(won_cents + p50),
+            "p90": money(won_cents + p90),
+            "not_evaluable": {"stage not in the stage table": table.height - calibrated.height},
+        }
+    return result
+
+
+def period_forecast(frame: pl.DataFrame, deals: PreparedDeals, settings: ForecastSettings, by: str, period: Period, method: dict[str, Any]) -> dict[str, Any]:
+    """Won so far plus the open deals closing in the period, three ways, with the calibrated range."""
+    close = pl.col("close_date").is_between(period.start, period.end).fill_null(False)
+    won = frame.filter(pl.col(WON) & close)
+    open_in_period = frame.filter(pl.col(OPEN) & close & pl.col(CENTS).is_not_null())
+    calibrated = "reason" not in method
+    column = group_column(by) if deals.has(by) else None
+    simulated = simulate(open_in_period, CALIBRATED_PROBABILITY, column, settings.simulations, settings.seed) if calibrated else None
+    result: dict[str, Any] = {
+        "by": by,
+        "period": {"name": period.name, "start": period.start.isoformat(), "end": period.end.isoformat()},
+        "method": method,
+        "simulation": {"runs": settings.simulations, "seed": settings.seed},
+        "not_evaluable": {"open in the period without an amount": int(frame.filter(pl.col(OPEN) & close & pl.col(CENTS).is_null()).height)},
+        "overall": _forecast_of(open_in_period, int(won.get_column(CENTS).sum() or 0), deals.has_category, simulated.overall if simulated else None),
+    }
+    if column is None:
+        result["groups_reason"] = deals.reasons[by]
+        return result
+    won_by = dict(won.group_by(column).agg(pl.col(CENTS).sum()).iter_rows())
+    parts = open_in_period.partition_by(column, as_dict=True)
+    groups = []
+    for key in sorted(set(won_by) | {k[0] for k in parts}):
+        part = parts.get((key,), open_in_period.clear())
+        totals = simulated.groups.get(key, (0, 0, 0)) if simulated else None
+        groups.append({"key": key, **_forecast_of(part, int(won_by.get(key) or 0), deals.has_category, totals)})
+    result["groups"] = groups
+    return result
+
+
+# --- probability calibration -------------------------------------------------------------
+
+
+def calibration(deals: PreparedDeals, settings: ForecastSettings) -> dict[str, Any]:
+    """Stated against actual win rates of closed deals that kept a probability of their own.
+
+    A closed deal whose probability is 0 or 100 says nothing about what was
+    forecast before it closed (CRMs set it on closing); only the others count.
+    """
+    if "probability" not in deals.frame.columns:
+        return {"reason": "no probability column"}
+    closed = deals.closed_in_window().filter(pl.col("probability").is_between(0, 100, closed="none"))
+    if closed.height == 0:
+        return {"reason": "no closed deal in the window kept a forecast probability (only 0 or 100 once closed); " + HISTORY_REASON}
+    if closed.height < settings.min_deals:
+        return not_enough(closed.height)
+    stated = pl.col("probability") / 100
+    outcome = pl.col(WON).cast(pl.Float64)
+    band = (pl.col("probability") // 10).clip(0, 9).cast(pl.Int64)
+    table = closed.group_by(band.alias("band")).agg(pl.len().alias("n"), stated.mean().alias("stated"), outcome.mean().alias("actual")).sort("band")
+    bands = []
+    for index, n, mean_stated, actual in table.iter_rows():
+        row: dict[str, Any] = {"band": f"{index * 10}-{index * 10 + 10}%", "n": int(n)}
+        row.update({"stated": round(mean_stated, 4), "actual": round(actual, 4)} if n >= settings.min_deals else not_enough(int(n)))
+        bands.append(row)
+    brier = float(closed.select(((stated - outcome) ** 2).mean()).item())
+    result: dict[str, Any] = {"n": closed.height, "brier_score": round(brier, 4), "bands": bands}
+    if deals.has("owner"):
+        owners = closed.group_by(group_column("owner")).agg(pl.len().alias("n"), stated.mean().alias("stated"), outcome.mean().alias("actual")).sort(group_column("owner"))
+        result["owners"] = [
+            {"key": key, "n": int(n), **({"stated": round(s, 4), "actual": round(a, 4), "bias": round(s - a, 4)} if n >= settings.min_deals else not_enough(int(n)))}
+            for key, n, s, a in owners.iter_rows()
+        ]
+    else:
+        result["owners_reason"] = deals.reasons["owner"]
+    return result
+
+
+# --- lead-generation need -----------------------------------------------------------------
+
+
+def _team_quotas(deals: PreparedDeals, quotas: Mapping[str, float]) -> dict[str, dict[str, Any]]:
+    """Each team's quota: the sum of its owners' quotas (an owner's team is the one most of their deals carry)."""
+    owner, team = group_column("owner"), group_column("team")
+    counts = deals.frame.filter(pl.col(owner).is_in(list(quotas))).group_by(owner, team).len().sort([owner, "len", team], descending=[False, True, False])
+    teams: dict[str, dict[str, Any]] = {}
+    for name, members in counts.unique(subset=owner, keep="first", maintain_order=True).group_by(team, maintain_order=True).agg(pl.col(owner)).iter_rows():
+        members = sorted(members)
+        teams[name] = {"quota": sum(quotas[m] for m in members), "owners": members}
+    return teams
+
+
+def lead_generation(frame: pl.DataFrame, deals: PreparedDeals, settings: ForecastSettings, period: Period, quotas: Mapping[str, float], rates: dict[str, Any], cycles: dict[str, Any], method: dict[str, Any]) -> dict[str, Any]:
+    """Per owner and team with a quota: the gap after the calibrated forecast and the new deals it takes."""
+    if not quotas:
+        return {"reason": "no [quotas] in the configuration"}
+    if "reason" in method:
+        return {"reason": f"needs the calibrated forecast: {method['reason']}"}
+    if not deals.has("owner"):
+        return {"reason": deals.reasons["owner"]}
+    overall = {"rates": rates["overall"], "cycle": cycles.get("overall", {}).get("won", {"reason": cycles.get("reason", "no cycle")})}
+    entities = [("owners", "owner", {name: {"quota": quota, "owners": [name]} for name, quota in sorted(quotas.items())})]
+    result: dict[str, Any] = {"period": period.name}
+    if deals.has("team"):
+        entities.append(("teams", "team", _team_quotas(deals, quotas)))
+    else:
+        result["teams_reason"] = deals.reasons["team"]
+    for key, field, table in entities:
+        group_rates = {g["key"]: g for g in rates["segments"][field].get("groups", [])}
+        group_cycles = {g["key"]: g["won"] for g in cycles.get("groups", [])} if cycles.get("by") == field else {}
+        if field == "team" and cycles.get("by") != "team":
+            group_cycles = {}
+        result[key] = [
+            _need(frame, field, name, spec, settings, period, group_rates.get(name), group_cycles.get(name), overall, deals.as_of)
+            for name, spec in sorted(table.items())
+        ]
+    return result
+
+
+def _basis(own: dict[str, Any] | None, overall: dict[str, Any], min_deals: int) -> tuple[dict[str, Any], str]:
+    if own is not None and "rate" in own["by_count"] and own["won"] > 0:
+        return own, "own"
+    return overall, "overall"
+
+
+def _need(frame, field, name, spec, settings, period, own_rates, own_cycle, overall, as_of) -> dict[str, Any]:
+    column = group_column(field)
+    mine = frame.filter(pl.col(column) == name)
+    close = pl.col("close_date").is_between(period.start, period.end).fill_null(False)
+    won_cents = int(mine.filter(pl.col(WON) & close).get_column(CENTS).sum() or 0)
+    open_now = mine.filter(pl.col(OPEN) & close & pl.col(CENTS).is_not_null())
+    expected = int((open_now.get_column(CENTS).cast(pl.Float64) * open_now.get_column(CALIBRATED_PROBABILITY).fill_null(0.0)).round(0).cast(pl.Int64).sum() or 0)
+    quota_cents = int(round(spec["quota"] * 100))
+    gap = max(0, quota_cents - won_cents - expected)
+    row: dict[str, Any] = {
+        "key": name,
+        "quota": money(quota_cents),
+        "won": money(won_cents),
+        "calibrated_forecast": money(won_cents + expected),
+        "gap": money(gap),
+    }
+    if field == "team":
+        row["owners"] = spec["owners"]
+    rates, basis = _basis(own_rates, overall["rates"], settings.min_deals)
+    row["basis"] = basis
+    to_win = quota_cents - won_cents
+    open_cents = int(open_now.get_column(CENTS).sum() or 0)
+    amount_rate = rates["by_amount"]
+    required = round(1 / amount_rate["rate"], 2) if "rate" in amount_rate and amount_rate["rate"] > 0 else 3.0
+    row["coverage"] = {
+        "current": round(open_cents / to_win, 2) if to_win > 0 else None,
+        "required": required,
+        "required_basis": "1 / win rate by amount" if "rate" in amount_rate and amount_rate["rate"] > 0 else "fallback 3x (not enough data)",
+    }
+    count_rate = rates["by_count"]
+    cycle = own_cycle if own_cycle is not None and "median" in own_cycle else overall["cycle"]
+    if gap == 0:
+        row["deals_needed"] = 0
+        row["message"] = "no gap: the calibrated forecast reaches quota"
+    elif "rate" not in count_rate or count_rate["rate"] == 0 or rates["won"] == 0:
+        row["reason"] = f"win rate: {count_rate.get('reason', 'no won deal in the window')}"
+    else:
+        average = rates["won_amount"] / rates["won"]
+        needed = math.ceil(gap / 100 / (count_rate["rate"] * average))
+        row.update({"win_rate": count_rate["rate"], "average_won_amount": round(average, 2), "deals_needed": needed})
+        if "median" in cycle:
+            create_by = period.end - dt.timedelta(days=math.ceil(cycle["median"]))
+            row["median_won_cycle_days"] = cycle["median"]
+            row["create_by"] = create_by.isoformat()
+            row["late"] = create_by < as_of
+            row["message"] = f"{needed} more qualified deal{'s' if needed != 1 else ''}, created by {create_by.isoformat()}" + (" (already past: pull in deals instead)" if create_by < as_of else "")
+        else:
+            row["message"] = f"{needed} more qualified deal{'s' if needed != 1 else ''} (no create-by date: won cycle {cycle.get('reason', 'unknown')})"
+    row["plan_b"] = _plan_b(mine, close, gap, settings.plan_b_limit)
+    return row
+
+
+def _plan_b(mine: pl.DataFrame, close: pl.Expr, gap: int, limit: int) -> dict[str, Any]:
+    """Open deals outside the period that could be pulled in, by calibrated value, until their amount covers the gap."""
+    outside = mine.filter(pl.col(OPEN) & ~close & pl.col(CENTS).is_not_null() & pl.col(CALIBRATED_PROBABILITY).is_not_null())
+    value = (pl.col(CENTS).cast(pl.Float64) * pl.col(CALIBRATED_PROBABILITY)).round(0).cast(pl.Int64)
+    ranked = outside.with_columns(value.alias("__value__")).sort(["__value__", "id"], descending=[True, False])
+    deals, cumulative = [], 0
+    for row in ranked.head(limit).iter_rows(named=True):
+        if gap and cumulative >= gap:
+            break
+        cumulative += row[CENTS]
+        deals.append(
+            {
+                "id": row["id"],
+                "name": row.get("name"),
+                "stage": row["stage"],
+                "close_date": row["close_date"].isoformat() if row.get("close_date") else None,
+                "forecast_category": row.get("forecast_category"),
+                "amount": money(row[CENTS]),
+                "calibrated_probability": round(row[CALIBRATED_PROBABILITY], 4),
+                "calibrated_value": money(row["__value__"]),
+                "cumulative_amount": money(cumulative),
+            }
+        )
+    return {"candidates": ranked.height, "deals": deals, "covers_gap": cumulative >= gap}
