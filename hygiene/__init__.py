@@ -34,6 +34,8 @@ _LAZY = {
     "CANONICAL_FIELDS": "hygiene.api.fields",
     "REQUIRED_FIELDS": "hygiene.api.fields",
     "ROW_COLUMN": "hygiene.api.fields",
+    # Forecasting: the trailing window of closed deals a win rate is taken over
+    "TrailingWindow": "hygiene.forecast.settings",
     # Message templates
     "expand_template": "hygiene.api.templates",
     "format_number": "hygiene.api.templates",

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from hygiene.forecast.settings import Window
+from hygiene.forecast.settings import TrailingWindow
 from hygiene.forecast.stats import wilson
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "hygiene" / "schemas" / "forecast.schema.json").read_text(encoding="utf-8"))
@@ -91,7 +91,7 @@ def test_the_trailing_window_includes_its_first_day_and_not_the_day_before(forec
 def test_window_start(text, as_of, start):
     import datetime as dt
 
-    assert Window.parse(text).start(dt.date.fromisoformat(as_of)).isoformat() == start
+    assert TrailingWindow.parse(text).start(dt.date.fromisoformat(as_of)).isoformat() == start
 
 
 def test_a_bad_window_stops_with_one_line_and_exit_code_2(make_deals, hygiene_config, hygiene_cli):

@@ -93,7 +93,8 @@ def prepare(frame: pl.DataFrame, stages: StageTable, settings: ForecastSettings,
     for field in ("owner", *ROSTER_FIELDS, *SEGMENT_FIELDS):
         column = _find_column(frame.columns, field, settings.columns)
         if column is None or frame.get_column(column).null_count() == frame.height:
-            reasons[field] = f"no {field} column" if column is None else f"no {field} values in column {column!r}"
+            # Normalisation gives every canonical field a column, null when the export has none.
+            reasons[field] = f"no {field} column" if column in (None, field) else f"no {field} values in column {column!r}"
             continue
         sources[field] = column
         text = pl.col(column).cast(pl.String).str.strip_chars()

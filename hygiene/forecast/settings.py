@@ -17,14 +17,14 @@ _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
 @attrs.define(frozen=True, kw_only=True)
-class Window:
+class TrailingWindow:
     """A trailing window, such as ``4 quarters``: the closed deals whose close date falls in it count."""
 
     count: int
     unit: str
 
     @classmethod
-    def parse(cls, text: str, where: str = "forecast.window") -> Window:
+    def parse(cls, text: str, where: str = "forecast.window") -> TrailingWindow:
         match = _WINDOW.match(text)
         if match is None or int(match.group(1)) == 0:
             raise ConfigError(f"{where}: {text!r} is not a window such as \"4 quarters\", \"6 months\", \"1 year\", \"90 days\"")
@@ -50,7 +50,7 @@ class Window:
 
 @attrs.define(frozen=True, kw_only=True)
 class ForecastSettings:
-    window: Window = Window(count=4, unit="quarter")
+    window: TrailingWindow = TrailingWindow(count=4, unit="quarter")
     #: A figure over fewer deals than this is "not enough data (n)"; also the prior weight of the calibration's shrinkage.
     min_deals: int = 10
     period: str = "quarter"
@@ -70,7 +70,7 @@ class ForecastSettings:
         if list(bands) != sorted(set(bands)):
             raise ConfigError(f"{where}.size_bands: the bounds must increase, without repeats: {list(table['size_bands'])}")
         return cls(
-            window=Window.parse(table.get("window", "4 quarters"), f"{where}.window"),
+            window=TrailingWindow.parse(table.get("window", "4 quarters"), f"{where}.window"),
             min_deals=table.get("min_deals", 10),
             period=table.get("period", "quarter"),
             simulations=table.get("simulations", 2000),

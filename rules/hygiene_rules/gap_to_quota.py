@@ -1,6 +1,6 @@
 import polars as pl
 
-from hygiene import Finding, PipelineRule, format_number
+from hygiene import Finding, PipelineRule, TrailingWindow, format_number
 
 
 #: Amounts are summed in units of 1/10,000 (a hundredth of a cent), as integers.
@@ -37,6 +37,20 @@ class GapToQuota(PipelineRule):
     - coverage: the open amount closing in the period divided by what is
       still to win (``quota - won``).
 
+    With ``coverage_basis = "win_rate"`` the test is on coverage instead:
+    an owner is flagged when coverage is below the **required coverage**,
+    ``1 / trailing win rate``, where the win rate is the share of the
+    amount the owner closed in the trailing ``window`` (default
+    ``"4 quarters"`` up to the audit date) that was won. With fewer than
+    ``min_deals`` (10) closed deals, or none won, the required coverage is
+    the usual rule of thumb, 3x, and the finding says so.
+
+    With ``clean_pipeline = true`` the open amounts count only the deals
+    without an error this rule can see: a close date before the audit date
+    (as ``past-due-close-date`` flags) or a cell that could not be read
+    (``invalid-value``). Pipeline that needs fixing before it can be
+    trusted does not cover a quota.
+
     The period is the quarter containing the audit date (``period`` option:
     ``month``, ``quarter`` or ``year``), in the fiscal calendar set by
     ``[pipeline] fiscal_year_start_month``; bounds are inclusive. An owner
@@ -67,12 +81,27 @@ class GapToQuota(PipelineRule):
                 "default": "quarter",
                 "description": "The period the quotas in [quotas] are for.",
             },
+            "coverage_basis": {
+                "enum": ["probability", "win_rate"],
+                "default": "probability",
+                "description": "probability: flag when won + weighted pipeline < quota; win_rate: flag when coverage < 1 / the owner's trailing win rate.",
+            },
+            "window": {
+                "type": "string",
+                "pattern": r"^\s*[1-9][0-9]*\s*(day|week|month|quarter|year)s?\s*$",
+                "default": "4 quarters",
+                "description": "The trailing window of closed deals the win rate is taken over (coverage_basis = win_rate).",
+            },
+            "min_deals": {"type": "integer", "minimum": 1, "default": 10, "description": "Fewer closed deals in the window: required coverage 3x."},
+            "clean_pipeline": {"type": "boolean", "default": False, "description": "Count only open deals without a past-due close date or an unreadable cell."},
         },
     }
 
     def check(self, deals: pl.DataFrame, ctx):
         if not ctx.quotas:
             return []
+        if ctx.options["coverage_basis"] == "win_rate":
+            return _coverage_findings(deals, ctx)
         quotas = pl.LazyFrame(
             {"owner": list(ctx.quotas), "quota": [float(q) for q in ctx.quotas.values()]},
             schema={"owner": pl.String, "quota": pl.Float64},
@@ -98,18 +127,28 @@ class GapToQuota(PipelineRule):
         ]
 
 
+def _counted_open(deals: pl.DataFrame, ctx) -> pl.Expr:
+    """The open deals whose amount counts: all of them, or only the clean ones (``clean_pipeline``)."""
+    if not ctx.options["clean_pipeline"]:
+        return ctx.is_open
+    unreadable = [] if ctx.invalid_values is None else ctx.invalid_values.get_column("deal_id").drop_nulls().unique().to_list()
+    past_due = (pl.col("close_date") < pl.lit(ctx.as_of)).fill_null(False)
+    return ctx.is_open & ~past_due & ~pl.col("id").is_in(unreadable)
+
+
 def _owner_totals(deals: pl.DataFrame, ctx) -> pl.LazyFrame:
     """Won, weighted and open amounts closing in the period, per owner with a quota."""
     in_period = ctx.in_period("close_date").fill_null(False)
     amount = pl.col("amount").fill_null(0.0)
+    counted = _counted_open(deals, ctx)
     return (
         deals.lazy()
         .filter(pl.col("owner").is_in(list(ctx.quotas)) & in_period)
         .group_by("owner")
         .agg(
             _exact_sum(amount.filter(ctx.is_won)).alias("won"),
-            _exact_sum((amount * ctx.probability.fill_null(0.0) / 100).filter(ctx.is_open)).alias("weighted"),
-            _exact_sum(amount.filter(ctx.is_open)).alias("open_amount"),
+            _exact_sum((amount * ctx.probability.fill_null(0.0) / 100).filter(counted)).alias("weighted"),
+            _exact_sum(amount.filter(counted)).alias("open_amount"),
         )
     )
 
@@ -149,3 +188,69 @@ def _message(ctx) -> pl.Expr:
             .otherwise(pl.concat_str([format_number(pl.col("coverage"), decimals=2, thousands=False), pl.lit("x")])),
         ]
     )
+
+
+#: The required coverage when the trailing win rate is not known: the usual rule of thumb.
+FALLBACK_COVERAGE = 3.0
+
+
+def _coverage_findings(deals: pl.DataFrame, ctx) -> list[Finding]:
+    """Owners whose coverage of what is left to win is below 1 / their trailing win rate by amount."""
+    start = TrailingWindow.parse(ctx.options["window"], "rules.gap-to-quota.window").start(ctx.as_of)
+    closed = ~ctx.is_open & pl.col("close_date").is_between(start, ctx.as_of).fill_null(False)
+    amount = pl.col("amount").fill_null(0.0)
+    history = (
+        deals.lazy()
+        .filter(pl.col("owner").is_in(list(ctx.quotas)) & closed)
+        .group_by("owner")
+        .agg(pl.len().alias("closed_deals"), _exact_sum(amount).alias("closed_amount"), _exact_sum(amount.filter(ctx.is_won)).alias("won_amount"))
+    )
+    quotas = pl.LazyFrame({"owner": list(ctx.quotas), "quota": [float(q) for q in ctx.quotas.values()]}, schema={"owner": pl.String, "quota": pl.Float64})
+    table = (
+        quotas.join(_owner_totals(deals, ctx), on="owner", how="left")
+        .join(history, on="owner", how="left")
+        .with_columns(pl.col("won", "weighted", "open_amount", "closed_amount", "won_amount").fill_null(0.0), pl.col("closed_deals").fill_null(0))
+        .collect()
+    )
+    findings = []
+    for row in table.sort("owner").iter_rows(named=True):
+        enough = row["closed_deals"] >= ctx.options["min_deals"] and row["won_amount"] > 0
+        win_rate = row["won_amount"] / row["closed_amount"] if enough else None
+        required = round(1 / win_rate, 2) if win_rate else FALLBACK_COVERAGE
+        to_win = row["quota"] - row["won"]
+        if to_win <= 0:
+            continue
+        coverage = round(row["open_amount"] / to_win, 2)
+        if row["open_amount"] / to_win >= required:
+            continue
+        basis = f"a {win_rate * 100:.1f}% trailing win rate" if win_rate else f"the 3x rule (fewer than {ctx.options['min_deals']} closed deals, or none won, in {ctx.options['window']})"
+        message = (
+            f"coverage {coverage:.2f}x of the {required:.2f}x needed at {basis}: "
+            f"open {_number(row['open_amount'])} "
+            f"for the {_number(to_win)} left of {ctx.period.name} quota {_number(row['quota'])}"
+        )
+        findings.append(
+            Finding(
+                message=message,
+                owner=row["owner"],
+                details={
+                    "period": ctx.period.name,
+                    "period_start": ctx.period.start.isoformat(),
+                    "period_end": ctx.period.end.isoformat(),
+                    "quota": row["quota"],
+                    "won": round(row["won"], 2),
+                    "open_amount": round(row["open_amount"], 2),
+                    "coverage": coverage,
+                    "required_coverage": required,
+                    "win_rate": None if win_rate is None else round(win_rate, 4),
+                    "closed_deals": row["closed_deals"],
+                    "window_start": start.isoformat(),
+                    "clean_pipeline": ctx.options["clean_pipeline"],
+                },
+            )
+        )
+    return findings
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
