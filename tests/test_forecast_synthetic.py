@@ -18,7 +18,7 @@ from hygiene.api.models import Stage
 from hygiene.api.stages import StageTable
 from hygiene.forecast.report import build_forecast
 from hygiene.forecast.settings import ForecastSettings
-from synthetic_pipeline import EXPECTED_CYCLE_DAYS, SKILL, STAGE_TABLE, STAGES, generate
+from synthetic_pipeline import COLUMNS, EXPECTED_CYCLE_DAYS, SKILL, STAGE_TABLE, STAGES, generate
 
 HISTORY = generate()
 AS_OF = HISTORY.end
@@ -27,8 +27,10 @@ DATES = ("created_date", "close_date", "stage_entered_date")
 
 
 def export_frame(keep_probability: bool = False) -> pl.DataFrame:
-    frame = pl.DataFrame(HISTORY.export(keep_probability), infer_schema_length=None, strict=False)
-    return frame.with_columns(*(pl.col(c).str.to_date() for c in DATES), pl.col("amount").cast(pl.Float64), pl.col("probability").cast(pl.Float64))
+    rows = HISTORY.export(keep_probability)
+    types = {"amount": pl.Float64, "probability": pl.Float64, "close_date_pushes": pl.Int64}
+    frame = pl.DataFrame({column: pl.Series(column, [row[column] for row in rows], dtype=types.get(column, pl.String)) for column in COLUMNS})
+    return frame.with_columns(*(pl.col(c).str.to_date() for c in DATES))
 
 
 @pytest.fixture(scope="module")

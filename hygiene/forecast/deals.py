@@ -29,6 +29,10 @@ NO_VALUE = "(none)"
 GROUP_FIELDS = ("owner", *ROSTER_FIELDS, *SEGMENT_FIELDS, "size_band")
 
 
+#: The canonical fields the figures read (plan B lists id, name, stage, close date and category).
+_USED_FIELDS = ("id", "name", "stage", "amount", "probability", "forecast_category", "created_date", "close_date")
+
+
 def group_column(field: str) -> str:
     return f"__by_{field}__"
 
@@ -38,6 +42,8 @@ class PreparedDeals:
     """Deals with the columns figures read; ``reasons`` says why a grouping field is missing."""
 
     frame: pl.DataFrame
+    #: The closed deals whose close date falls in the trailing window.
+    closed: pl.DataFrame
     as_of: dt.date
     window_start: dt.date
     #: field -> the export column it was read from, for the fields found.
@@ -53,7 +59,7 @@ class PreparedDeals:
         return field in self.sources
 
     def closed_in_window(self) -> pl.DataFrame:
-        return self.frame.filter(pl.col(IN_WINDOW))
+        return self.closed
 
 
 def _find_column(columns: Sequence[str], field: str, configured: Mapping[str, str]) -> str | None:
@@ -83,7 +89,8 @@ def prepare(frame: pl.DataFrame, stages: StageTable, settings: ForecastSettings,
         closed.alias(CLOSED),
         (~closed).alias(OPEN),
         stage.replace_strict(lookup("won", False), default=False, return_dtype=pl.Boolean).fill_null(False).alias(WON),
-        stage.replace_strict(lookup("probability", None), default=None, return_dtype=pl.Float64).alias(STAGE_PROBABILITY),
+        # A stage table may mix whole and decimal probabilities (10 and 12.5): one type for polars.
+        stage.replace_strict({k: None if v is None else float(v) for k, v in lookup("probability", None).items()}, default=None, return_dtype=pl.Float64).alias(STAGE_PROBABILITY),
         (amount * 100).round(0).cast(pl.Int64).alias(CENTS),
     ).with_columns((pl.col(CLOSED) & close.is_between(window_start, as_of)).fill_null(False).alias(IN_WINDOW))
 
@@ -114,8 +121,12 @@ def prepare(frame: pl.DataFrame, stages: StageTable, settings: ForecastSettings,
         sources["size_band"] = "amount"
     else:
         reasons["size_band"] = "no amount values to band"
+    # Only what the figures read: every filter and partition below copies the columns it keeps.
+    kept = [c for c in (*_USED_FIELDS, *(group_column(f) for f in sources)) if c in table.columns]
+    table = table.select(*kept, CLOSED, OPEN, WON, STAGE_PROBABILITY, CENTS, IN_WINDOW, *([BAND] if BAND in table.columns else []))
     return PreparedDeals(
         frame=table,
+        closed=table.filter(pl.col(IN_WINDOW)),
         as_of=as_of,
         window_start=window_start,
         sources=sources,

@@ -22,6 +22,8 @@ from hygiene.forecast.stats import amount_rate, money, not_enough, rate
 HISTORY_REASON = "needs a history store (deal snapshots over time); an export holds only each deal's current state"
 CALIBRATED_PROBABILITY = "__calibrated__"
 CATEGORIES = ("commit", "best_case", "pipeline", "omitted")
+#: The fields ``--by`` can group the cycle, velocity and forecast by.
+BY_FIELDS = ("owner", "team", "manager", "region")
 
 
 # --- win rates ---------------------------------------------------------------------------
@@ -87,29 +89,45 @@ def _cycle_frame(deals: PreparedDeals) -> pl.DataFrame:
     return deals.closed_in_window().with_columns(days.alias("__days__"))
 
 
-def _cycle_stats(days: list[int], min_deals: int) -> dict[str, Any]:
-    if len(days) < min_deals:
-        return not_enough(len(days))
-    series = pl.Series(days, dtype=pl.Float64)
-    return {
-        "n": len(days),
-        "median": round(float(series.median()), 1),
-        "p25": round(float(series.quantile(0.25, interpolation="linear")), 1),
-        "p75": round(float(series.quantile(0.75, interpolation="linear")), 1),
-        "mean": round(float(series.mean()), 1),
-    }
+def _cycle_stats(row: Mapping[str, Any] | None, min_deals: int) -> dict[str, Any]:
+    n = 0 if row is None else int(row["n"])
+    if n < min_deals:
+        return not_enough(n)
+    return {"n": n, **{key: round(float(row[key]), 1) for key in ("median", "p25", "p75", "mean")}}
 
 
-def _cycle_of(table: pl.DataFrame, min_deals: int) -> dict[str, Any]:
-    usable = table.filter(pl.col("__days__") >= 0)
-    return {
-        "won": _cycle_stats(usable.filter(pl.col(WON)).get_column("__days__").to_list(), min_deals),
-        "lost": _cycle_stats(usable.filter(~pl.col(WON)).get_column("__days__").to_list(), min_deals),
-        "not_evaluable": {
-            "no created_date": int(table.get_column("created_date").is_null().sum()),
-            "created after close": int((table.get_column("__days__") < 0).sum()),
-        },
-    }
+def _cycle_table(table: pl.DataFrame, keys: list[str], min_deals: int) -> dict[tuple, dict[str, Any]]:
+    """Each group's won and lost cycle statistics and not-evaluable counts, in one pass over ``table``."""
+    days = pl.col("__days__")
+    usable = days >= 0
+    stats = (
+        table.filter(usable.fill_null(False))
+        .group_by([*keys, WON])
+        .agg(
+            pl.len().alias("n"),
+            days.median().alias("median"),
+            days.quantile(0.25, interpolation="linear").alias("p25"),
+            days.quantile(0.75, interpolation="linear").alias("p75"),
+            days.mean().alias("mean"),
+        )
+    )
+    skipped = table.group_by(keys or pl.lit(0).alias("__all__")).agg(
+        pl.col("created_date").is_null().sum().alias("no created_date"),
+        (days < 0).sum().alias("created after close"),
+    )
+    by_key: dict[tuple, dict[str, Any]] = {}
+    for row in stats.iter_rows(named=True):
+        by_key.setdefault(tuple(row[k] for k in keys), {})[row[WON]] = row
+    result = {}
+    for row in skipped.iter_rows(named=True):
+        key = tuple(row[k] for k in keys)
+        outcomes = by_key.get(key, {})
+        result[key] = {
+            "won": _cycle_stats(outcomes.get(True), min_deals),
+            "lost": _cycle_stats(outcomes.get(False), min_deals),
+            "not_evaluable": {"no created_date": int(row["no created_date"]), "created after close": int(row["created after close"] or 0)},
+        }
+    return result
 
 
 def cycle(deals: PreparedDeals, settings: ForecastSettings, by: str) -> dict[str, Any]:
@@ -117,15 +135,13 @@ def cycle(deals: PreparedDeals, settings: ForecastSettings, by: str) -> dict[str
     if not deals.has_created:
         return {"reason": "no created_date values: the cycle runs from created_date to close_date"}
     table = _cycle_frame(deals)
-    result: dict[str, Any] = {"by": by, "overall": _cycle_of(table, settings.min_deals)}
+    empty = {"won": not_enough(0), "lost": not_enough(0), "not_evaluable": {"no created_date": 0, "created after close": 0}}
+    result: dict[str, Any] = {"by": by, "overall": _cycle_table(table, [], settings.min_deals).get((), empty)}
     if not deals.has(by):
         result["groups_reason"] = deals.reasons[by]
         return result
-    column = group_column(by)
-    result["groups"] = [
-        {"key": key, **_cycle_of(part, settings.min_deals)}
-        for (key,), part in sorted(table.partition_by(column, as_dict=True).items(), key=lambda item: item[0][0])
-    ]
+    groups = _cycle_table(table, [group_column(by)], settings.min_deals)
+    result["groups"] = [{"key": key[0], **groups[key]} for key in sorted(groups)]
     return result
 
 
@@ -177,7 +193,7 @@ def velocity(deals: PreparedDeals, settings: ForecastSettings, by: str, period: 
         result["groups_reason"] = cycles.get("groups_reason", deals.reasons.get(by, f"no {by} column"))
         return result
     column = group_column(by)
-    opens = dict(frame.filter(pl.col(OPEN)).group_by(column).len().iter_rows())
+    opens = dict(frame.select(column, OPEN).filter(pl.col(OPEN)).group_by(column).len().iter_rows())
     group_rates = {g["key"]: g for g in rates["segments"][by]["groups"]}
     group_cycles = {g["key"]: g for g in cycles["groups"]}
     groups = []
@@ -292,7 +308,8 @@ def period_forecast(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
     open_in_period = frame.filter(pl.col(OPEN) & close & pl.col(CENTS).is_not_null())
     calibrated = "reason" not in method
     column = group_column(by) if deals.has(by) else None
-    simulated = simulate(open_in_period, CALIBRATED_PROBABILITY, column, settings.simulations, settings.seed) if calibrated else None
+    units = [group_column(field) for field in BY_FIELDS if deals.has(field)]
+    simulated = simulate(open_in_period, CALIBRATED_PROBABILITY, units, column, settings.simulations, settings.seed) if calibrated else None
     result: dict[str, Any] = {
         "by": by,
         "period": {"name": period.name, "start": period.start.isoformat(), "end": period.end.isoformat()},
@@ -382,13 +399,19 @@ def lead_generation(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
         entities.append(("teams", "team", _team_quotas(deals, quotas)))
     else:
         result["teams_reason"] = deals.reasons["team"]
+    close = pl.col("close_date").is_between(period.start, period.end).fill_null(False)
     for key, field, table in entities:
+        column = group_column(field)
+        # One pass over the deals, then each owner's or team's own small table.
+        needed = ["id", "name", "stage", "close_date", "forecast_category", column, OPEN, WON, CENTS, CALIBRATED_PROBABILITY]
+        relevant = frame.select([c for c in needed if c in frame.columns]).filter(pl.col(column).is_in(list(table)) & (pl.col(OPEN) | (pl.col(WON) & close)))
+        parts = relevant.partition_by(column, as_dict=True)
         group_rates = {g["key"]: g for g in rates["segments"][field].get("groups", [])}
         group_cycles = {g["key"]: g["won"] for g in cycles.get("groups", [])} if cycles.get("by") == field else {}
         if field == "team" and cycles.get("by") != "team":
             group_cycles = {}
         result[key] = [
-            _need(frame, field, name, spec, settings, period, group_rates.get(name), group_cycles.get(name), overall, deals.as_of)
+            _need(parts.get((name,), frame.clear()), close, field, name, spec, settings, period, group_rates.get(name), group_cycles.get(name), overall, deals.as_of)
             for name, spec in sorted(table.items())
         ]
     return result
@@ -400,10 +423,7 @@ def _basis(own: dict[str, Any] | None, overall: dict[str, Any], min_deals: int) 
     return overall, "overall"
 
 
-def _need(frame, field, name, spec, settings, period, own_rates, own_cycle, overall, as_of) -> dict[str, Any]:
-    column = group_column(field)
-    mine = frame.filter(pl.col(column) == name)
-    close = pl.col("close_date").is_between(period.start, period.end).fill_null(False)
+def _need(mine, close, field, name, spec, settings, period, own_rates, own_cycle, overall, as_of) -> dict[str, Any]:
     won_cents = int(mine.filter(pl.col(WON) & close).get_column(CENTS).sum() or 0)
     open_now = mine.filter(pl.col(OPEN) & close & pl.col(CENTS).is_not_null())
     expected = int((open_now.get_column(CENTS).cast(pl.Float64) * open_now.get_column(CALIBRATED_PROBABILITY).fill_null(0.0)).round(0).cast(pl.Int64).sum() or 0)

@@ -15,7 +15,6 @@ from hygiene.forecast.deals import prepare
 from hygiene.forecast.settings import ForecastSettings
 
 SCHEMA_VERSION = 1
-BY_FIELDS = ("owner", "team", "manager", "region")
 
 
 def build_forecast(

@@ -54,7 +54,7 @@ class ForecastSettings:
     #: A figure over fewer deals than this is "not enough data (n)"; also the prior weight of the calibration's shrinkage.
     min_deals: int = 10
     period: str = "quarter"
-    simulations: int = 2000
+    simulations: int = 1000
     seed: int = 0
     #: Upper bounds of the deal-size bands; empty: the quartiles of the window's closed amounts.
     size_bands: tuple[float, ...] = ()
@@ -73,7 +73,7 @@ class ForecastSettings:
             window=TrailingWindow.parse(table.get("window", "4 quarters"), f"{where}.window"),
             min_deals=table.get("min_deals", 10),
             period=table.get("period", "quarter"),
-            simulations=table.get("simulations", 2000),
+            simulations=table.get("simulations", 1000),
             seed=table.get("seed", 0),
             size_bands=bands,
             columns=dict(table.get("columns", {})),
