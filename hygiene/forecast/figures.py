@@ -16,7 +16,7 @@ import polars as pl
 from hygiene.api.models import Period
 from hygiene.forecast.deals import BAND, CENTS, GROUP_FIELDS, NO_VALUE, OPEN, STAGE_PROBABILITY, WON, PreparedDeals, group_column
 from hygiene.forecast.settings import ForecastSettings
-from hygiene.forecast.simulation import simulate
+from hygiene.forecast.simulation import EXACT_LIMIT, simulate
 from hygiene.forecast.stats import amount_rate, money, not_enough, rate
 
 HISTORY_REASON = "needs a history store (deal snapshots over time); an export holds only each deal's current state"
@@ -262,41 +262,58 @@ def _category_key() -> pl.Expr:
     return pl.col("forecast_category").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
 
 
-def _forecast_of(table: pl.DataFrame, won_cents: int, has_category: bool, totals: Any) -> dict[str, Any]:
-    """The period's forecast for one group: ``table`` holds its open deals closing in the period."""
-    open_cents = int(table.get_column(CENTS).sum() or 0)
-    result: dict[str, Any] = {"won": money(won_cents), "open_deals": table.height, "open_amount": money(open_cents)}
+def _period_aggregates(has_category: bool) -> list[pl.Expr]:
+    """Sums over a group's open deals closing in the period (and its won ones), in whole cents."""
+    cents = pl.col(CENTS)
+    is_open = pl.col(OPEN)
+    weighted = (cents.cast(pl.Float64) * pl.col(STAGE_PROBABILITY) / 100).round(0).cast(pl.Int64)
+    expected = (cents.cast(pl.Float64) * pl.col(CALIBRATED_PROBABILITY)).round(0).cast(pl.Int64)
+    aggregates = [
+        cents.filter(pl.col(WON)).sum().alias("won"),
+        is_open.sum().alias("open_deals"),
+        cents.filter(is_open).sum().alias("open"),
+        weighted.filter(is_open).sum().alias("weighted"),
+        (is_open & pl.col(STAGE_PROBABILITY).is_null()).sum().alias("no_stage"),
+        expected.filter(is_open).sum().alias("expected"),
+        (is_open & pl.col(CALIBRATED_PROBABILITY).is_null()).sum().alias("no_calibrated"),
+    ]
     if has_category:
-        sums = dict(table.group_by(_category_key().alias("c")).agg(pl.col(CENTS).sum()).iter_rows())
-        amounts = {c: int(sums.get(c) or 0) for c in CATEGORIES}
-        other = sum(int(v or 0) for k, v in sums.items() if k not in CATEGORIES)
+        category = _category_key()
+        aggregates += [cents.filter(is_open & (category == c)).sum().alias(c) for c in CATEGORIES]
+        aggregates.append(cents.filter(is_open & (~category.is_in(list(CATEGORIES))).fill_null(True)).sum().alias("other"))
+    return aggregates
+
+
+def _forecast_of(sums: Mapping[str, Any], has_category: bool, totals: Any) -> dict[str, Any]:
+    """The period's forecast for one group, from its :func:`_period_aggregates`."""
+    won_cents = int(sums["won"] or 0)
+    result: dict[str, Any] = {"won": money(won_cents), "open_deals": int(sums["open_deals"] or 0), "open_amount": money(int(sums["open"] or 0))}
+    if has_category:
+        amounts = {c: int(sums[c] or 0) for c in CATEGORIES}
         commit = won_cents + amounts["commit"]
         result["by_category"] = {
             **{c: money(amounts[c]) for c in CATEGORIES},
-            "other": money(other),
+            "other": money(int(sums["other"] or 0)),
             "commit_call": money(commit),
             "best_case_call": money(commit + amounts["best_case"]),
             "pipeline_call": money(commit + amounts["best_case"] + amounts["pipeline"]),
         }
     else:
         result["by_category"] = {"reason": "no forecast_category values"}
-    weighted = table.filter(pl.col(STAGE_PROBABILITY).is_not_null())
     result["stage_weighted"] = {
-        "forecast": money(won_cents + int((weighted.get_column(CENTS).cast(pl.Float64) * weighted.get_column(STAGE_PROBABILITY) / 100).round(0).cast(pl.Int64).sum() or 0)),
-        "not_evaluable": {"stage not in the stage table": table.height - weighted.height},
+        "forecast": money(won_cents + int(sums["weighted"] or 0)),
+        "not_evaluable": {"stage not in the stage table": int(sums["no_stage"] or 0)},
     }
     if totals is None:
         result["calibrated"] = {"reason": "needs a trailing win rate"}
     else:
-        calibrated = table.filter(pl.col(CALIBRATED_PROBABILITY).is_not_null())
-        expected = int((calibrated.get_column(CENTS).cast(pl.Float64) * calibrated.get_column(CALIBRATED_PROBABILITY)).round(0).cast(pl.Int64).sum() or 0)
         p10, p50, p90 = totals
         result["calibrated"] = {
-            "forecast": money(won_cents + expected),
+            "forecast": money(won_cents + int(sums["expected"] or 0)),
             "p10": money(won_cents + p10),
             "p50": money(won_cents + p50),
             "p90": money(won_cents + p90),
-            "not_evaluable": {"stage not in the stage table": table.height - calibrated.height},
+            "not_evaluable": {"stage not in the stage table": int(sums["no_calibrated"] or 0)},
         }
     return result
 
@@ -304,31 +321,30 @@ def _forecast_of(table: pl.DataFrame, won_cents: int, has_category: bool, totals
 def period_forecast(frame: pl.DataFrame, deals: PreparedDeals, settings: ForecastSettings, by: str, period: Period, method: dict[str, Any]) -> dict[str, Any]:
     """Won so far plus the open deals closing in the period, three ways, with the calibrated range."""
     close = pl.col("close_date").is_between(period.start, period.end).fill_null(False)
-    won = frame.filter(pl.col(WON) & close)
-    open_in_period = frame.filter(pl.col(OPEN) & close & pl.col(CENTS).is_not_null())
+    # The period's won deals and its open deals with an amount: everything the forecast adds up.
+    in_period = frame.filter(close & (pl.col(WON) | (pl.col(OPEN) & pl.col(CENTS).is_not_null())))
     calibrated = "reason" not in method
     column = group_column(by) if deals.has(by) else None
     units = [group_column(field) for field in BY_FIELDS if deals.has(field)]
+    open_in_period = in_period.filter(pl.col(OPEN))
     simulated = simulate(open_in_period, CALIBRATED_PROBABILITY, units, column, settings.simulations, settings.seed) if calibrated else None
+    aggregates = _period_aggregates(deals.has_category)
     result: dict[str, Any] = {
         "by": by,
         "period": {"name": period.name, "start": period.start.isoformat(), "end": period.end.isoformat()},
         "method": method,
-        "simulation": {"runs": settings.simulations, "seed": settings.seed},
-        "not_evaluable": {"open in the period without an amount": int(frame.filter(pl.col(OPEN) & close & pl.col(CENTS).is_null()).height)},
-        "overall": _forecast_of(open_in_period, int(won.get_column(CENTS).sum() or 0), deals.has_category, simulated.overall if simulated else None),
+        "simulation": {"runs": settings.simulations, "seed": settings.seed, "exact_limit": EXACT_LIMIT},
+        "not_evaluable": {"open in the period without an amount": int(frame.select((pl.col(OPEN) & close & pl.col(CENTS).is_null()).sum()).item())},
+        "overall": _forecast_of(in_period.select(aggregates).row(0, named=True), deals.has_category, simulated.overall if simulated else None),
     }
     if column is None:
         result["groups_reason"] = deals.reasons[by]
         return result
-    won_by = dict(won.group_by(column).agg(pl.col(CENTS).sum()).iter_rows())
-    parts = open_in_period.partition_by(column, as_dict=True)
-    groups = []
-    for key in sorted(set(won_by) | {k[0] for k in parts}):
-        part = parts.get((key,), open_in_period.clear())
-        totals = simulated.groups.get(key, (0, 0, 0)) if simulated else None
-        groups.append({"key": key, **_forecast_of(part, int(won_by.get(key) or 0), deals.has_category, totals)})
-    result["groups"] = groups
+    table = in_period.group_by(column).agg(aggregates).sort(column)
+    result["groups"] = [
+        {"key": row[column], **_forecast_of(row, deals.has_category, (simulated.groups.get(row[column], (0, 0, 0)) if simulated else None))}
+        for row in table.iter_rows(named=True)
+    ]
     return result
 
 
@@ -405,13 +421,33 @@ def lead_generation(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
         # One pass over the deals, then each owner's or team's own small table.
         needed = ["id", "name", "stage", "close_date", "forecast_category", column, OPEN, WON, CENTS, CALIBRATED_PROBABILITY]
         relevant = frame.select([c for c in needed if c in frame.columns]).filter(pl.col(column).is_in(list(table)) & (pl.col(OPEN) | (pl.col(WON) & close)))
-        parts = relevant.partition_by(column, as_dict=True)
+        cents = pl.col(CENTS)
+        now = pl.col(OPEN) & close & cents.is_not_null()
+        expected = (cents.cast(pl.Float64) * pl.col(CALIBRATED_PROBABILITY).fill_null(0.0)).round(0).cast(pl.Int64)
+        sums = {
+            row[column]: row
+            for row in relevant.group_by(column)
+            .agg(cents.filter(pl.col(WON) & close).sum().alias("won"), expected.filter(now).sum().alias("expected"), cents.filter(now).sum().alias("open"))
+            .iter_rows(named=True)
+        }
+        candidates = relevant.filter(pl.col(OPEN) & ~close & cents.is_not_null() & pl.col(CALIBRATED_PROBABILITY).is_not_null())
+        counts = dict(candidates.group_by(column).len().iter_rows())
+        value = pl.col("__value__")
+        ranked = (
+            candidates.with_columns((cents.cast(pl.Float64) * pl.col(CALIBRATED_PROBABILITY)).round(0).cast(pl.Int64).alias("__value__"))
+            # Keep each group's top values (ties included) before sorting: most open deals are candidates.
+            .filter(value >= value.top_k(settings.plan_b_limit).min().over(column))
+            .sort([column, "__value__", "id"], descending=[False, True, False])
+            .group_by(column, maintain_order=True)
+            .head(settings.plan_b_limit)
+        )
+        plan_b = ranked.partition_by(column, as_dict=True)
         group_rates = {g["key"]: g for g in rates["segments"][field].get("groups", [])}
         group_cycles = {g["key"]: g["won"] for g in cycles.get("groups", [])} if cycles.get("by") == field else {}
         if field == "team" and cycles.get("by") != "team":
             group_cycles = {}
         result[key] = [
-            _need(parts.get((name,), frame.clear()), close, field, name, spec, settings, period, group_rates.get(name), group_cycles.get(name), overall, deals.as_of)
+            _need(sums.get(name), (plan_b.get((name,)), counts.get(name, 0)), field, name, spec, settings, period, group_rates.get(name), group_cycles.get(name), overall, deals.as_of)
             for name, spec in sorted(table.items())
         ]
     return result
@@ -423,10 +459,9 @@ def _basis(own: dict[str, Any] | None, overall: dict[str, Any], min_deals: int) 
     return overall, "overall"
 
 
-def _need(mine, close, field, name, spec, settings, period, own_rates, own_cycle, overall, as_of) -> dict[str, Any]:
-    won_cents = int(mine.filter(pl.col(WON) & close).get_column(CENTS).sum() or 0)
-    open_now = mine.filter(pl.col(OPEN) & close & pl.col(CENTS).is_not_null())
-    expected = int((open_now.get_column(CENTS).cast(pl.Float64) * open_now.get_column(CALIBRATED_PROBABILITY).fill_null(0.0)).round(0).cast(pl.Int64).sum() or 0)
+def _need(sums, plan_b, field, name, spec, settings, period, own_rates, own_cycle, overall, as_of) -> dict[str, Any]:
+    won_cents = int((sums or {}).get("won") or 0)
+    expected = int((sums or {}).get("expected") or 0)
     quota_cents = int(round(spec["quota"] * 100))
     gap = max(0, quota_cents - won_cents - expected)
     row: dict[str, Any] = {
@@ -441,7 +476,7 @@ def _need(mine, close, field, name, spec, settings, period, own_rates, own_cycle
     rates, basis = _basis(own_rates, overall["rates"], settings.min_deals)
     row["basis"] = basis
     to_win = quota_cents - won_cents
-    open_cents = int(open_now.get_column(CENTS).sum() or 0)
+    open_cents = int((sums or {}).get("open") or 0)
     amount_rate = rates["by_amount"]
     required = round(1 / amount_rate["rate"], 2) if "rate" in amount_rate and amount_rate["rate"] > 0 else 3.0
     row["coverage"] = {
@@ -468,17 +503,17 @@ def _need(mine, close, field, name, spec, settings, period, own_rates, own_cycle
             row["message"] = f"{needed} more qualified deal{'s' if needed != 1 else ''}, created by {create_by.isoformat()}" + (" (already past: pull in deals instead)" if create_by < as_of else "")
         else:
             row["message"] = f"{needed} more qualified deal{'s' if needed != 1 else ''} (no create-by date: won cycle {cycle.get('reason', 'unknown')})"
-    row["plan_b"] = _plan_b(mine, close, gap, settings.plan_b_limit)
+    row["plan_b"] = _plan_b(*plan_b, gap)
     return row
 
 
-def _plan_b(mine: pl.DataFrame, close: pl.Expr, gap: int, limit: int) -> dict[str, Any]:
-    """Open deals outside the period that could be pulled in, by calibrated value, until their amount covers the gap."""
-    outside = mine.filter(pl.col(OPEN) & ~close & pl.col(CENTS).is_not_null() & pl.col(CALIBRATED_PROBABILITY).is_not_null())
-    value = (pl.col(CENTS).cast(pl.Float64) * pl.col(CALIBRATED_PROBABILITY)).round(0).cast(pl.Int64)
-    ranked = outside.with_columns(value.alias("__value__")).sort(["__value__", "id"], descending=[True, False])
+def _plan_b(ranked: pl.DataFrame | None, candidates: int, gap: int) -> dict[str, Any]:
+    """Open deals outside the period that could be pulled in, by calibrated value, until their amount covers the gap.
+
+    ``ranked`` holds the owner's or team's best candidates, by calibrated value (then id).
+    """
     deals, cumulative = [], 0
-    for row in ranked.head(limit).iter_rows(named=True):
+    for row in ranked.iter_rows(named=True) if ranked is not None else ():
         if gap and cumulative >= gap:
             break
         cumulative += row[CENTS]
@@ -495,4 +530,4 @@ def _plan_b(mine: pl.DataFrame, close: pl.Expr, gap: int, limit: int) -> dict[st
                 "cumulative_amount": money(cumulative),
             }
         )
-    return {"candidates": ranked.height, "deals": deals, "covers_gap": cumulative >= gap}
+    return {"candidates": candidates, "deals": deals, "covers_gap": cumulative >= gap}
