@@ -14,9 +14,6 @@ from hygiene.forecast.render import render_console, render_markdown
 from hygiene.forecast.report import build_forecast
 from hygiene.forecast.settings import ForecastSettings
 
-FORMATS = ("console", "json", "markdown")
-
-
 def forecast_document(session: Session, source_path: str | None, as_of: dt.date, by: str) -> dict[str, Any]:
     """The forecast JSON document for the configured (or given) export."""
     from hygiene import __version__

@@ -443,9 +443,8 @@ def lead_generation(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
         )
         plan_b = ranked.partition_by(column, as_dict=True)
         group_rates = {g["key"]: g for g in rates["segments"][field].get("groups", [])}
+        # A group's own median cycle is known when the cycle was grouped the same way (--by); else the overall one.
         group_cycles = {g["key"]: g["won"] for g in cycles.get("groups", [])} if cycles.get("by") == field else {}
-        if field == "team" and cycles.get("by") != "team":
-            group_cycles = {}
         result[key] = [
             _need(sums.get(name), (plan_b.get((name,)), counts.get(name, 0)), field, name, spec, settings, period, group_rates.get(name), group_cycles.get(name), overall, deals.as_of)
             for name, spec in sorted(table.items())
@@ -453,7 +452,8 @@ def lead_generation(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
     return result
 
 
-def _basis(own: dict[str, Any] | None, overall: dict[str, Any], min_deals: int) -> tuple[dict[str, Any], str]:
+def _basis(own: dict[str, Any] | None, overall: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The group's own win rates when it has enough closed deals and a won one, else the whole pipeline's."""
     if own is not None and "rate" in own["by_count"] and own["won"] > 0:
         return own, "own"
     return overall, "overall"
@@ -473,7 +473,7 @@ def _need(sums, plan_b, field, name, spec, settings, period, own_rates, own_cycl
     }
     if field == "team":
         row["owners"] = spec["owners"]
-    rates, basis = _basis(own_rates, overall["rates"], settings.min_deals)
+    rates, basis = _basis(own_rates, overall["rates"])
     row["basis"] = basis
     to_win = quota_cents - won_cents
     open_cents = int((sums or {}).get("open") or 0)
