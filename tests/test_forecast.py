@@ -359,3 +359,26 @@ def test_the_overall_range_does_not_depend_on_the_grouping(make_deals, hygiene_c
     hygiene_config({})
     ranges = [json.loads(hygiene_cli("forecast", "deals.csv", "--as-of", AS_OF, "--format", "json", "--by", by).output)["forecast"]["overall"]["calibrated"] for by in ("owner", "team", "region")]
     assert ranges[0] == ranges[1] == ranges[2]
+
+
+def test_plan_b_stops_once_its_cumulative_amount_reaches_the_gap(forecast):
+    history = closed(20, 20, amount=1000, close="2025-12-01", created="2025-11-01")
+    later = [
+        {"id": "L1", "owner": "Ada", "stage": "Negotiation", "amount": 3000, "close_date": "2026-05-01"},
+        {"id": "L2", "owner": "Ada", "stage": "Negotiation", "amount": 2000, "close_date": "2026-06-01"},
+        {"id": "L3", "owner": "Ada", "stage": "Prospecting", "amount": 2000, "close_date": None},
+    ]
+    # Nothing closes in the period: the gap is the whole quota.
+    need = forecast(history + later, {"quotas": {"Ada": 3000}})["lead_generation"]["owners"][0]
+    assert need["gap"] == 3000.0
+    assert [d["id"] for d in need["plan_b"]["deals"]] == ["L1"]  # 3,000 reaches the gap exactly
+    assert need["plan_b"]["candidates"] == 3 and need["plan_b"]["covers_gap"] is True
+    need = forecast(history + later, {"quotas": {"Ada": 3001}})["lead_generation"]["owners"][0]
+    assert [d["id"] for d in need["plan_b"]["deals"]] == ["L1", "L2"]
+    assert need["plan_b"]["deals"][-1]["cumulative_amount"] == 5000.0
+
+
+def test_without_a_source_the_error_says_how_to_give_one(hygiene_cli):
+    result = hygiene_cli("forecast")
+    assert result.exit_code == 2
+    assert result.output.startswith("hygiene: error: no hygiene.toml found: no source")
