@@ -309,7 +309,7 @@ def forecast(source, config_path, as_of, by, output_format, output, plugin_flags
     from hygiene.files import atomic_text_writer
 
     try:
-        with atomic_text_writer(Path(output)) as stream:
+        with atomic_text_writer(Path(output), what="the forecast", display=output) as stream:
             stream.write(text)
     except OSError as exc:
         raise HygieneError(f"{output}: cannot write the forecast: {exc.strerror or exc}") from None

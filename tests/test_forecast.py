@@ -382,3 +382,13 @@ def test_without_a_source_the_error_says_how_to_give_one(hygiene_cli):
     result = hygiene_cli("forecast")
     assert result.exit_code == 2
     assert result.output.startswith("hygiene: error: no hygiene.toml found: no source")
+
+
+def test_the_forecast_is_never_written_over_its_export(make_deals, hygiene_config, hygiene_cli):
+    export = make_deals(period_deals())
+    before = export.read_bytes()
+    hygiene_config({})
+    result = hygiene_cli("forecast", "deals.csv", "--as-of", AS_OF, "--format", "json", "--output", "deals.csv")
+    assert result.exit_code == 2
+    assert result.output.strip() == "hygiene: error: deals.csv: refusing to write the forecast over the source: it is an input of this run"
+    assert export.read_bytes() == before
