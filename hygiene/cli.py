@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+import attrs
 import click
 
 from hygiene import __version__
@@ -211,7 +212,8 @@ def audit(source, config_path, as_of, select, ignore, formats, output, fail_on, 
     )
     # A baseline that cannot be used stops the run before the audit, not after it.
     recorded = read_baseline(Path(baseline_path), baseline_path) if baseline_path is not None else None
-    report = run_audit(session.config, session.registry, audit_options(session, source, as_of, select, ignore))
+    options = attrs.evolve(audit_options(session, source, as_of, select, ignore), record_run=True, recorded_at=_now())
+    report = run_audit(session.config, session.registry, options)
     if recorded is not None:
         report = compare_with_baseline(report, recorded, baseline_path)
     write_reports(report, session.registry, formats or ("console",), output)
@@ -393,6 +395,201 @@ def plugin_new(name, directory, prefix):
     for path in created.files:
         click.echo(f"  {path.relative_to(created.directory).as_posix()}")
     click.echo(f"next steps:\n  - pip install -e \"{local}[test]\"\n  - python -m pytest {folder}")
+
+
+def _now() -> str:
+    """When a command ran (UTC), for the history store's records; no report depends on it."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _date_option(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint=option) from None
+
+
+@cli.group("snapshot")
+def snapshot_group() -> None:
+    """The history store: add exports as dated snapshots, list, prune, show, import CRM history."""
+
+
+@snapshot_group.command("add")
+@click.argument("export", required=False)
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file (default: ./hygiene.toml when present).")
+@click.option("--date", "date", metavar="YYYY-MM-DD", help="The snapshot's date (default: a YYYY-MM-DD in the file name, else the config's as_of, else today).")
+@common_options
+def snapshot_add(export, config_path, date, plugin_flags):
+    """Add EXPORT (or the configured [source] path) to the store as the snapshot of its date.
+
+    The export is read exactly as for an audit. Adding a date again replaces
+    that snapshot; an older date is a backfill.
+    """
+    from hygiene.commands.history import add_snapshot
+
+    session = _load(config_path, plugin_flags)
+    changes, store = add_snapshot(session.config, session.registry, export, _date_option(date, "--date"), added_at=_now(), today=dt.date.today())
+    click.echo(describe_changes(changes, store))
+
+
+def describe_changes(changes, store: str) -> str:
+    from hygiene.api.presentation import plural
+
+    verb = "replaced" if changes.replaced else "added"
+    head = f"{verb} snapshot {changes.date.isoformat()} ({plural(changes.deals, 'deal')}) in {store}"
+    if changes.previous is None:
+        return f"{head}\n  no earlier snapshot: {plural(changes.new, 'new deal')}"
+    return (
+        f"{head}\n  since {changes.previous.isoformat()}: {changes.new} new, {changes.changed} changed, "
+        f"{changes.closed} closed, {changes.removed} removed"
+    )
+
+
+@snapshot_group.command("list")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False))
+@common_options
+def snapshot_list(config_path, plugin_flags):
+    """Every snapshot, oldest first: date, kind, deals, source, SHA-256 of the export."""
+    from hygiene.history.snapshots import open_store
+
+    session = _load(config_path, plugin_flags)
+    with open_store(session.config) as store:
+        rows = store.snapshots()
+        click.echo(f"{store.location.display}: {len(rows)} snapshot{'s' if len(rows) != 1 else ''}")
+        for row in rows:
+            click.echo(f"  {row.date.isoformat()}  {row.kind:<6}  {row.row_count:>9,} deals  {row.source}  {(row.sha256 or '')[:12]}")
+
+
+@snapshot_group.command("prune")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--keep", type=click.IntRange(min=1), required=True, metavar="N", help="Keep the N newest snapshots; remove the older ones.")
+@common_options
+def snapshot_prune(config_path, keep, plugin_flags):
+    """Remove the oldest snapshots, keeping the newest N."""
+    from hygiene.history.snapshots import open_store
+
+    session = _load(config_path, plugin_flags)
+    with open_store(session.config) as store:
+        removed = store.prune(keep)
+    if removed:
+        click.echo(f"removed {len(removed)} snapshot{'s' if len(removed) != 1 else ''}: {removed[0].isoformat()} to {removed[-1].isoformat()}")
+    else:
+        click.echo(f"nothing to prune ({keep} or fewer snapshots)")
+
+
+@snapshot_group.command("show")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--date", "date", metavar="YYYY-MM-DD", required=True, help="The date to reconstruct (any date: the snapshot on or before it).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="FILE.csv, FILE.json or FILE.parquet.")
+@common_options
+def snapshot_show(config_path, date, output, plugin_flags):
+    """Write the deals as the store saw them on a date, in canonical fields (extras as JSON)."""
+    from hygiene.history.snapshots import open_store
+    from hygiene.history.tables import write_table
+
+    session = _load(config_path, plugin_flags)
+    day = _date_option(date, "--date")
+    with open_store(session.config) as store:
+        frame = store.deals_as_of(day)
+    write_table(frame, Path(output), output)
+    click.echo(f"wrote {output}: {frame.height:,} deals as of {day.isoformat()}")
+
+
+@snapshot_group.command("import")
+@click.argument("file")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--format", "history_format", required=True, type=click.Choice(["salesforce-opportunity-history", "salesforce-field-history"]), help="The CRM change log's format.")
+@common_options
+def snapshot_import(file, config_path, history_format, plugin_flags):
+    """Import a CRM change log as history: one snapshot per date on which something changed."""
+    from hygiene.history.crm_history import import_history
+    from hygiene.history.store import open_configured_store
+
+    session = _load(config_path, plugin_flags)
+    with open_configured_store(session.config, create=True) as store:
+        result = import_history(store, Path(file), file, history_format, added_at=_now())
+    click.echo(f"imported {file}: {result.deals:,} deals, {result.changes:,} changes on {result.dates:,} dates ({result.first} to {result.last})")
+
+
+def _stages(session):
+    from hygiene.audit.run import stage_table
+
+    return stage_table(session.config)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from hygiene.files import atomic_text_writer
+
+    try:
+        with atomic_text_writer(Path(output)) as stream:
+            stream.write(text)
+    except OSError as exc:
+        raise HygieneError(f"{output}: cannot write: {exc.strerror or exc}") from None
+
+
+HISTORY_FORMATS = click.Choice(["console", "json", "markdown"])
+
+
+@cli.command()
+@click.option("--from", "start", metavar="YYYY-MM-DD", required=True, help="The first snapshot's date.")
+@click.option("--to", "end", metavar="YYYY-MM-DD", required=True, help="The second snapshot's date.")
+@click.option("--by", type=click.Choice(["owner", "team"]), help="Also one waterfall per owner or team.")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "output_format", type=HISTORY_FORMATS, default="console", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@common_options
+def flow(start, end, by, config_path, output_format, output, plugin_flags):
+    """The open-pipeline waterfall between two snapshots, in deals and amount.
+
+    beginning + created + increased - decreased - won - lost - removed = ending,
+    exactly; pushed and pulled-in deals are shown beside it.
+    """
+    from hygiene.history.flow import pipeline_flow
+    from hygiene.history.render import render_flow
+    from hygiene.history.snapshots import open_store
+
+    session = _load(config_path, plugin_flags)
+    with open_store(session.config) as store:
+        data = pipeline_flow(store, _date_option(start, "--from"), _date_option(end, "--to"), _stages(session), by)
+    _emit(render_flow(data, output_format), output)
+
+
+@cli.command()
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "output_format", type=HISTORY_FORMATS, default="console", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@common_options
+def trend(config_path, output_format, output, plugin_flags):
+    """Per recorded audit run: hygiene score, open pipeline, amount at risk and findings per rule."""
+    from hygiene.history.render import render_trend, trend_data
+    from hygiene.history.snapshots import open_store
+
+    session = _load(config_path, plugin_flags)
+    with open_store(session.config) as store:
+        data = trend_data(store)
+    _emit(render_trend(data, output_format), output)
+
+
+@cli.command("deals")
+@audit_input_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="FILE.csv, FILE.json or FILE.parquet.")
+@common_options
+def deals_command(source, config_path, as_of, select, ignore, output, plugin_flags):
+    """Write the deal table exactly as the rules see it: canonical fields, history's derived fields, extras,
+    and a <field>_source column per derivable field (export, history or history-lower-bound)."""
+    from hygiene.commands.history import deal_table
+    from hygiene.history.tables import write_table
+
+    session = _load(config_path, plugin_flags)
+    options = audit_options(session, source, as_of, select, ignore)
+    frame = deal_table(session.config, session.registry, options)
+    write_table(frame, Path(output), output)
+    click.echo(f"wrote {output}: {frame.height:,} deals as of {options.as_of.isoformat()}")
 
 
 def main() -> None:

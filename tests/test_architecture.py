@@ -103,7 +103,18 @@ def test_the_import_graph_sees_function_local_imports():
     assert "hygiene.audit.run" in core_import_graph()["hygiene.cli"]
 
 
-LAYERS = ["hygiene.api", "hygiene.files", "hygiene.plugin", "hygiene.config", "hygiene.forecast", "hygiene.audit", "hygiene.ci", "hygiene.commands", "hygiene.cli"]
+LAYERS = [
+    "hygiene.api",
+    "hygiene.files",
+    "hygiene.plugin",
+    "hygiene.config",
+    "hygiene.history",
+    "hygiene.forecast",
+    "hygiene.audit",
+    "hygiene.ci",
+    "hygiene.commands",
+    "hygiene.cli",
+]
 
 
 def layer_of(module: str) -> int | None:

@@ -15,7 +15,7 @@ from hygiene.api.models import fingerprint
 from hygiene.testing import audit_deals
 
 BASELINE = ".hygiene-baseline.json"
-ALL_RULES = ["HY001", "HY002", "HY003", "HY004", "HY005", "HY900", "HY901", "HY902", "HY910", "HY911"]
+ALL_RULES = ["HY001", "HY002", "HY003", "HY004", "HY005", "HY200", "HY201", "HY202", "HY203", "HY204", "HY205", "HY900", "HY901", "HY902", "HY910", "HY911"]
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_a_baseline_of_another_rule_set_is_refused(baseline_of, audit_against):
 
     assert line == (
         f"{BASELINE}: the baseline was written with another rule set (rules only in the baseline: none; "
-        "only in this audit: HY003, HY004, HY005, HY900, HY901, HY902, HY910, HY911); re-create it with `hygiene baseline`"
+        "only in this audit: HY003, HY004, HY005, HY200, HY201, HY202, HY203, HY204, HY205, HY900, HY901, HY902, HY910, HY911); re-create it with `hygiene baseline`"
     )
 
 

@@ -120,7 +120,7 @@ def test_a_team_goes_from_zero_to_a_pipeline_failing_on_regressions(tmp_path, gi
 
 # The ready-made CI wiring.
 
-CI_FILES = ["examples/ci/github-actions.yml", "examples/ci/gitlab-ci.yml", ".pre-commit-hooks.yaml", "README.md"]
+CI_FILES = ["examples/ci/github-actions.yml", "examples/ci/gitlab-ci.yml", "examples/ci/weekly-history.yml", ".pre-commit-hooks.yaml", "README.md"]
 #: A command line starts with ``hygiene COMMAND`` and, in YAML folded blocks, continues on lines starting with ``--``.
 COMMAND_LINE = re.compile(r"(?m)^[ \t]*(?:-[ \t]+|entry:[ \t]*|run:[ \t]*)?(hygiene[ \t]+[a-z]+\b[^\n#]*)((?:\n[ \t]+--[^\n]*)*)")
 

@@ -116,6 +116,13 @@ def test_console_summary_counts_rules_severities_deals_and_not_evaluable(pipelin
         "    HY901 unknown-stage: 1",
         "  not evaluable by HY001 stale-stage: 1 open deal lacks the data",
         "  not evaluable by HY005 ruthless-drop: 5 open deals lack the data",
+        # The change rules need history, which this audit has none of.
+        "  not evaluable by HY200 slipped-out-of-period: 5 open deals lack the data",
+        "  not evaluable by HY201 serial-slippage: 5 open deals lack the data",
+        "  not evaluable by HY202 big-push: 5 open deals lack the data",
+        "  not evaluable by HY203 amount-dropped: 5 open deals lack the data",
+        "  not evaluable by HY204 stage-regressed: 5 open deals lack the data",
+        "  not evaluable by HY205 no-movement: 5 open deals lack the data",
         "  hygiene score: 0.0% of open deals have no error or warning",
         "    Ada 0.0%, Zoe 0.0%",
     ]

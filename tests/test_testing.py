@@ -117,4 +117,5 @@ def test_cli_fixtures_audit_what_run_rules_finds(make_deals, hygiene_config, hyg
     report = json.loads(result.stdout)
     expected = run_rules(deals, as_of="2026-03-31", quotas={"Ada": 1000}, options={"stale-stage": {"severity": "error"}})
     assert report["findings"] == [finding.to_dict() for finding in expected]
-    assert report["summary"]["not_evaluable"] == {"HY001": 1, "HY005": 2}
+    history_rules = {code: 2 for code in ("HY200", "HY201", "HY202", "HY203", "HY204", "HY205")}  # no history: every open deal
+    assert report["summary"]["not_evaluable"] == {"HY001": 1, "HY005": 2, **history_rules}

@@ -31,7 +31,49 @@ CANONICAL_FIELDS: dict[str, FieldType] = {
     "close_date_pushes": "int",
     "contacts": "int",
     "next_step": "str",
+    # What history derives (hygiene.history fills them where the export has none; an export column always wins).
+    "push_days_total": "int",
+    "max_push_days": "int",
+    "pull_ins": "int",
+    "last_push_from": "date",
+    "last_push_to": "date",
+    "close_date_previous": "date",
+    "amount_previous": "float",
+    "amount_first": "float",
+    "amount_at_commit": "float",
+    "stage_previous": "str",
+    "stage_regressions": "int",
+    "last_change_date": "date",
+    "first_seen_date": "date",
+    "owner_changes": "int",
 }
+
+#: Fields a snapshot store can fill from history, in the order ``hygiene deals`` shows their ``<field>_source``.
+DERIVABLE_FIELDS: tuple[str, ...] = (
+    "stage_entered_date",
+    "close_date_pushes",
+    "push_days_total",
+    "max_push_days",
+    "pull_ins",
+    "last_push_from",
+    "last_push_to",
+    "close_date_previous",
+    "amount_previous",
+    "amount_first",
+    "amount_at_commit",
+    "stage_previous",
+    "stage_regressions",
+    "last_change_date",
+    "first_seen_date",
+    "owner_changes",
+)
+
+#: Per deal: how many snapshots of history it was seen in (null without a store).
+SNAPSHOTS_SEEN_COLUMN = "__snapshots_seen__"
+#: How many snapshots the store holds up to the audit date (null without a store).
+HISTORY_SNAPSHOTS_COLUMN = "__history_snapshots__"
+#: True where ``stage_entered_date`` is a lower bound: the stage run began at the store's first snapshot.
+STAGE_ENTERED_LOWER_BOUND_COLUMN = "__stage_entered_lower_bound__"
 
 REQUIRED_FIELDS = ("id", "stage")
 

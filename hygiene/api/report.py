@@ -68,6 +68,12 @@ class AuditReport:
     waived: int = 0
     #: ``id`` and ``owner`` of every open deal (see :meth:`score`).
     open_deal_owners: pl.DataFrame = attrs.field(factory=lambda: pl.DataFrame(schema={"id": pl.String, "owner": pl.String}))
+    #: Per rule code that gives reasons: not-evaluable deals per reason (``"history has 1 snapshot"``).
+    not_evaluable_reasons: dict[str, dict[str, int]] = attrs.field(factory=dict)
+    #: With a history store: the previous audit run, finding statuses and resolved findings (see ``hygiene.history.status``).
+    history: dict[str, Any] | None = None
+    #: With a history store: ``fingerprint``, ``status`` (``new`` / ``persisting``) and ``runs`` per finding.
+    finding_statuses: pl.DataFrame | None = None
 
     def score(self) -> dict[str, Any]:
         """The hygiene score: the share of open deals with no error or warning finding.
@@ -121,6 +127,7 @@ class AuditReport:
             "by_severity": by_severity,
             "by_rule": self.count_by("code"),
             "not_evaluable": dict(self.not_evaluable),
+            **({"not_evaluable_reasons": {code: dict(r) for code, r in self.not_evaluable_reasons.items()}} if self.not_evaluable_reasons else {}),
             "score": self.score(),
         }
 
@@ -153,4 +160,5 @@ class AuditReport:
             "summary": self.summary(),
             "baseline": self.baseline_summary(),
             "waived": self.waived,
+            **({"history": self.history} if self.history is not None else {}),
         }

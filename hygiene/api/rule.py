@@ -107,6 +107,16 @@ class RuleContext:
 
         return pl.col(STAGE_MAX_DAYS_COLUMN)
 
+    @property
+    def stage_entered_is_lower_bound(self) -> pl.Expr:
+        """True where ``stage_entered_date`` came from history and the stage run began at the store's
+        first snapshot: the deal has been in its stage *at least* that long (see ``hygiene.history.derive``)."""
+        import polars as pl
+
+        from hygiene.api.fields import STAGE_ENTERED_LOWER_BOUND_COLUMN
+
+        return pl.col(STAGE_ENTERED_LOWER_BOUND_COLUMN)
+
     def days_since(self, column: str | pl.Expr) -> pl.Expr:
         """Whole calendar days from a date column to ``as_of`` (negative for future dates)."""
         import polars as pl
@@ -123,6 +133,36 @@ class RuleContext:
         if self.typed_extras is None:
             raise KeyError(f"no deal table to read the extra column {name!r} from")
         return self.typed_extras.expr(name)
+
+    def history_gap(self, *fields: str) -> pl.Expr:
+        """Why a deal lacks ``fields`` (text), or null where it has them all.
+
+        For rules that need what history derives (``close_date_pushes``,
+        ``amount_previous`` ...): a deal without them is not evaluable, and
+        the reason says what is missing: ``"history has 1 snapshot"``,
+        ``"deal seen in 1 snapshot"``, or that neither the export nor a
+        history store has the field. Missing is never zero.
+        """
+        import polars as pl
+
+        from hygiene.api.fields import HISTORY_SNAPSHOTS_COLUMN, SNAPSHOTS_SEEN_COLUMN
+
+        missing = [f for f in fields]
+        lacking = pl.any_horizontal(*(pl.col(f).is_null() for f in missing))
+        first_missing = pl.coalesce(*(pl.when(pl.col(f).is_null()).then(pl.lit(f)) for f in missing))
+        snapshots = pl.col(HISTORY_SNAPSHOTS_COLUMN)
+        seen = pl.col(SNAPSHOTS_SEEN_COLUMN)
+        return (
+            pl.when(~lacking)
+            .then(pl.lit(None, pl.String))
+            .when(snapshots.is_null())
+            .then(pl.format("no {} in the export, and no history to derive it from", first_missing))
+            .when(snapshots < 2)
+            .then(pl.lit("history has 1 snapshot"))
+            .when(seen.fill_null(0) < 2)
+            .then(pl.lit("deal seen in 1 snapshot"))
+            .otherwise(pl.format("no {} in the export or its history", first_missing))
+        )
 
     def in_period(self, column: str | pl.Expr) -> pl.Expr:
         """True where a date column falls in the current period, bounds inclusive."""
@@ -190,7 +230,19 @@ class DealRule(Rule):
         return {}
 
     def not_evaluable(self, ctx: RuleContext) -> pl.Expr | None:
-        """True for deals the rule would look at but cannot judge (missing data); counted in the summary."""
+        """True for deals the rule would look at but cannot judge (missing data); counted in the summary.
+
+        Rules that define :meth:`not_evaluable_reason` get this from it.
+        """
+        reason = self.not_evaluable_reason(ctx)
+        return None if reason is None else reason.is_not_null()
+
+    def not_evaluable_reason(self, ctx: RuleContext) -> pl.Expr | None:
+        """Why a deal the rule would look at cannot be judged (text), null where it can.
+
+        The summary counts the deals per reason (``not_evaluable_reasons``),
+        e.g. ``{"HY201": {"history has 1 snapshot": 120}}``.
+        """
         return None
 
     def check(self, deal: Deal, ctx: RuleContext) -> str | None:

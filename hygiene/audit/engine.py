@@ -24,7 +24,13 @@ import attrs
 import polars as pl
 
 from hygiene.api.extras import ExtraColumns
-from hygiene.api.fields import CANONICAL_FIELDS, ROW_COLUMN
+from hygiene.api.fields import (
+    CANONICAL_FIELDS,
+    HISTORY_SNAPSHOTS_COLUMN,
+    ROW_COLUMN,
+    SNAPSHOTS_SEEN_COLUMN,
+    STAGE_ENTERED_LOWER_BOUND_COLUMN,
+)
 from hygiene.api.models import Deal, Period
 from hygiene.api.periods import period_containing
 from hygiene.api.rule import (
@@ -63,6 +69,8 @@ class RuleRun:
     open_deal_owners: pl.DataFrame
     not_evaluable: dict[str, int]
     rule_errors: int
+    #: Per rule code that gives reasons (``not_evaluable_reason``): deals per reason.
+    not_evaluable_reasons: dict[str, dict[str, int]] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -93,6 +101,8 @@ class _Plans:
 
     #: Rules that failed: their findings and counts so far are dropped, as an audit they could not finish.
     failed_codes: set[str] = attrs.field(factory=set)
+    #: Not-evaluable deals per reason, for rules that give reasons.
+    reason_plans: list[tuple[str, pl.LazyFrame]] = attrs.field(factory=list)
 
     def failed(self, configured: ConfiguredRule, exc: BaseException) -> None:
         if configured.code in self.failed_codes:
@@ -129,7 +139,12 @@ def prepare_deals(frame: pl.DataFrame, stages: StageTable) -> pl.DataFrame:
 
     stage = pl.col("stage")
     known = {name: stage_key(name) in maps["closed"] for name in names}
+    # A table that did not go through an audit (no history step) reads as one without history.
+    missing_history = [pl.lit(None, pl.Int64).alias(c) for c in (SNAPSHOTS_SEEN_COLUMN, HISTORY_SNAPSHOTS_COLUMN) if c not in frame.columns]
+    if STAGE_ENTERED_LOWER_BOUND_COLUMN not in frame.columns:
+        missing_history.append(pl.lit(False).alias(STAGE_ENTERED_LOWER_BOUND_COLUMN))
     return frame.with_columns(
+        *missing_history,
         stage.replace_strict(known, default=False, return_dtype=pl.Boolean).fill_null(False).alias(KNOWN_STAGE_COLUMN),
         (~stage.replace_strict(lookup("closed", False), default=False, return_dtype=pl.Boolean)).fill_null(True).alias(OPEN_COLUMN),
         stage.replace_strict(lookup("won", False), default=False, return_dtype=pl.Boolean).fill_null(False).alias(WON_COLUMN),
@@ -158,6 +173,7 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
     _collect_flagged(plans, contexts)
     not_evaluable = _count_not_evaluable(deals, plans, {c.code: c for c in rules})
     periods = {code: ctx.period.name for code, ctx in contexts.items()}
+    reasons = _count_reasons(plans.reason_plans)
     findings = finish(plans.parts, periods, inputs.period.name)
     # Select, then filter: filtering first would copy every column of the deal table.
     open_deal_owners = deals.select("id", "owner", OPEN_COLUMN).filter(pl.col(OPEN_COLUMN)).drop(OPEN_COLUMN)
@@ -168,7 +184,14 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
         open_deal_owners=open_deal_owners,
         not_evaluable={code: int(n) for code, n in sorted(not_evaluable.items())},
         rule_errors=plans.errors,
+        not_evaluable_reasons=reasons,
     )
+
+
+def _count_reasons(reason_plans: list[tuple[str, pl.LazyFrame]]) -> dict[str, dict[str, int]]:
+    collected = pl.collect_all([plan for _, plan in reason_plans]) if reason_plans else []
+    counts = {code: {reason: int(n) for reason, n in sorted(frame.iter_rows())} for (code, _), frame in zip(reason_plans, collected, strict=True)}
+    return {code: reasons for code, reasons in sorted(counts.items()) if reasons}
 
 
 def _contexts(deals: pl.DataFrame, rules: list[ConfiguredRule], inputs: AuditInputs) -> dict[str, RuleContext]:
@@ -217,6 +240,8 @@ def _plan(configured: ConfiguredRule, deals: pl.DataFrame, ctx: RuleContext, pla
                 plans.count_plans.append((configured, table.select(count)))
             else:
                 plans.counts.append((configured, count))
+            if (reason := rule.not_evaluable_reason(ctx)) is not None:
+                plans.reason_plans.append((configured.code, table.select(reason.alias("reason")).drop_nulls().group_by("reason").len()))
     except BaseException as exc:  # a plugin's bug (a panic, a SystemExit) must not abort the audit
         if not is_crash(exc):
             # A rule that finds its configuration unusable only once it sees the deals says so like the core does.

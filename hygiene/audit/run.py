@@ -1,4 +1,4 @@
-"""One audit, end to end, in flow order: read the source, normalise, run the rules, apply waivers, report.
+"""One audit, end to end, in flow order: read the source, normalise, derive from history, run the rules, apply waivers, report.
 
 The command line and ``hygiene.testing`` both go through :func:`run_audit`,
 so what a test proves is what a user gets.
@@ -15,13 +15,18 @@ from hygiene.api.periods import period_containing
 from hygiene.api.report import AuditReport, RuleInfo
 from hygiene.api.source import RawTable
 from hygiene.api.stages import StageTable
-from hygiene.audit.engine import AuditInputs, evaluate_rules
+from hygiene.api.rule import OPEN_COLUMN
+from hygiene.audit.engine import AuditInputs, evaluate_rules, prepare_deals
 from hygiene.audit.normalise import ReadOptions, normalise
 from hygiene.audit.read import read_source
 from hygiene.audit.steps import run_step
 from hygiene.audit.waivers import apply_waivers
 from hygiene.config.selection import ConfiguredRule, configure_rules
 from hygiene.config.settings import Config
+from hygiene.history.crm_history import hubspot_stage_entry
+from hygiene.history.derive import DerivedDeals, derive_fields, no_history
+from hygiene.history.status import PipelineFigures, compare_with_previous_run, record_run
+from hygiene.history.store import HistoryStore, open_configured_store
 from hygiene.plugin.registry import Registry
 
 
@@ -33,23 +38,69 @@ class AuditOptions:
     source_path: str | None = None
     select: list[str] | None = None
     ignore: tuple[str, ...] = ()
+    #: Record the run in the history store (``hygiene audit`` does; baselines and tests do not).
+    record_run: bool = False
+    #: When the run happened (UTC, ISO), for the store's record; the audit itself never reads the clock.
+    recorded_at: str | None = None
+
+
+def read_deals(config: Config, registry: Registry, source_path: str | None, raw: RawTable | None = None):
+    """The configured source (or ``raw``, already read) as the normalised deal table."""
+    if raw is None:
+        with run_step("reading the source"):
+            raw = read_source(config, registry, source_path)
+    with run_step("normalising the deals"):
+        return normalise(raw, config.source.fields, read_options(config))
+
+
+def stage_table(config: Config) -> StageTable:
+    return StageTable.from_stages(config.stages) if config.stages else StageTable()
+
+
+def with_history(deals, as_of: dt.date, stages: StageTable, store: HistoryStore | None) -> tuple[pl.DataFrame, DerivedDeals | None]:
+    """The deal table the rules see: the export, with what history derives where the export lacks it.
+
+    ``derived`` is None without a store. HubSpot's stage-entry columns feed
+    ``stage_entered_date`` with or without one.
+    """
+    frame = hubspot_stage_entry(deals.frame, deals.extra_columns)
+    if store is None:
+        return no_history(frame), None
+    derived = derive_fields(frame, deals.extra_columns, store, as_of, stages)
+    return derived.frame, derived
 
 
 def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: RawTable | None = None) -> AuditReport:
-    """Audit the configured source (or ``raw``, already read) and return an :class:`AuditReport`."""
+    """Audit the configured source (or ``raw``, already read) and return an :class:`AuditReport`.
+
+    With a history store (``[history]``, or the default file beside the
+    configuration), history fills the fields the export lacks, the report
+    compares each finding with the previous recorded run, and, when
+    ``options.record_run``, the run is recorded.
+    """
+    rules = configure_rules(config, registry.rules, select=options.select, ignore=options.ignore)
+    deals = read_deals(config, registry, options.source_path, raw)
+    del raw  # the raw text table is the largest thing in memory: let it go before the rules run
+    stages = stage_table(config)
+    store = open_configured_store(config)
+    try:
+        frame, _ = with_history(deals, options.as_of, stages, store)
+        report = _audit_frame(config, registry, options, rules, deals, frame, stages)
+        if store is not None:
+            _compare_and_record(store, config, options, report, frame, stages)
+    finally:
+        if store is not None:
+            store.close()
+    return report
+
+
+def _audit_frame(config: Config, registry: Registry, options: AuditOptions, rules: list[ConfiguredRule], deals, frame: pl.DataFrame, stages: StageTable) -> AuditReport:
     from hygiene import __version__
 
-    rules = configure_rules(config, registry.rules, select=options.select, ignore=options.ignore)
-    if raw is None:
-        with run_step("reading the source"):
-            raw = read_source(config, registry, options.source_path)
-    with run_step("normalising the deals"):
-        deals = normalise(raw, config.source.fields, read_options(config))
-    del raw  # the raw text table is the largest thing in memory: let it go before the rules run
     inputs = AuditInputs(
         as_of=options.as_of,
         period=_report_period(rules, options.as_of, config.fiscal_year_start_month),
-        stages=StageTable.from_stages(config.stages) if config.stages else StageTable(),
+        stages=stages,
         quotas=config.quotas,
         invalid_values=deals.invalid_values,
         duplicate_rows=deals.duplicate_rows,
@@ -57,7 +108,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         fiscal_year_start_month=config.fiscal_year_start_month,
     )
     with run_step("running the rules"):
-        run = evaluate_rules(deals.frame, rules, inputs)
+        run = evaluate_rules(frame, rules, inputs)
     with run_step("applying the waivers"):
         waivers = apply_waivers(
             run.findings, config.waivers, as_of=options.as_of, configured=rules, registered=registry.rules, config_file=config.file
@@ -76,12 +127,41 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         not_evaluable=run.not_evaluable,
         rule_errors=run.rule_errors,
         waived=waivers.waived,
+        not_evaluable_reasons=run.not_evaluable_reasons,
     )
 
 
 def read_options(config: Config) -> ReadOptions:
     """How the configuration says the export's values are written."""
     return ReadOptions(date_format=config.source.date_format, decimal=config.source.decimal, date_window=config.source.date_window)
+
+
+def pipeline_figures(frame: pl.DataFrame, stages: StageTable, findings: pl.DataFrame) -> PipelineFigures:
+    """Open pipeline, and the part of it on deals with an error or warning finding (each deal counted once)."""
+    open_deals = prepare_deals(frame.select("id", "stage", "amount"), stages).filter(pl.col(OPEN_COLUMN))
+    flagged = findings.filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null()).select(pl.col("deal_id").alias("id")).unique()
+    at_risk = open_deals.join(flagged, on="id", how="semi")
+    return PipelineFigures(
+        open_pipeline=float(open_deals.get_column("amount").fill_null(0).sum()),
+        amount_at_risk=float(at_risk.get_column("amount").fill_null(0).sum()),
+    )
+
+
+def _compare_and_record(store: HistoryStore, config: Config, options: AuditOptions, report: AuditReport, frame: pl.DataFrame, stages: StageTable) -> None:
+    prepared = prepare_deals(frame.select("id", "stage"), stages)
+    open_ids = prepared.filter(pl.col(OPEN_COLUMN)).get_column("id")
+    comparison = compare_with_previous_run(store, options.as_of, report.findings, open_ids, prepared.get_column("id"))
+    figures = pipeline_figures(frame, stages, report.findings)
+    report.history = {
+        "snapshots": len([d for d in store.snapshot_dates() if d <= options.as_of]),
+        "open_pipeline": figures.open_pipeline,
+        "amount_at_risk": figures.amount_at_risk,
+        **comparison.to_dict(),
+    }
+    report.finding_statuses = comparison.statuses
+    recording = config.history.record_runs if config.history is not None else True
+    if options.record_run and recording:
+        record_run(store, report, figures, comparison.statuses, options.recorded_at or options.as_of.isoformat())
 
 
 def _report_period(rules: list[ConfiguredRule], as_of: dt.date, fiscal_year_start_month: int):

@@ -105,6 +105,14 @@ BASE_SCHEMA: dict[str, Any] = {
         CUSTOM_RULES_KEY: CUSTOM_RULES_SCHEMA,
         "waivers": WAIVERS_SCHEMA,
         "forecast": FORECAST_SCHEMA,
+        "history": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "url": {"type": "string", "minLength": 1, "description": "SQLAlchemy URL of the snapshot store (no password: use HYGIENE_HISTORY_URL)."},
+                "record_runs": {"type": "boolean", "description": "Record each audit's figures and findings in the store (default true)."},
+            },
+        },
     },
 }
 

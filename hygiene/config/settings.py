@@ -40,6 +40,15 @@ class SourceSettings:
 
 
 @attrs.define(kw_only=True)
+class HistorySettings:
+    """``[history]``: where the snapshot store is, and whether audits record their runs in it."""
+
+    #: A SQLAlchemy URL without a password (``HYGIENE_HISTORY_URL`` carries one); None for the default SQLite file.
+    url: str | None = None
+    record_runs: bool = True
+
+
+@attrs.define(kw_only=True)
 class Config:
     """A validated configuration. ``base_dir`` anchors relative paths."""
 
@@ -63,6 +72,8 @@ class Config:
     waivers: list[Waiver] = attrs.field(factory=list)
     #: ``[forecast]`` as validated; :class:`hygiene.forecast.settings.ForecastSettings` reads it.
     forecast: dict[str, Any] = attrs.field(factory=dict)
+    #: ``[history]`` as written; None when the file has no such table.
+    history: HistorySettings | None = None
 
 
 @attrs.define(kw_only=True)
@@ -159,6 +170,7 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         rule_tables={key: dict(table) for key, table in data.get("rules", {}).items()},
         waivers=parse_waivers(data.get("waivers", []), name),
         forecast=dict(data.get("forecast", {})),
+        history=_history(data.get("history"), name),
     )
 
 
@@ -207,6 +219,20 @@ def _date_window(value: list[int], name: str) -> tuple[int, int]:
     if first > last:
         raise ConfigError(f"{name}: source.date_window: [{first}, {last}]: the first year must not be after the last")
     return first, last
+
+
+def _history(table: dict[str, Any] | None, name: str) -> HistorySettings | None:
+    if table is None:
+        return None
+    url = table.get("url")
+    if url is not None and _has_password(url):
+        raise ConfigError(f"{name}: history.url: holds a password; keep it out of the file and set HYGIENE_HISTORY_URL instead")
+    return HistorySettings(url=url, record_runs=table.get("record_runs", True))
+
+
+def _has_password(url: str) -> bool:
+    credentials = url.partition("://")[2].rpartition("@")[0]
+    return ":" in credentials
 
 
 def _as_of(value: str | None, name: str) -> dt.date | None:

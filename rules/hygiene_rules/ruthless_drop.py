@@ -24,7 +24,10 @@ class RuthlessDrop(DealRule):
       probability (its own, else its stage's) is at most
       ``max_probability``.
 
-    Deals without a ``created_date`` are not evaluable.
+    Deals without a ``created_date`` are not evaluable. Neither is a deal
+    old and inactive enough whose probability does not qualify and whose
+    ``close_date_pushes`` is unknown (not in the export, not derivable from
+    history): a missing push count is not zero pushes.
 
     **Example**
 
@@ -102,5 +105,13 @@ class RuthlessDrop(DealRule):
             reasons,
         )
 
-    def not_evaluable(self, ctx) -> pl.Expr:
-        return ctx.is_open & pl.col("created_date").is_null()
+    def not_evaluable_reason(self, ctx) -> pl.Expr:
+        old_and_silent = (self._age(ctx) > ctx.options["min_age_days"]) & (self._inactive(ctx) > ctx.options["inactive_days"])
+        return (
+            pl.when(~ctx.is_open)
+            .then(pl.lit(None, pl.String))
+            .when(pl.col("created_date").is_null())
+            .then(pl.lit("no created_date"))
+            .when(old_and_silent & ~self._unlikely(ctx) & pl.col("close_date_pushes").is_null())
+            .then(ctx.history_gap("close_date_pushes"))
+        )

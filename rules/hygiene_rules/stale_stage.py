@@ -17,7 +17,10 @@ class StaleStage(DealRule):
     the audit date. The limit is the stage's ``max_days``, or the rule's
     ``max_days`` option for stages without one (and for unknown stages).
     Deals without a ``stage_entered_date`` are not flagged; the summary
-    counts them as not evaluable.
+    counts them as not evaluable. With a history store, a date history
+    derived from a stage run that began at the store's first snapshot is a
+    lower bound: the deal is flagged when even that exceeds the limit (the
+    message says "at least"), and is not evaluable otherwise.
 
     **Example**
 
@@ -47,7 +50,6 @@ class StaleStage(DealRule):
             },
         },
     }
-    message_template = "in {stage} for {days_in_stage} days (limit {max_days})"
 
     def _limit(self, ctx) -> pl.Expr:
         return ctx.stage_max_days.fill_null(ctx.options["max_days"])
@@ -63,5 +65,17 @@ class StaleStage(DealRule):
             "max_days": self._limit(ctx),
         }
 
-    def not_evaluable(self, ctx) -> pl.Expr:
-        return ctx.is_open & pl.col("stage_entered_date").is_null()
+    def message_expr(self, ctx) -> pl.Expr:
+        at_least = pl.when(ctx.stage_entered_is_lower_bound).then(pl.lit("at least ")).otherwise(pl.lit(""))
+        return pl.format("in {} for {}{} days (limit {})", pl.col("stage"), at_least, ctx.days_since("stage_entered_date"), self._limit(ctx))
+
+    def not_evaluable_reason(self, ctx) -> pl.Expr:
+        within = ctx.days_since("stage_entered_date") <= self._limit(ctx)
+        return (
+            pl.when(~ctx.is_open)
+            .then(pl.lit(None, pl.String))
+            .when(pl.col("stage_entered_date").is_null())
+            .then(ctx.history_gap("stage_entered_date"))
+            .when(ctx.stage_entered_is_lower_bound & within)
+            .then(pl.lit("in its stage since before the store's first snapshot"))
+        )

@@ -89,6 +89,13 @@ class ConsoleReporter(Reporter):
                 stream.write(f"    and {len(baseline['fixed_entries']) - MAX_FIXED_LINES} more fixed entries\n")
         if report.waived:
             stream.write(f"  waived: {report.waived} finding{'s' if report.waived != 1 else ''} (by [[waivers]] in the configuration)\n")
+        history = report.history
+        if history is not None and history["previous_run"] is not None:
+            status, resolved = history["finding_status"], history["resolved"]
+            stream.write(
+                f"  since the previous audit ({history['previous_run']['as_of']}): {status['new']} new, {status['persisting']} persisting; "
+                f"resolved {len(resolved['closed'])} closed, {len(resolved['cleared'])} cleared\n"
+            )
 
 
 def _wants_colour(stream) -> bool:

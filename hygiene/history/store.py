@@ -1,0 +1,672 @@
+"""The snapshot store: dated exports kept as deal versions in a SQL database.
+
+Through SQLAlchemy 2 Core, so any database SQLAlchemy reaches will do; the
+default is an SQLite file, ``.hygiene/history.db`` beside ``hygiene.toml``,
+and PostgreSQL is the choice for a team. Diffs are computed in polars and
+only changes are written: adding a snapshot reads each current version's
+``(deal_id, valid_from, valid_to, content_hash)``, compares digests with the
+export, closes the versions that changed or vanished with one set-based
+update, and inserts the new versions in bulk (``COPY`` on PostgreSQL).
+
+Every write is one transaction that holds the store's write lock (SQLite
+``BEGIN IMMEDIATE``, a PostgreSQL table lock), so an interrupted add leaves
+the store as it was and two adds at once queue rather than interleave.
+
+Invariants the code keeps (and the property tests check):
+
+- every ``valid_from`` and ``valid_to`` is a snapshot date;
+- a deal's versions never overlap, and two that touch (one's ``valid_to``
+  is the other's ``valid_from``) differ: unchanged stretches are one row;
+- the deals valid at a snapshot date are exactly the export added for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import polars as pl
+import sqlalchemy as sa
+
+from hygiene.api.errors import ConfigError, HygieneError
+from hygiene.api.fields import CANONICAL_FIELDS
+from hygiene.history import schema
+from hygiene.history.schema import EXTRAS_COLUMN, TRACKED_FIELDS, audit_findings, audit_runs, deal_versions, snapshots
+
+URL_VARIABLE = "HYGIENE_HISTORY_URL"
+DEFAULT_STORE = Path(".hygiene") / "history.db"
+
+_POLARS_TYPES = {"str": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date}
+#: The versions table as a polars schema.
+VERSION_SCHEMA: dict[str, pl.DataType] = {
+    "deal_id": pl.String,
+    "valid_from": pl.Date,
+    "valid_to": pl.Date,
+    "content_hash": pl.Int64,
+    **{field: _POLARS_TYPES[CANONICAL_FIELDS[field]] for field in TRACKED_FIELDS},
+    EXTRAS_COLUMN: pl.String,
+}
+_HASH_SEPARATOR = "\x1f"
+#: Rows handed to the database driver at a time by bulk inserts.
+_INSERT_SLICE = 100_000
+#: The PostgreSQL advisory lock key writers take ("hygiene" in ASCII).
+_PG_LOCK_KEY = 0x68796769656E65
+_NULL_MARK = "\x00"
+
+
+@attrs.define(frozen=True)
+class StoreLocation:
+    """Where the store is: a SQLAlchemy URL, and how to name it in messages (never with a password)."""
+
+    url: str
+    display: str
+    #: The SQLite file of the default store (created on first use), else None.
+    default_file: Path | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.default_file is None or self.default_file.is_file()
+
+
+def locate_store(base_dir: Path, configured_url: str | None, environ: dict[str, str] | None = None) -> StoreLocation:
+    """The store to use: ``HYGIENE_HISTORY_URL``, else ``[history] url``, else ``.hygiene/history.db`` in ``base_dir``.
+
+    The variable beats the file so that a password never has to be written
+    in ``hygiene.toml``.
+    """
+    environ = os.environ if environ is None else environ
+    url = environ.get(URL_VARIABLE) or configured_url
+    if url:
+        try:
+            parsed = sa.engine.make_url(url)
+        except sa.exc.ArgumentError:
+            # Not echoed: an unparsable URL may still hold a password.
+            raise ConfigError("history url: not a SQLAlchemy database URL (expected dialect+driver://user@host/database)") from None
+        return StoreLocation(url=url, display=parsed.render_as_string(hide_password=True))
+    path = base_dir / DEFAULT_STORE
+    return StoreLocation(url=f"sqlite:///{path.as_posix()}", display=str(path), default_file=path)
+
+
+@attrs.define(frozen=True, kw_only=True)
+class SnapshotInfo:
+    date: dt.date
+    kind: str
+    source: str
+    row_count: int
+    sha256: str | None
+    hygiene_version: str
+    added_at: str
+
+
+@attrs.define(frozen=True, kw_only=True)
+class SnapshotChanges:
+    """What a snapshot changed against the one before it (by date)."""
+
+    date: dt.date
+    previous: dt.date | None
+    deals: int
+    new: int
+    changed: int
+    closed: int
+    removed: int
+    replaced: bool
+
+
+@attrs.define(frozen=True, kw_only=True)
+class AuditRun:
+    """One recorded audit: its figures, for ``hygiene trend`` and the next run's finding statuses."""
+
+    as_of: dt.date
+    recorded_at: str
+    source: str
+    hygiene_version: str
+    deals: int
+    open_deals: int
+    findings: int
+    score: float | None
+    open_pipeline: float
+    amount_at_risk: float
+    counts: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "deals": self.deals,
+            "open_deals": self.open_deals,
+            "findings": self.findings,
+            "score": self.score,
+            "open_pipeline": self.open_pipeline,
+            "amount_at_risk": self.amount_at_risk,
+            "by_rule": dict(self.counts.get("by_rule", {})),
+        }
+
+
+def content_hashes(frame: pl.DataFrame) -> pl.Series:
+    """A 64-bit BLAKE2b digest per row of the tracked fields and extras: stable across polars versions and machines."""
+    text = frame.select(
+        pl.concat_str(
+            [pl.col(c).cast(pl.String).fill_null(_NULL_MARK) for c in (*TRACKED_FIELDS, EXTRAS_COLUMN)],
+            separator=_HASH_SEPARATOR,
+        )
+    ).to_series()
+    blake2b = hashlib.blake2b
+    digests = [int.from_bytes(blake2b(s.encode("utf-8"), digest_size=8).digest(), "big", signed=True) for s in text]
+    return pl.Series("content_hash", digests, dtype=pl.Int64)
+
+
+def version_rows(deals: pl.DataFrame, extra_columns: Sequence[str]) -> pl.DataFrame:
+    """The normalised deal table as the store keeps it: ``deal_id``, the tracked fields, extras as one JSON column, a digest."""
+    extras = [c for c in extra_columns if c in deals.columns]
+    extras_json = pl.struct(extras).struct.json_encode() if extras else pl.lit(None, pl.String)
+    rows = deals.select(
+        pl.col("id").alias("deal_id"),
+        *(pl.col(f).cast(_POLARS_TYPES[CANONICAL_FIELDS[f]]) if f in deals.columns else pl.lit(None, _POLARS_TYPES[CANONICAL_FIELDS[f]]).alias(f) for f in TRACKED_FIELDS),
+        extras_json.alias(EXTRAS_COLUMN),
+    )
+    return rows.with_columns(content_hashes(rows))
+
+
+def _iso(value: dt.date | None) -> dt.date | None:
+    """A date as a statement parameter: the column's type turns it into what the database stores."""
+    return value
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    if isinstance(value, int):
+        return schema.EPOCH + dt.timedelta(days=value)
+    return dt.date.fromisoformat(value)
+
+
+class HistoryStore:
+    """A snapshot store. Open one with :meth:`open`; every method is one transaction.
+
+    Reading methods return polars frames (``versions``, ``deals_as_of``) or
+    plain values (``snapshots``, ``audit_runs``), ready for reporters and
+    for forecasting.
+    """
+
+    def __init__(self, engine: sa.Engine, location: StoreLocation) -> None:
+        self.engine = engine
+        self.location = location
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # -- opening -----------------------------------------------------------------
+
+    @classmethod
+    def open(cls, location: StoreLocation) -> HistoryStore:
+        """Connect, create the tables on first use, upgrade an older schema; one line naming the store when that fails."""
+        if location.default_file is not None:
+            location.default_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = sa.create_engine(location.url, **_engine_options(location.url))
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+            raise ConfigError(f"history url {location.display}: cannot use it: {_first_line(exc)}") from None
+        _configure(engine)
+        store = cls(engine, location)
+        try:
+            with store._write() as connection:
+                schema.create_or_upgrade(connection, location.display)
+        except sa.exc.SQLAlchemyError as exc:
+            engine.dispose()
+            raise HygieneError(f"{location.display}: cannot open the history store: {_first_line(exc.orig or exc)}") from None
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _write(self):
+        """A write transaction holding the store's lock (see the module docstring)."""
+        return _LockedTransaction(self)
+
+    # -- snapshots ---------------------------------------------------------------
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        """Every snapshot, oldest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(snapshots).order_by(snapshots.c.snapshot_date)).mappings().all()
+        return [
+            SnapshotInfo(
+                date=_as_date(row["snapshot_date"]),
+                kind=row["kind"],
+                source=row["source"],
+                row_count=row["row_count"],
+                sha256=row["sha256"],
+                hygiene_version=row["hygiene_version"],
+                added_at=row["added_at"],
+            )
+            for row in rows
+        ]
+
+    def snapshot_dates(self) -> list[dt.date]:
+        """The snapshot dates, oldest first."""
+        with self.engine.connect() as connection:
+            return [_as_date(d) for d in connection.execute(sa.select(snapshots.c.snapshot_date).order_by(snapshots.c.snapshot_date)).scalars()]
+
+    def add_snapshot(
+        self,
+        rows: pl.DataFrame,
+        date: dt.date,
+        *,
+        source: str,
+        sha256: str | None,
+        hygiene_version: str,
+        added_at: str,
+        open_stage: pl.Expr | None = None,
+        kind: str = "export",
+    ) -> SnapshotChanges:
+        """Store ``rows`` (from :func:`version_rows`) as the snapshot of ``date``, replacing one of that date.
+
+        A date older than the newest is a backfill: versions around it are
+        split and merged so that every date reads back as it was added.
+        ``open_stage`` (true for open deals) lets the summary tell closed
+        deals from changed ones.
+        """
+        with self._write() as connection:
+            dates = self._dates(connection)
+            replaced = date in dates
+            if replaced:
+                self._remove(connection, date, dates)
+                dates.remove(date)
+            previous = max((d for d in dates if d < date), default=None)
+            following = min((d for d in dates if d > date), default=None)
+            changes = self._insert(connection, rows, date, previous, following, open_stage)
+            connection.execute(
+                sa.insert(snapshots).values(
+                    snapshot_date=_iso(date),
+                    kind=kind,
+                    source=source,
+                    row_count=rows.height,
+                    sha256=sha256,
+                    hygiene_version=hygiene_version,
+                    added_at=added_at,
+                )
+            )
+        return attrs.evolve(changes, replaced=replaced)
+
+    def remove_snapshot(self, date: dt.date) -> None:
+        with self._write() as connection:
+            dates = self._dates(connection)
+            if date not in dates:
+                raise HygieneError(f"{self.location.display}: no snapshot dated {date.isoformat()}")
+            self._remove(connection, date, dates)
+
+    def prune(self, keep: int) -> list[dt.date]:
+        """Remove the oldest snapshots until ``keep`` remain (one transaction); returns the dates removed."""
+        with self._write() as connection:
+            dates = self._dates(connection)
+            removed = dates[: max(len(dates) - keep, 0)]
+            for date in removed:
+                self._remove(connection, date, list(dates))
+                dates.remove(date)
+        return removed
+
+    def import_versions(self, versions: pl.DataFrame, *, source: str, hygiene_version: str, added_at: str) -> None:
+        """Make ``versions`` (from a CRM change log) the store's history: one ``import`` snapshot per day a version begins.
+
+        Only into a store without exports (a new import replaces an earlier one), in one transaction.
+        """
+        with self._write() as connection:
+            kinds = set(connection.execute(sa.select(snapshots.c.kind).distinct()).scalars())
+            if "export" in kinds:
+                raise HygieneError(f"{self.location.display}: holds exports already; import CRM history into a new store, before the first `hygiene snapshot add`")
+            connection.execute(sa.delete(deal_versions))
+            connection.execute(sa.delete(snapshots))
+            if not versions.height:
+                return
+            self._bulk_insert(connection, deal_versions, versions)
+            starts = versions.group_by("valid_from").len().rename({"valid_from": "date", "len": "starts"})
+            ends = versions.drop_nulls("valid_to").group_by("valid_to").len().rename({"valid_to": "date", "len": "ends"})
+            counts = (
+                starts.join(ends, on="date", how="full", coalesce=True)
+                .fill_null(0)
+                .sort("date")
+                .select("date", (pl.col("starts") - pl.col("ends")).cum_sum().alias("row_count"))
+            )
+            rows = counts.select(
+                pl.col("date").alias("snapshot_date"),
+                pl.lit("import").alias("kind"),
+                pl.lit(source).alias("source"),
+                "row_count",
+                pl.lit(None, pl.String).alias("sha256"),
+                pl.lit(hygiene_version).alias("hygiene_version"),
+                pl.lit(added_at).alias("added_at"),
+            )
+            self._bulk_insert(connection, snapshots, rows)
+
+    # -- reading -----------------------------------------------------------------
+
+    def versions(self, columns: Iterable[str] | None = None, *, before: dt.date | None = None, deal_ids: Sequence[str] | None = None) -> pl.DataFrame:
+        """Deal versions as a polars frame (all columns, or ``deal_id``, ``valid_from``, ``valid_to`` and ``columns``).
+
+        ``before``: only versions that began before that date (what history
+        knew on the eve of it). Sorted by deal and ``valid_from``.
+        """
+        wanted = ["deal_id", "valid_from", "valid_to", *(c for c in (columns or VERSION_SCHEMA) if c not in ("deal_id", "valid_from", "valid_to"))]
+        query = sa.select(*(deal_versions.c[c] for c in wanted))
+        if before is not None:
+            query = query.where(deal_versions.c.valid_from < _iso(before))
+        if deal_ids is not None:
+            query = query.where(deal_versions.c.deal_id.in_(list(deal_ids)))
+        with self.engine.connect() as connection:
+            frame = self._frame(connection, query, wanted)
+        return frame.sort("deal_id", "valid_from")
+
+    def deals_as_of(self, date: dt.date) -> pl.DataFrame:
+        """The deals as the store saw them on ``date`` (the versions valid then), canonical fields and ``extras`` JSON."""
+        query = sa.select(*(deal_versions.c[c] for c in VERSION_SCHEMA)).where(_valid_at(date))
+        with self.engine.connect() as connection:
+            frame = self._frame(connection, query, list(VERSION_SCHEMA))
+        return frame.sort("deal_id").drop("valid_from", "valid_to", "content_hash").rename({"deal_id": "id"})
+
+    def _frame(self, connection: sa.Connection, query, columns: Sequence[str]) -> pl.DataFrame:
+        # SQLite hands dates back as day numbers (schema.EpochDay): one cast per column makes them dates.
+        raw_schema = {c: (pl.Int32 if VERSION_SCHEMA.get(c) == pl.Date and not self._postgres else VERSION_SCHEMA.get(c, pl.String)) for c in columns}
+        # Fetched in slices: only a slice's rows are ever Python objects, the rest are polars columns.
+        result = connection.execute(query.execution_options(stream_results=True, yield_per=_INSERT_SLICE))
+        parts = [pl.DataFrame(rows, schema=raw_schema, orient="row") for rows in result.partitions(_INSERT_SLICE)]
+        frame = pl.concat(parts) if parts else pl.DataFrame(schema=raw_schema)
+        return frame.with_columns(pl.col(c).cast(pl.Date) for c, t in raw_schema.items() if t == pl.Int32)
+
+    def _dates(self, connection: sa.Connection) -> list[dt.date]:
+        return [_as_date(d) for d in connection.execute(sa.select(snapshots.c.snapshot_date).order_by(snapshots.c.snapshot_date)).scalars()]
+
+    # -- audit runs ----------------------------------------------------------------
+
+    def record_audit_run(self, run: AuditRun, findings: pl.DataFrame) -> None:
+        """Store ``run`` and its findings (``fingerprint``, ``code``, ``deal_id``, ``owner``, ``severity``, ``runs``), replacing a run of the same ``as_of``."""
+        with self._write() as connection:
+            as_of = _iso(run.as_of)
+            connection.execute(sa.delete(audit_findings).where(audit_findings.c.as_of == as_of))
+            connection.execute(sa.delete(audit_runs).where(audit_runs.c.as_of == as_of))
+            connection.execute(
+                sa.insert(audit_runs).values(
+                    as_of=as_of,
+                    recorded_at=run.recorded_at,
+                    source=run.source,
+                    hygiene_version=run.hygiene_version,
+                    deals=run.deals,
+                    open_deals=run.open_deals,
+                    findings=run.findings,
+                    score=run.score,
+                    open_pipeline=run.open_pipeline,
+                    amount_at_risk=run.amount_at_risk,
+                    counts=json.dumps(run.counts, sort_keys=True, separators=(",", ":")),
+                )
+            )
+            if findings.height:
+                frame = findings.select("fingerprint", "code", "deal_id", "owner", "severity", "runs").unique("fingerprint", keep="first", maintain_order=True)
+                self._bulk_insert(connection, audit_findings, frame.with_columns(pl.lit(as_of).alias("as_of")))
+
+    def audit_runs(self, *, before: dt.date | None = None) -> list[AuditRun]:
+        """Recorded audit runs, oldest first (only those before ``before`` when given)."""
+        query = sa.select(audit_runs).order_by(audit_runs.c.as_of)
+        if before is not None:
+            query = query.where(audit_runs.c.as_of < _iso(before))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [
+            AuditRun(
+                as_of=_as_date(row["as_of"]),
+                recorded_at=row["recorded_at"],
+                source=row["source"],
+                hygiene_version=row["hygiene_version"],
+                deals=row["deals"],
+                open_deals=row["open_deals"],
+                findings=row["findings"],
+                score=row["score"],
+                open_pipeline=row["open_pipeline"],
+                amount_at_risk=row["amount_at_risk"],
+                counts=json.loads(row["counts"]),
+            )
+            for row in rows
+        ]
+
+    def run_findings(self, as_of: dt.date) -> pl.DataFrame:
+        """The findings recorded for the audit run of ``as_of``."""
+        columns = ["fingerprint", "code", "deal_id", "owner", "severity", "runs"]
+        query = sa.select(*(audit_findings.c[c] for c in columns)).where(audit_findings.c.as_of == _iso(as_of))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        schema_ = {"fingerprint": pl.String, "code": pl.String, "deal_id": pl.String, "owner": pl.String, "severity": pl.String, "runs": pl.Int64}
+        return pl.DataFrame(rows, schema=schema_, orient="row")
+
+    # -- writing versions ------------------------------------------------------------
+
+    def _insert(self, connection, rows: pl.DataFrame, date: dt.date, previous: dt.date | None, following: dt.date | None, open_stage: pl.Expr | None) -> SnapshotChanges:
+        """Write the versions that make ``date`` read back as ``rows``; nothing for deals that did not change."""
+        keys = ["deal_id", "valid_from", "valid_to", "content_hash"]
+        covering = self._frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(_valid_at(date)), keys)
+        new = rows.select("deal_id", "content_hash")
+        joined = covering.join(new, on="deal_id", how="full", suffix="_new", coalesce=True)
+        present_before = pl.col("valid_from").is_not_null()
+        present_now = pl.col("content_hash_new").is_not_null()
+        differs = pl.col("content_hash") != pl.col("content_hash_new")
+        ending = joined.filter(present_before & (~present_now | differs))
+        starting_ids = joined.filter(present_now & (~present_before | differs)).select("deal_id")
+
+        if ending.height:
+            # Closing the covering versions at `date`; a backfill keeps what they said from the next snapshot on.
+            if following is not None:
+                continuing = ending.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") > following))
+                if continuing.height:
+                    full = self._versions_covering(connection, date, continuing.select("deal_id", "valid_from"))
+                    self._bulk_insert(connection, deal_versions, full.with_columns(pl.lit(following).alias("valid_from")))
+            self._set_valid_to(connection, ending.select("deal_id", "valid_from"), date)
+
+        starting = rows.join(starting_ids, on="deal_id", how="semi").with_columns(
+            pl.lit(date).alias("valid_from"), pl.lit(following, pl.Date).alias("valid_to")
+        )
+        if following is not None and starting.height:
+            starting = self._merge_into_next(connection, starting, following)
+        if starting.height:
+            self._bulk_insert(connection, deal_versions, starting)
+
+        counts = self._changes(connection, rows, joined, previous, open_stage)
+        return SnapshotChanges(date=date, previous=previous, deals=rows.height, replaced=False, **counts)
+
+    def _merge_into_next(self, connection, starting: pl.DataFrame, following: dt.date) -> pl.DataFrame:
+        """New versions ending at the next snapshot absorb an identical version that begins there."""
+        keys = ["deal_id", "valid_from", "valid_to", "content_hash"]
+        at_next = self._frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(deal_versions.c.valid_from == _iso(following)), keys)
+        same = starting.select("deal_id", "content_hash").join(at_next, on=["deal_id", "content_hash"], how="inner")
+        if not same.height:
+            return starting
+        self._delete_versions(connection, same.select("deal_id", "valid_from"))
+        extended = same.select("deal_id", pl.col("valid_to").alias("merged_to"))
+        return (
+            starting.join(extended, on="deal_id", how="left")
+            .with_columns(pl.when(pl.col("deal_id").is_in(extended["deal_id"].implode())).then(pl.col("merged_to")).otherwise(pl.col("valid_to")).alias("valid_to"))
+            .drop("merged_to")
+        )
+
+    def _changes(self, connection, rows: pl.DataFrame, joined: pl.DataFrame, previous: dt.date | None, open_stage: pl.Expr | None) -> dict[str, int]:
+        """New, changed, closed and removed deals against the previous snapshot (by date)."""
+        if previous is None:
+            return {"new": rows.height, "changed": 0, "closed": 0, "removed": 0}
+        # `joined` compared with the state just before `date`, which is the previous snapshot's.
+        present_before = pl.col("valid_from").is_not_null()
+        present_now = pl.col("content_hash_new").is_not_null()
+        differs = pl.col("content_hash") != pl.col("content_hash_new")
+        counted = joined.select(
+            (present_now & ~present_before).sum().alias("new"),
+            (present_before & ~present_now).sum().alias("removed"),
+            (present_before & present_now & differs).alias("differs"),
+            "deal_id",
+        )
+        new = int(counted["new"][0]) if counted.height else 0
+        removed = int(counted["removed"][0]) if counted.height else 0
+        changed_ids = counted.filter(pl.col("differs")).select("deal_id")
+        closed = 0
+        if open_stage is not None and changed_ids.height:
+            now_open = rows.join(changed_ids, on="deal_id", how="semi").select("deal_id", open_stage.alias("open_now"))
+            before = self._frame(connection, sa.select(deal_versions.c.deal_id, deal_versions.c.stage).where(_valid_at(previous)), ["deal_id", "stage"])
+            before = before.join(changed_ids, on="deal_id", how="semi").select("deal_id", open_stage.alias("open_before"))
+            closed = now_open.join(before, on="deal_id").filter(pl.col("open_before") & ~pl.col("open_now")).height
+        return {"new": new, "changed": changed_ids.height - closed, "closed": closed, "removed": removed}
+
+    def _remove(self, connection, date: dt.date, dates: list[dt.date]) -> None:
+        """Forget the snapshot of ``date``: the state before it holds until the next snapshot."""
+        others = [d for d in dates if d != date]
+        following = min((d for d in others if d > date), default=None)
+        iso, next_iso = _iso(date), _iso(following)
+        v = deal_versions.c
+        if following is None:
+            connection.execute(sa.delete(deal_versions).where(v.valid_from == iso))
+            connection.execute(sa.update(deal_versions).where(v.valid_to == iso).values(valid_to=None))
+        else:
+            connection.execute(sa.delete(deal_versions).where(v.valid_from == iso, v.valid_to == next_iso))
+            connection.execute(sa.update(deal_versions).where(v.valid_from == iso).values(valid_from=next_iso))
+            connection.execute(sa.update(deal_versions).where(v.valid_to == iso).values(valid_to=next_iso))
+            self._merge_at(connection, following)
+        connection.execute(sa.delete(snapshots).where(snapshots.c.snapshot_date == iso))
+
+    def _merge_at(self, connection, date: dt.date) -> None:
+        """Join each pair of identical versions that meet at ``date`` into one."""
+        keys = ["deal_id", "valid_from", "valid_to", "content_hash"]
+        ending = self._frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(deal_versions.c.valid_to == _iso(date)), keys)
+        beginning = self._frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(deal_versions.c.valid_from == _iso(date)), keys)
+        same = ending.join(beginning, on=["deal_id", "content_hash"], suffix="_next")
+        if not same.height:
+            return
+        self._delete_versions(connection, same.select("deal_id", pl.col("valid_from_next").alias("valid_from")))
+        stmt = (
+            sa.update(deal_versions)
+            .where(deal_versions.c.deal_id == sa.bindparam("b_deal"), deal_versions.c.valid_from == sa.bindparam("b_from"))
+            .values(valid_to=sa.bindparam("b_to"))
+        )
+        connection.execute(
+            stmt,
+            [{"b_deal": d, "b_from": _iso(f), "b_to": _iso(t)} for d, f, t in same.select("deal_id", "valid_from", "valid_to_next").iter_rows()],
+        )
+
+    def _versions_covering(self, connection, date: dt.date, keys: pl.DataFrame) -> pl.DataFrame:
+        """Whole rows of the versions valid at ``date`` among ``keys`` (filtered here: no SQL parameter limit to meet)."""
+        query = sa.select(*(deal_versions.c[c] for c in VERSION_SCHEMA)).where(_valid_at(date))
+        return self._frame(connection, query, list(VERSION_SCHEMA)).join(keys, on=["deal_id", "valid_from"], how="semi")
+
+    def _set_valid_to(self, connection, keys: pl.DataFrame, date: dt.date) -> None:
+        stmt = (
+            sa.update(deal_versions)
+            .where(deal_versions.c.deal_id == sa.bindparam("b_deal"), deal_versions.c.valid_from == sa.bindparam("b_from"))
+            .values(valid_to=_iso(date))
+        )
+        connection.execute(stmt, [{"b_deal": d, "b_from": _iso(f)} for d, f in keys.iter_rows()])
+
+    def _delete_versions(self, connection, keys: pl.DataFrame) -> None:
+        stmt = sa.delete(deal_versions).where(deal_versions.c.deal_id == sa.bindparam("b_deal"), deal_versions.c.valid_from == sa.bindparam("b_from"))
+        connection.execute(stmt, [{"b_deal": d, "b_from": _iso(f)} for d, f in keys.iter_rows()])
+
+    def _bulk_insert(self, connection, table: sa.Table, frame: pl.DataFrame) -> None:
+        """Insert ``frame``'s rows into ``table`` in bulk: ``COPY`` on PostgreSQL, one ``executemany`` elsewhere.
+
+        Columns null in every row are left out (the database fills them with
+        null), and values go to the driver a column at a time: building
+        Python tuples row by row costs more than the insert itself.
+        """
+        present = [c.name for c in table.columns if c.name in frame.columns]
+        nulls = frame.select(pl.col(present).null_count()).row(0) if frame.height else [0] * len(present)
+        names = [name for name, n in zip(present, nulls, strict=True) if n < frame.height]
+        dates = pl.col(*[n for n in names if frame.schema[n] == pl.Date]) if any(frame.schema[n] == pl.Date for n in names) else None
+        frame = frame.select(names)
+        if dates is not None:
+            frame = frame.with_columns(dates.dt.to_string("%Y-%m-%d") if self._postgres else dates.cast(pl.Int32))
+        # In slices, so that only a slice's rows exist as Python objects at a time.
+        slices = (zip(*(part.get_column(n).to_list() for n in names), strict=True) for part in frame.iter_slices(_INSERT_SLICE))
+        if self._postgres:
+            raw = connection.connection.driver_connection
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+                for values in slices:
+                    for row in values:
+                        copy.write_row(row)
+            return
+        placeholders = ", ".join("?" for _ in names) if connection.dialect.paramstyle == "qmark" else ", ".join("%s" for _ in names)
+        for values in slices:
+            connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})", list(values))
+
+
+def _valid_at(date: dt.date):
+    v = deal_versions.c
+    iso = _iso(date)
+    return sa.and_(v.valid_from <= iso, sa.or_(v.valid_to.is_(None), v.valid_to > iso))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # A second writer waits for the first rather than failing at once.
+        return {"connect_args": {"timeout": 120}}
+    return {}
+
+
+def _configure(engine: sa.Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection, _record):
+        # pysqlite opens transactions lazily and not for every statement; we issue BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("write") else "BEGIN")
+
+
+class _LockedTransaction:
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+        self.connection: sa.Connection | None = None
+        self.transaction = None
+
+    def __enter__(self) -> sa.Connection:
+        connection = self.store.engine.connect()
+        connection.info["write"] = True
+        self.connection = connection
+        self.transaction = connection.begin()
+        if self.store._postgres:
+            # One writer at a time, held until commit or rollback; it needs no table, so it also guards creating them.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+        return connection
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.connection is not None and self.transaction is not None
+        try:
+            if exc_type is None:
+                self.transaction.commit()
+            else:
+                self.transaction.rollback()
+        finally:
+            self.connection.info.pop("write", None)
+            self.connection.close()
+
+
+def configured_location(config) -> StoreLocation:
+    """The store a configuration points at (see :func:`locate_store`)."""
+    return locate_store(config.base_dir, config.history.url if config.history else None)
+
+
+def open_configured_store(config, *, create: bool = False) -> HistoryStore | None:
+    """The configuration's store; None when nothing configures one and the default file does not exist (unless ``create``)."""
+    location = configured_location(config)
+    configured = config.history is not None or bool(os.environ.get(URL_VARIABLE))
+    if not create and not configured and not location.exists:
+        return None
+    return HistoryStore.open(location)

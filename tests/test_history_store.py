@@ -1,0 +1,235 @@
+"""The snapshot store: versions in, exports back out, whatever the order of adds.
+
+Every test runs against each database in ``store_url``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hygiene.api.errors import ConfigError, HygieneError
+from hygiene.history import schema
+from hygiene.history.store import HistoryStore, StoreLocation, locate_store, version_rows
+
+DEAL_SCHEMA = {"id": pl.String, "stage": pl.String, "amount": pl.Float64, "close_date": pl.Date, "owner": pl.String, "Region": pl.String}
+KW = dict(source="deals.csv", sha256=None, hygiene_version="test", added_at="2026-01-01T00:00:00+00:00")
+
+
+@pytest.fixture
+def store(store_url):
+    opened = HistoryStore.open(StoreLocation(url=store_url, display="test store"))
+    yield opened
+    opened.close()
+
+
+def export(rows: list[tuple]) -> pl.DataFrame:
+    return version_rows(pl.DataFrame(rows, schema=DEAL_SCHEMA, orient="row"), ["Region"])
+
+
+def read_back(store: HistoryStore, date: dt.date) -> list[tuple]:
+    frame = store.deals_as_of(date)
+    return sorted(frame.select("id", "stage", "amount", "close_date", "owner", "extras").rows())
+
+
+def expected(rows: list[tuple]) -> list[tuple]:
+    frame = export(rows)
+    return sorted(frame.select(pl.col("deal_id").alias("id"), "stage", "amount", "close_date", "owner", "extras").rows())
+
+
+def check_invariants(store: HistoryStore) -> None:
+    dates = set(store.snapshot_dates())
+    versions = store.versions(["content_hash"])
+    assert set(versions["valid_from"]) <= dates
+    assert set(versions["valid_to"].drop_nulls()) <= dates
+    previous = versions.with_columns(
+        pl.col("deal_id").shift(1).alias("prev_deal"), pl.col("valid_to").shift(1).alias("prev_to"), pl.col("content_hash").shift(1).alias("prev_hash")
+    ).filter(pl.col("deal_id") == pl.col("prev_deal"))
+    # Versions of a deal never overlap, and two that touch differ (an unchanged stretch is one row).
+    assert previous.filter(pl.col("prev_to").is_null() | (pl.col("prev_to") > pl.col("valid_from"))).height == 0
+    assert previous.filter((pl.col("prev_to") == pl.col("valid_from")) & (pl.col("prev_hash") == pl.col("content_hash"))).height == 0
+
+
+D1, D2, D3 = dt.date(2026, 1, 5), dt.date(2026, 1, 12), dt.date(2026, 1, 19)
+WEEK1 = [("A", "Proposal", 100.0, dt.date(2026, 3, 31), "Ada", "EMEA"), ("B", "Negotiation", 50.0, None, "Bob", None)]
+WEEK2 = [("A", "Proposal", 120.0, dt.date(2026, 3, 31), "Ada", "EMEA"), ("C", "Prospecting", 10.0, None, "Ada", "APAC")]
+WEEK3 = [("A", "Proposal", 100.0, dt.date(2026, 3, 31), "Ada", "EMEA"), ("B", "Negotiation", 50.0, None, "Bob", None)]
+
+
+def test_an_unchanged_deal_costs_nothing_per_snapshot(store):
+    for day in (D1, D2, D3):
+        store.add_snapshot(export(WEEK1), day, **KW)
+    assert store.versions().height == 2
+    assert [s.date for s in store.snapshots()] == [D1, D2, D3]
+
+
+def test_a_change_closes_the_old_version_and_starts_a_new_one(store):
+    store.add_snapshot(export(WEEK1), D1, **KW)
+    changes = store.add_snapshot(export(WEEK2), D2, **KW)
+    assert (changes.new, changes.changed, changes.removed) == (1, 1, 1)
+    a = store.versions(["amount"]).filter(pl.col("deal_id") == "A")
+    assert a.select("valid_from", "valid_to", "amount").rows() == [(D1, D2, 100.0), (D2, None, 120.0)]
+    b = store.versions(["amount"]).filter(pl.col("deal_id") == "B")
+    assert b.select("valid_from", "valid_to").rows() == [(D1, D2)]  # vanished: closed, not kept
+
+
+def test_a_backfill_between_two_snapshots_splits_and_merges_versions(store):
+    store.add_snapshot(export(WEEK1), D1, **KW)
+    store.add_snapshot(export(WEEK3), D3, **KW)
+    store.add_snapshot(export(WEEK2), D2, **KW)
+    for day, rows in ((D1, WEEK1), (D2, WEEK2), (D3, WEEK3)):
+        assert read_back(store, day) == expected(rows)
+    check_invariants(store)
+
+
+def test_re_adding_a_date_replaces_that_snapshot_and_merges_what_no_longer_differs(store):
+    for day, rows in ((D1, WEEK1), (D2, WEEK2), (D3, WEEK3)):
+        store.add_snapshot(export(rows), day, **KW)
+    changes = store.add_snapshot(export(WEEK1), D2, **KW)
+    assert changes.replaced
+    assert store.versions().height == 2  # A and B unchanged over all three dates again
+    assert read_back(store, D2) == expected(WEEK1)
+    check_invariants(store)
+
+
+def test_prune_keeps_the_newest_snapshots(store):
+    for day, rows in ((D1, WEEK1), (D2, WEEK2), (D3, WEEK3)):
+        store.add_snapshot(export(rows), day, **KW)
+    assert store.prune(2) == [D1]
+    assert store.snapshot_dates() == [D2, D3]
+    assert read_back(store, D2) == expected(WEEK2)
+    assert read_back(store, D3) == expected(WEEK3)
+    check_invariants(store)
+
+
+def test_a_failed_add_leaves_the_store_exactly_as_before(store, monkeypatch):
+    store.add_snapshot(export(WEEK1), D1, **KW)
+    before = store.versions()
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt  # Ctrl-C in the middle of the bulk insert
+
+    monkeypatch.setattr(HistoryStore, "_bulk_insert", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.add_snapshot(export(WEEK2), D2, **KW)
+    assert store.snapshot_dates() == [D1]
+    assert store.versions().equals(before)
+
+
+def test_two_adds_at_once_both_land_whole(store_url):
+    errors: list[BaseException] = []
+
+    def add(rows, day):
+        try:
+            with HistoryStore.open(StoreLocation(url=store_url, display="test store")) as own:
+                own.add_snapshot(export(rows), day, **KW)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    HistoryStore.open(StoreLocation(url=store_url, display="test store")).close()
+    threads = [threading.Thread(target=add, args=(rows, day)) for rows, day in ((WEEK1, D1), (WEEK2, D2), (WEEK3, D3))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with HistoryStore.open(StoreLocation(url=store_url, display="test store")) as store:
+        for day, rows in ((D1, WEEK1), (D2, WEEK2), (D3, WEEK3)):
+            assert read_back(store, day) == expected(rows)
+        check_invariants(store)
+
+
+def test_a_store_from_a_newer_hygiene_is_refused_with_one_line(store_url):
+    HistoryStore.open(StoreLocation(url=store_url, display="team store")).close()
+    engine = sa.create_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(sa.update(schema.schema_version).values(version=schema.SCHEMA_VERSION + 1))
+    engine.dispose()
+    with pytest.raises(HygieneError, match=rf"^team store: the history store has schema version {schema.SCHEMA_VERSION + 1}, newer than this hygiene reads"):
+        HistoryStore.open(StoreLocation(url=store_url, display="team store"))
+
+
+def test_an_older_schema_is_upgraded_in_place_by_the_forward_migrations(store_url, monkeypatch):
+    HistoryStore.open(StoreLocation(url=store_url, display="store")).close()
+    applied = []
+
+    def add_note_column(connection):
+        connection.exec_driver_sql("ALTER TABLE hygiene_snapshots ADD COLUMN note TEXT")
+        applied.append(schema.SCHEMA_VERSION)
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION - 1, add_note_column)
+    HistoryStore.open(StoreLocation(url=store_url, display="store")).close()
+    engine = sa.create_engine(store_url)
+    with engine.connect() as connection:
+        assert schema.current_version(connection) == schema.SCHEMA_VERSION
+        assert "note" in {c["name"] for c in sa.inspect(connection).get_columns("hygiene_snapshots")}
+    engine.dispose()
+    assert len(applied) == 1
+
+
+def test_the_default_store_is_a_file_beside_the_configuration(tmp_path):
+    location = locate_store(tmp_path, None, {})
+    assert location.default_file == tmp_path / ".hygiene" / "history.db"
+    assert not location.exists
+
+
+def test_the_environment_variable_beats_the_file_and_its_password_is_never_shown(tmp_path):
+    location = locate_store(tmp_path, "sqlite:///other.db", {"HYGIENE_HISTORY_URL": "postgresql+psycopg://ops:s3cret@db.example/hygiene"})
+    assert location.url.endswith("@db.example/hygiene")
+    assert "s3cret" not in location.display
+    assert location.display == "postgresql+psycopg://ops:***@db.example/hygiene"
+
+
+def test_an_unusable_url_is_one_line_without_the_password(tmp_path):
+    with pytest.raises(ConfigError) as raised:
+        locate_store(tmp_path, None, {"HYGIENE_HISTORY_URL": "not a url ops:s3cret@host"})
+    assert "s3cret" not in str(raised.value)
+
+
+def test_a_password_in_hygiene_toml_is_refused_without_echoing_it(hygiene_cli, tmp_path):
+    (tmp_path / "hygiene.toml").write_text('[history]\nurl = "postgresql+psycopg://ops:s3cret@db/hygiene"\n', encoding="utf-8")
+    result = hygiene_cli("snapshot", "list")
+    assert result.exit_code == 2
+    assert "s3cret" not in result.output
+    assert "HYGIENE_HISTORY_URL" in result.output
+
+
+# -- the property: every date reads back as the export added for it ----------------------------
+
+_IDS = st.sampled_from(["A", "B", "C", "D", "E"])
+_ROW = st.tuples(
+    st.sampled_from(["Proposal", "Negotiation", "Closed Won"]),
+    st.one_of(st.none(), st.sampled_from([0.0, 10.0, 99.5])),
+    st.one_of(st.none(), st.sampled_from([dt.date(2026, 3, 31), dt.date(2026, 6, 30)])),
+    st.sampled_from(["Ada", "Bob", None]),
+    st.sampled_from(["EMEA", None, "=1+1"]),
+)
+_EXPORT = st.dictionaries(_IDS, _ROW, max_size=5).map(lambda deals: [(deal_id, *row) for deal_id, row in sorted(deals.items())])
+_DAYS = st.sampled_from([dt.date(2026, 1, 1) + dt.timedelta(days=7 * k) for k in range(6)])
+
+
+def empty(store: HistoryStore) -> None:
+    with store.engine.begin() as connection:
+        for table in (schema.deal_versions, schema.snapshots, schema.audit_findings, schema.audit_runs):
+            connection.execute(sa.delete(table))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(adds=st.lists(st.tuples(_DAYS, _EXPORT), min_size=1, max_size=8))
+def test_any_sequence_of_adds_in_any_order_with_re_adds_reads_back_exactly(store, adds):
+    empty(store)  # one database per test, emptied for each example
+    latest: dict[dt.date, list[tuple]] = {}
+    for day, rows in adds:
+        store.add_snapshot(export(rows), day, **KW)
+        latest[day] = rows
+    assert store.snapshot_dates() == sorted(latest)
+    for day, rows in latest.items():
+        assert read_back(store, day) == expected(rows)
+    check_invariants(store)
