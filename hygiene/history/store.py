@@ -448,7 +448,8 @@ class HistoryStore:
 
     def _insert(self, connection, rows: pl.DataFrame, date: dt.date, previous: dt.date | None, following: dt.date | None, open_stage: pl.Expr | None) -> SnapshotChanges:
         """Write the versions that make ``date`` read back as ``rows``; nothing for deals that did not change."""
-        keys = ["deal_id", "valid_from", "valid_to", "content_hash"]
+        # The state just before `date` (the previous snapshot's); its stage tells closed deals from changed ones.
+        keys = ["deal_id", "valid_from", "valid_to", "content_hash", "stage"]
         covering = self._frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(_valid_at(date)), keys)
         new = rows.select("deal_id", "content_hash")
         joined = covering.join(new, on="deal_id", how="full", suffix="_new", coalesce=True)
@@ -513,8 +514,7 @@ class HistoryStore:
         closed = 0
         if open_stage is not None and changed_ids.height:
             now_open = rows.join(changed_ids, on="deal_id", how="semi").select("deal_id", open_stage.alias("open_now"))
-            before = self._frame(connection, sa.select(deal_versions.c.deal_id, deal_versions.c.stage).where(_valid_at(previous)), ["deal_id", "stage"])
-            before = before.join(changed_ids, on="deal_id", how="semi").select("deal_id", open_stage.alias("open_before"))
+            before = joined.join(changed_ids, on="deal_id", how="semi").select("deal_id", open_stage.alias("open_before"))
             closed = now_open.join(before, on="deal_id").filter(pl.col("open_before") & ~pl.col("open_now")).height
         return {"new": new, "changed": changed_ids.height - closed, "closed": closed, "removed": removed}
 
