@@ -115,3 +115,22 @@ def test_deals_writes_csv_with_formulas_neutralised(weekly, hygiene_cli, tmp_pat
     rows = list(csv.DictReader((tmp_path / "deals.csv").open(encoding="utf-8")))
     assert rows[0]["name"] == "'=HYPERLINK(\"x\")"
     assert "stage_entered_date_source" in rows[0]
+
+
+def test_an_export_stored_as_its_snapshot_derives_exactly_what_reading_it_afresh_does(weekly, tmp_path):
+    """The weekly job adds the export, then audits that very file: the store already holds it, nothing is recomputed."""
+    add, deals = weekly
+    add(
+        {
+            "2026-11-02": [["A", "A", "Ada", "Proposal", 1000, "2026-11-30", "commit", "2026-10-01"], ["B", "B", "Bob", "Negotiation", 10, "", "", ""]],
+            "2026-11-09": [["A", "A", "Bob", "Negotiation", 900, "2026-12-15", "commit", "2026-10-01"], ["C", "C", "Bob", "Proposal", 5, "", "", ""]],
+            "2026-11-16": [["A", "A", "Bob", "Proposal", 600, "2026-12-31", "commit", "2026-10-01"], ["C", "C", "Bob", "Proposal", 5, "", "", ""], ["D", "D", "Cy", "Proposal", 1, "", "", ""]],
+        }
+    )
+    stored = deals("2026-11-16")
+    # The same rows in a file with other bytes (an extra blank line at the end): read afresh.
+    copy = tmp_path / "export-copy.csv"
+    copy.write_bytes((tmp_path / "export-2026-11-16.csv").read_bytes() + b"\n")
+    afresh = deals("2026-11-16", "export-copy.csv")
+    assert stored == afresh
+    assert stored["A"]["close_date_pushes"] == 2 and stored["D"]["close_date_pushes"] is None

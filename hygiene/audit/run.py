@@ -7,6 +7,7 @@ so what a test proves is what a user gets.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import attrs
 import polars as pl
@@ -57,7 +58,9 @@ def stage_table(config: Config) -> StageTable:
     return StageTable.from_stages(config.stages) if config.stages else StageTable()
 
 
-def with_history(deals, as_of: dt.date, stages: StageTable, store: HistoryStore | None) -> tuple[pl.DataFrame, DerivedDeals | None]:
+def with_history(
+    deals, as_of: dt.date, stages: StageTable, store: HistoryStore | None, export_sha256: str | None = None
+) -> tuple[pl.DataFrame, DerivedDeals | None]:
     """The deal table the rules see: the export, with what history derives where the export lacks it.
 
     ``derived`` is None without a store. HubSpot's stage-entry columns feed
@@ -66,7 +69,7 @@ def with_history(deals, as_of: dt.date, stages: StageTable, store: HistoryStore 
     frame = hubspot_stage_entry(deals.frame, deals.extra_columns)
     if store is None:
         return no_history(frame), None
-    derived = derive_fields(frame, deals.extra_columns, store, as_of, stages)
+    derived = derive_fields(frame, deals.extra_columns, store, as_of, stages, export_sha256=export_sha256)
     return derived.frame, derived
 
 
@@ -79,12 +82,13 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
     ``options.record_run``, the run is recorded.
     """
     rules = configure_rules(config, registry.rules, select=options.select, ignore=options.ignore)
+    raw_given = raw is not None
     deals = read_deals(config, registry, options.source_path, raw)
     del raw  # the raw text table is the largest thing in memory: let it go before the rules run
     stages = stage_table(config)
     store = open_configured_store(config)
     try:
-        frame, _ = with_history(deals, options.as_of, stages, store)
+        frame, _ = with_history(deals, options.as_of, stages, store, None if raw_given else export_sha256(config, options.source_path))
         report = _audit_frame(config, registry, options, rules, deals, frame, stages)
         if store is not None:
             _compare_and_record(store, config, options, report, frame, stages)
@@ -92,6 +96,15 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         if store is not None:
             store.close()
     return report
+
+
+def export_sha256(config: Config, source_path: str | None) -> str | None:
+    """The audited file's SHA-256, to recognise a stored snapshot of it (None without a file)."""
+    from hygiene.history.snapshots import file_sha256
+
+    if (source_path or config.source.path) is None:
+        return None
+    return file_sha256(Path(source_path) if source_path else config.base_dir / config.source.path)
 
 
 def _audit_frame(config: Config, registry: Registry, options: AuditOptions, rules: list[ConfiguredRule], deals, frame: pl.DataFrame, stages: StageTable) -> AuditReport:

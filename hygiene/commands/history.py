@@ -13,7 +13,7 @@ import polars as pl
 
 from hygiene.api.fields import ROW_COLUMN
 from hygiene.api.stages import StageTable
-from hygiene.audit.run import AuditOptions, read_deals, stage_table, with_history
+from hygiene.audit.run import AuditOptions, export_sha256, read_deals, stage_table, with_history
 from hygiene.config.settings import Config
 from hygiene.history.derive import export_sources
 from hygiene.history.snapshots import add_deals, snapshot_date
@@ -44,7 +44,7 @@ def deal_table(config: Config, registry: Registry, options: AuditOptions) -> pl.
     deals = read_deals(config, registry, options.source_path)
     store = open_configured_store(config)
     try:
-        frame, derived = with_history(deals, options.as_of, stage_table(config), store)
+        frame, derived = with_history(deals, options.as_of, stage_table(config), store, export_sha256(config, options.source_path))
     finally:
         if store is not None:
             store.close()
