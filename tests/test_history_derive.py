@@ -134,3 +134,23 @@ def test_an_export_stored_as_its_snapshot_derives_exactly_what_reading_it_afresh
     afresh = deals("2026-11-16", "export-copy.csv")
     assert stored == afresh
     assert stored["A"]["close_date_pushes"] == 2 and stored["D"]["close_date_pushes"] is None
+
+
+def test_deals_writes_parquet_with_the_types_rules_see(weekly, hygiene_cli, tmp_path):
+    import polars as pl
+
+    add, _ = weekly
+    add({"2026-11-02": [["A", "A", "Ada", "Proposal", 10, "2026-11-30", "", ""]], "2026-11-09": [["A", "A", "Ada", "Proposal", 10, "2026-12-30", "", ""]]})
+    result = hygiene_cli("deals", "export-2026-11-09.csv", "--as-of", "2026-11-09", "-o", "deals.parquet")
+    assert result.exit_code == 0, result.output
+    table = pl.read_parquet(tmp_path / "deals.parquet")
+    assert table.schema["close_date"] == pl.Date and table.schema["close_date_pushes"] == pl.Int64
+    assert table.row(0, named=True)["push_days_total"] == 30
+
+
+def test_deals_refuses_an_output_it_cannot_tell_the_format_of(weekly, hygiene_cli):
+    add, _ = weekly
+    add({"2026-11-02": [["A", "A", "Ada", "Proposal", 10, "", "", ""]]})
+    result = hygiene_cli("deals", "export-2026-11-02.csv", "-o", "deals.xlsx")
+    assert result.exit_code == 2
+    assert "deals.xlsx: cannot tell the format from the extension '.xlsx'; use .csv, .json or .parquet" in result.output
