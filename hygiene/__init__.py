@@ -44,6 +44,7 @@ _LAZY = {
     "RawTable": "hygiene.api.source",
     # Reporters
     "Reporter": "hygiene.api.reporter",
+    "ReporterSettings": "hygiene.api.reporter",
     "AuditReport": "hygiene.api.report",
     "RuleInfo": "hygiene.api.report",
     "FINDING_SCHEMA": "hygiene.api.report",
@@ -60,6 +61,14 @@ _LAZY = {
     "description_expr": "hygiene.api.presentation",
     "known_expr": "hygiene.api.presentation",
     "failing_expr": "hygiene.api.presentation",
+    # Figures people read, and narrowing a report to some owners
+    "Figure": "hygiene.api.figures",
+    "ReportFigures": "hygiene.api.figures",
+    "HistoryFigures": "hygiene.api.figures",
+    "ReportScope": "hygiene.api.scope",
+    # Spreadsheet cells
+    "neutralise_formulas": "hygiene.api.spreadsheet",
+    "neutralise_formula": "hygiene.api.spreadsheet",
     # Errors
     "HygieneError": "hygiene.api.errors",
     "ConfigError": "hygiene.api.errors",

@@ -173,6 +173,33 @@ def _min_score(_ctx, _param, value: str | None):
 FAIL_ON_CHOICE = click.Choice(["error", "warning", "info", "never"])
 
 
+def presentation_options(function):
+    """``--owner``/``--team``/``--manager`` (who the reports are about), ``--color`` and ``--rows-per-view``."""
+    for option in reversed(
+        [
+            click.option("--owner", "owners", multiple=True, metavar="GLOB", help="Only deals of owners matching GLOB (case-insensitive; repeatable)."),
+            click.option("--team", "teams", multiple=True, metavar="GLOB", help="Only deals of teams matching GLOB (repeatable)."),
+            click.option("--manager", "managers", multiple=True, metavar="GLOB", help="Only deals of managers matching GLOB (repeatable)."),
+            click.option("--color", "colour", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour in the console report (auto: on a terminal, unless NO_COLOR is set)."),
+            click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in the HTML report before it points to the JSON/CSV report (default: 500)."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def report_scope(owners, teams, managers):
+    from hygiene.api.scope import ReportScope
+
+    return ReportScope(owners=tuple(owners), teams=tuple(teams), managers=tuple(managers))
+
+
+def reporter_settings(colour, rows_per_view):
+    from hygiene.api.reporter import DEFAULT_ROWS_PER_VIEW, ReporterSettings
+
+    return ReporterSettings(colour=colour, rows_per_view=rows_per_view or DEFAULT_ROWS_PER_VIEW)
+
+
 @cli.command()
 @audit_input_options
 @click.option(
@@ -190,19 +217,25 @@ FAIL_ON_CHOICE = click.Choice(["error", "warning", "info", "never"])
 @click.option("--max-findings", type=click.IntRange(min=0), metavar="N", help="Fail only when more than N findings reach --fail-on (default: the config's max_findings, else 0).")
 @click.option("--min-score", metavar="PERCENT", callback=_min_score, help="Fail when the hygiene score is below PERCENT (0-100, e.g. 80; config: min_score).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail a gate (rule errors and unusable input still exit 2).")
+@presentation_options
 @common_options
-def audit(source, config_path, as_of, select, ignore, formats, output, fail_on, baseline_path, strict_baseline, max_findings, min_score, exit_zero, plugin_flags):
+def audit(
+    source, config_path, as_of, select, ignore, formats, output, fail_on, baseline_path, strict_baseline, max_findings, min_score, exit_zero,
+    owners, teams, managers, colour, rows_per_view, plugin_flags,
+):
     """Audit SOURCE (or the configured [source] path) and report findings.
 
     Exit codes: 0 every gate passes, 1 a gate fails (findings at or above
     --fail-on that the baseline does not know, --max-findings,
     --min-score, --strict-baseline), 2 unusable input, configuration or
-    plugin, or a rule that raised (even with --exit-zero).
+    plugin, or a rule that raised (even with --exit-zero). With --owner,
+    --team or --manager every report, and the gates, see only those deals.
     """
     from hygiene.audit.reporting import write_reports
     from hygiene.audit.run import run_audit
     from hygiene.ci.baseline import compare_with_baseline, read_baseline
     from hygiene.ci.gates import Gates
+    from hygiene.commands.progress import slow_load_notice
 
     if strict_baseline and baseline_path is None:
         raise click.UsageError("--strict-baseline needs --baseline FILE")
@@ -213,10 +246,12 @@ def audit(source, config_path, as_of, select, ignore, formats, output, fail_on, 
     # A baseline that cannot be used stops the run before the audit, not after it.
     recorded = read_baseline(Path(baseline_path), baseline_path) if baseline_path is not None else None
     options = attrs.evolve(audit_options(session, source, as_of, select, ignore), record_run=True, recorded_at=_now())
-    report = run_audit(session.config, session.registry, options)
+    with slow_load_notice(source or session.config.source.path):
+        report = run_audit(session.config, session.registry, options)
     if recorded is not None:
         report = compare_with_baseline(report, recorded, baseline_path)
-    write_reports(report, session.registry, formats or ("console",), output)
+    report = report_scope(owners, teams, managers).apply(report)
+    write_reports(report, session.registry, formats or ("console",), output, settings=reporter_settings(colour, rows_per_view))
     exit_code = gates.exit_code(report)
     if exit_code == 1:
         for failure in gates.failures(report):
@@ -334,13 +369,19 @@ def rules_command(config_path, plugin_flags):
 @cli.command()
 @click.argument("rule")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--color", "colour", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Render headings, emphasis and code for a terminal (auto: when stdout is one, unless NO_COLOR is set); otherwise print the Markdown source.")
 @common_options
-def explain(rule, config_path, plugin_flags):
+def explain(rule, config_path, colour, plugin_flags):
     """Show a rule's documentation and options."""
     from hygiene.commands.explain import explain_rule
+    from hygiene.commands.terminal_text import render_for_terminal
 
     session = _load(config_path, plugin_flags)
-    click.echo(explain_rule(session.registry, rule))
+    text = explain_rule(session.registry, rule)
+    if reporter_settings(colour, None).wants_colour(sys.stdout):
+        click.echo(render_for_terminal(text), color=True)
+    else:
+        click.echo(text)
 
 
 @cli.command()

@@ -214,7 +214,23 @@ _CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT",
 def atomic_text_writer(
     path: Path, *, newline: str | None = None, what: str = "the output", display: str | None = None, replaces: Path | None = None, claimed: bool = False
 ):
-    """A text stream whose content replaces ``path`` only when the block succeeds.
+    """A text stream whose content replaces ``path`` only when the block succeeds (see :func:`atomic_writer`)."""
+    with atomic_writer(path, binary=False, newline=newline, what=what, display=display, replaces=replaces, claimed=claimed) as stream:
+        yield stream
+
+
+@contextmanager
+def atomic_writer(
+    path: Path,
+    *,
+    binary: bool,
+    newline: str | None = None,
+    what: str = "the output",
+    display: str | None = None,
+    replaces: Path | None = None,
+    claimed: bool = False,
+):
+    """A text (or, ``binary``, a bytes) stream whose content replaces ``path`` only when the block succeeds.
 
     ``path`` is first claimed for this run (see :meth:`RunFiles.claim_output`):
     an input of the run, or a path another writer already took, raises
@@ -235,7 +251,7 @@ def atomic_text_writer(
     if info is not None and not stat.S_ISREG(info.st_mode):
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(21, "is a directory", str(path))
-        with open(target, "w", encoding="utf-8", newline=newline) as stream:
+        with open(target, *_open_mode(binary, newline)) as stream:
             yield stream
         return
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -243,7 +259,7 @@ def atomic_text_writer(
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.hygiene-{os.getpid()}-", suffix=".tmp", dir=target.parent)
     _track(tmp)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as stream:
+        with os.fdopen(fd, *_open_mode(binary, newline)) as stream:
             # mkstemp makes the file private (0600); a report gets the mode of the file it replaces,
             # or the one any new file would get, so that others who could read it still can.
             os.chmod(tmp, _target_mode(target))
@@ -259,6 +275,11 @@ def atomic_text_writer(
         raise
     finally:
         _untrack(tmp)
+
+
+def _open_mode(binary: bool, newline: str | None) -> tuple:
+    """``open()``'s mode, buffering, encoding and newline arguments for a text or a binary stream."""
+    return ("wb",) if binary else ("w", -1, "utf-8", None, newline)
 
 
 def remove_stale_temp_files(target: Path) -> list[Path]:

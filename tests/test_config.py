@@ -91,7 +91,7 @@ def test_a_config_given_with_config_is_named_as_given(audit_with):
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (("--format", "xml"), "--format: unknown reporter 'xml' (known: console, csv, github, gitlab, json, junit, markdown)"),
+        (("--format", "xml"), "--format: unknown reporter 'xml' (known: console, csv, github, gitlab, html, json, junit, markdown, xlsx)"),
         (("--select", "HY001,nope"), "--select: 'nope' matches no rule code, prefix or name (`hygiene rules` lists them)"),
         (("--ignore", "XX"), "--ignore: 'XX' matches no rule code, prefix or name (`hygiene rules` lists them)"),
     ],

@@ -350,5 +350,6 @@ def test_an_unreadable_cell_is_reported_through_the_cli_as_invalid_value(write_c
     )
     result = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF, "--select", "invalid-value")
     assert result.exit_code == 1
-    assert "HY900 invalid-value: D2: row 3, column 'Close Date': '01/03/2026' is not a date (YYYY-MM-DD) [row 3]" in result.output
+    # The message names the row; the line does not repeat it.
+    assert "HY900 invalid-value: D2 (no amount): row 3, column 'Close Date': '01/03/2026' is not a date (YYYY-MM-DD)\n" in result.output
     assert "row 3, column 'Amount': '1.000,50' is not a number" in result.output

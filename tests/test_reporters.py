@@ -47,7 +47,7 @@ QUOTAS = {"Ada": 50_000}
 
 #: (severity, code, deal) of each finding, under its owner's heading, in report order.
 EXPECTED_GROUPS = [
-    ("Ada", [("error", "HY002", "D2"), ("error", "HY900", "D2"), ("warning", "HY901", "D6"), ("warning", "HY004", "(owner)")]),
+    ("Ada", [("error", "HY002", "D2"), ("error", "HY900", "D2"), ("warning", "HY901", "D6"), ("warning", "HY004", "Ada")]),
     ("Zoe", [("error", "HY003", "D3"), ("warning", "HY001", "D1")]),
     ("(no owner)", [("error", "HY002", "D4")]),
 ]
@@ -107,6 +107,10 @@ def test_console_summary_counts_rules_severities_deals_and_not_evaluable(pipelin
     assert summary.splitlines() == [
         f" ({pipeline_config.parent / 'pipeline.csv'}, as of 2026-03-31, period 2026-Q1)",
         "  deals audited: 6 (5 open)",
+        "  open pipeline: 1,610 (5 open deals, 1 without an amount)",
+        "  amount at risk: 1,610 (5 open deals with an error or warning)",
+        "  quota: 50,000, won 100, weighted 0, gap 49,900, coverage 0.00x",
+        "  win rate: 100.0%",
         "  findings: 7 (4 errors, 3 warnings, 0 infos)",
         "    HY001 stale-stage: 1",
         "    HY002 missing-close-date: 2",
@@ -124,7 +128,9 @@ def test_console_summary_counts_rules_severities_deals_and_not_evaluable(pipelin
         "  not evaluable by HY204 stage-regressed: 5 open deals lack the data",
         "  not evaluable by HY205 no-movement: 5 open deals lack the data",
         "  hygiene score: 0.0% of open deals have no error or warning",
-        "    Ada 0.0%, Zoe 0.0%",
+        "    owner  score  open  at risk  amount at risk",
+        "    Zoe     0.0%     2        2           1,500",
+        "    Ada     0.0%     2        2              10",
     ]
 
 

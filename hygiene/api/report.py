@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 import polars as pl
 
+from hygiene.api.figures import HistoryFigures, ReportFigures, compute_figures
 from hygiene.api.models import SEVERITIES, Finding, Period, severities_at_or_above
 
 REPORT_SCHEMA_VERSION = 1
@@ -36,6 +37,9 @@ class RuleInfo:
     name: str
     severity: str
     plugin: str
+    summary: str = ""
+    #: The **Fix** section of the rule's documentation: what to do about a finding.
+    fix: str = ""
 
 
 @attrs.define(kw_only=True)
@@ -74,6 +78,25 @@ class AuditReport:
     history: dict[str, Any] | None = None
     #: With a history store: ``fingerprint``, ``status`` (``new`` / ``persisting``) and ``runs`` per finding.
     finding_statuses: pl.DataFrame | None = None
+    #: One row per audited deal (see :func:`hygiene.api.figures.pipeline_table`); None for reports built by hand.
+    pipeline: pl.DataFrame | None = None
+    #: The deal fields the export has a column for.
+    mapped_fields: tuple[str, ...] = ()
+    #: The configured ``[quotas]``: owner -> quota for the period.
+    quotas: dict[str, float] = attrs.field(factory=dict)
+    #: Cells that could not be read: row, deal_id, deal_name, owner, field, column, value, expected.
+    invalid_values: pl.DataFrame | None = None
+    #: Earlier audits' figures, when a history store provides them (optional input; reports render what is there).
+    history_figures: HistoryFigures | None = None
+    #: The ``--owner``/``--team``/``--manager`` filters the report was narrowed by, as the user gave them.
+    scope: tuple[str, ...] = ()
+    _figures: ReportFigures | None = attrs.field(default=None, init=False, repr=False, eq=False)
+
+    def figures(self) -> ReportFigures:
+        """The figures human-facing reports show (amount at risk, per-owner and per-team tables, ...), computed once."""
+        if self._figures is None:
+            self._figures = compute_figures(self)
+        return self._figures
 
     def score(self) -> dict[str, Any]:
         """The hygiene score: the share of open deals with no error or warning finding.

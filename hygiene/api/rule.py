@@ -10,6 +10,8 @@ simple row-at-a-time form).
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -245,6 +247,9 @@ class DealRule(Rule):
         """
         return None
 
+    #: Why :meth:`not_evaluable` deals cannot be judged, as reports show it ("no stage_entered_date").
+    not_evaluable_reason: ClassVar[str | None] = None
+
     def check(self, deal: Deal, ctx: RuleContext) -> str | None:
         """Row-at-a-time form: return a message where ``deal`` is flagged, else ``None``."""
         raise NotImplementedError
@@ -269,3 +274,27 @@ class PipelineRule(Rule):
 
     def check(self, deals: pl.DataFrame, ctx: RuleContext) -> Iterable[Finding] | pl.DataFrame:
         raise NotImplementedError
+
+
+#: A section heading of a rule's docstring: ``**Fix**`` at the start of a line.
+_SECTION = re.compile(r"^\*\*(?P<heading>[^*]+)\*\*\s*", re.MULTILINE)
+
+
+def doc_sections(doc: str | None) -> dict[str, str]:
+    """A rule docstring's ``**Why**``, ``**Example**``, ``**Fix**`` ... sections, by heading, as one-paragraph text.
+
+    The text before the first heading is under ``""``. Line breaks within a
+    paragraph are joined; paragraphs are separated by a blank line.
+    """
+    text = inspect.cleandoc(doc or "")
+    sections: dict[str, str] = {}
+    heading, start = "", 0
+    for match in _SECTION.finditer(text):
+        sections[heading] = text[start : match.start()]
+        heading, start = match["heading"].strip(), match.end()
+    sections[heading] = text[start:]
+    return {
+        key: "\n\n".join(" ".join(line.strip() for line in block.splitlines()) for block in re.split(r"\n\s*\n", value.strip()) if block.strip())
+        for key, value in sections.items()
+        if value.strip() or key
+    }

@@ -31,6 +31,7 @@ from hygiene.api.fields import (
     SNAPSHOTS_SEEN_COLUMN,
     STAGE_ENTERED_LOWER_BOUND_COLUMN,
 )
+from hygiene.api.figures import not_evaluable_column, not_evaluable_counts, pipeline_table
 from hygiene.api.models import Deal, Period
 from hygiene.api.periods import period_containing
 from hygiene.api.rule import (
@@ -71,6 +72,8 @@ class RuleRun:
     rule_errors: int
     #: Per rule code that gives reasons (``not_evaluable_reason``): deals per reason.
     not_evaluable_reasons: dict[str, dict[str, int]] = attrs.field(factory=dict)
+    #: One row per audited deal with what reports show about it (see :func:`hygiene.api.figures.pipeline_table`).
+    pipeline: pl.DataFrame | None = None
 
 
 @attrs.define(kw_only=True)
@@ -171,10 +174,15 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
     for configured in rules:
         _plan(configured, deals, contexts[configured.code], plans)
     _collect_flagged(plans, contexts)
-    not_evaluable = _count_not_evaluable(deals, plans, {c.code: c for c in rules})
+    # Each rule's not-evaluable mask is kept per deal, so that a report narrowed to some owners
+    # (``--owner``, digests) counts only their deals.
+    masks = _not_evaluable_masks(deals, plans)
     periods = {code: ctx.period.name for code, ctx in contexts.items()}
     reasons = _count_reasons(plans.reason_plans)
     findings = finish(plans.parts, periods, inputs.period.name)
+    pipeline = pipeline_table(deals, inputs.stages, inputs.period)
+    if masks:
+        pipeline = pipeline.hstack(masks)
     # Select, then filter: filtering first would copy every column of the deal table.
     open_deal_owners = deals.select("id", "owner", OPEN_COLUMN).filter(pl.col(OPEN_COLUMN)).drop(OPEN_COLUMN)
     return RuleRun(
@@ -182,9 +190,10 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
         deals=deals.height,
         open_deals=open_deal_owners.height,
         open_deal_owners=open_deal_owners,
-        not_evaluable={code: int(n) for code, n in sorted(not_evaluable.items())},
+        not_evaluable=not_evaluable_counts(pipeline),
         rule_errors=plans.errors,
         not_evaluable_reasons=reasons,
+        pipeline=pipeline,
     )
 
 
@@ -235,11 +244,11 @@ def _plan(configured: ConfiguredRule, deals: pl.DataFrame, ctx: RuleContext, pla
         else:
             plans.add(configured.code, findings_from_pipeline_rule(configured, rule.check(deals, ctx)))
         if isinstance(rule, DealRule) and (expr := rule.not_evaluable(ctx)) is not None:
-            count = expr.fill_null(False).sum().cast(pl.Int64).alias(configured.code)
+            mask = expr.fill_null(False).alias(not_evaluable_column(configured.code))
             if columns:
-                plans.count_plans.append((configured, table.select(count)))
+                plans.count_plans.append((configured, table.select(mask)))
             else:
-                plans.counts.append((configured, count))
+                plans.counts.append((configured, mask))
             if (reason := rule.not_evaluable_reason(ctx)) is not None:
                 plans.reason_plans.append((configured.code, table.select(reason.alias("reason")).drop_nulls().group_by("reason").len()))
     except BaseException as exc:  # a plugin's bug (a panic, a SystemExit) must not abort the audit
@@ -249,21 +258,26 @@ def _plan(configured: ConfiguredRule, deals: pl.DataFrame, ctx: RuleContext, pla
         plans.failed(configured, exc)
 
 
-def _count_not_evaluable(deals: pl.DataFrame, plans: _Plans, by_code: Mapping[str, ConfiguredRule]) -> dict[str, int]:
-    """Each rule's count of deals it could not judge; a count that fails is its rule's failure."""
+def _not_evaluable_masks(deals: pl.DataFrame, plans: _Plans) -> list[pl.Series]:
+    """Each rule's mask of the deals it could not judge (one value per deal); a mask that fails is its rule's failure."""
     lazy = deals.lazy()
-    jobs = [(configured, lazy.select(count)) for configured, count in plans.counts] + plans.count_plans
+    jobs = [(configured, lazy.select(mask)) for configured, mask in plans.counts] + plans.count_plans
     jobs = [(configured, plan) for configured, plan in jobs if configured.code not in plans.failed_codes]
-    counted: dict[str, int] = {}
+    masks: list[tuple[str, pl.Series]] = []
     for (configured, _), result in zip(jobs, _collect_each([plan for _, plan in jobs]), strict=True):
         if isinstance(result, BaseException):
             plans.failed(configured, result)
             continue
         try:
-            counted[configured.code] = int(result.item())
-        except Exception as exc:  # not one number: the rule's expression is not a count
+            if result.width != 1 or result.height not in (1, deals.height):
+                raise ValueError(f"not_evaluable() gave {result.height} rows and {result.width} columns, not one true/false per deal")
+            mask = result.to_series().cast(pl.Boolean).fill_null(False)
+            if result.height != deals.height:  # a constant: the same for every deal
+                mask = mask.new_from_index(0, deals.height)
+            masks.append((configured.code, mask.alias(not_evaluable_column(configured.code))))
+        except Exception as exc:  # not a mask: the rule's expression is unusable
             plans.failed(configured, exc)
-    return {code: n for code, n in counted.items() if code not in plans.failed_codes}
+    return [mask for code, mask in masks if code not in plans.failed_codes]
 
 
 def _row_at_a_time(configured: ConfiguredRule, frame: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:

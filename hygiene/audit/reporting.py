@@ -11,7 +11,8 @@ from typing import TextIO
 from hygiene.api.errors import ConfigError, HygieneError
 from hygiene.api.report import AuditReport
 from hygiene.audit.steps import run_step
-from hygiene.files import atomic_text_writer, claim_output
+from hygiene.api.reporter import ReporterSettings
+from hygiene.files import atomic_writer, claim_output
 from hygiene.plugin.registry import Registry
 
 
@@ -26,7 +27,14 @@ def parse_format(spec: str, registry: Registry) -> tuple[str, str | None]:
     return name, path or None
 
 
-def write_reports(report: AuditReport, registry: Registry, formats: Iterable[str], output: str | None, stdout: TextIO | None = None) -> None:
+def write_reports(
+    report: AuditReport,
+    registry: Registry,
+    formats: Iterable[str],
+    output: str | None,
+    stdout: TextIO | None = None,
+    settings: ReporterSettings | None = None,
+) -> None:
     """Run each reporter on its own: one that fails is named with its target, the others still write.
 
     Every target path is claimed before anything is written, so a path that
@@ -51,13 +59,16 @@ def write_reports(report: AuditReport, registry: Registry, formats: Iterable[str
     elif len(to_stdout) > 1:
         raise ConfigError(f"--format: {', '.join(to_stdout)} would all write to standard output; give all but one a path (NAME:PATH)")
     for name, path in targets:
+        if path is None and registry.reporters[name].cls.binary:
+            raise ConfigError(f"--format: the {name} report is a file, not text: give it a path ({name}:report.{name})")
+    for name, path in targets:
         if path is not None:
             claim_output(Path(path), path, f"the {name} report")
     failures = []
     for name, path in targets:
         try:
             with run_step(f"writing the {name} report to {path or 'standard output'}"):
-                _write_one(report, registry.reporters[name].cls, path, stdout)
+                _write_one(report, registry.reporters[name].cls, path, stdout, settings)
         except BrokenPipeError:
             # The reader (e.g. `| head`) stopped listening: not an error of ours.
             _silence_stdout()
@@ -75,12 +86,14 @@ def write_reports(report: AuditReport, registry: Registry, formats: Iterable[str
         raise HygieneError("; ".join(failures))
 
 
-def _write_one(report: AuditReport, reporter_cls: type, path: str | None, stdout: TextIO | None) -> None:
+def _write_one(report: AuditReport, reporter_cls: type, path: str | None, stdout: TextIO | None, settings: ReporterSettings | None) -> None:
     reporter = reporter_cls()
+    if settings is not None:
+        reporter.settings = settings
     if path is None:
         reporter.write(report, stdout or sys.stdout)
         return
-    with atomic_text_writer(Path(path), display=path, claimed=True) as stream:
+    with atomic_writer(Path(path), binary=reporter.binary, display=path, claimed=True) as stream:
         reporter.write(report, stream)
 
 

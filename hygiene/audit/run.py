@@ -14,6 +14,7 @@ import polars as pl
 
 from hygiene.api.periods import period_containing
 from hygiene.api.report import AuditReport, RuleInfo
+from hygiene.api.rule import doc_sections
 from hygiene.api.source import RawTable
 from hygiene.api.stages import StageTable
 from hygiene.api.rule import OPEN_COLUMN
@@ -132,7 +133,10 @@ def _audit_frame(config: Config, registry: Registry, options: AuditOptions, rule
         period=inputs.period,
         source=deals.location,
         config_file=config.file,
-        rules=[RuleInfo(code=c.code, name=c.name, severity=c.severity, plugin=c.plugin) for c in rules],
+        rules=[
+            RuleInfo(code=c.code, name=c.name, severity=c.severity, plugin=c.plugin, summary=c.rule.summary, fix=doc_sections(type(c.rule).__doc__).get("Fix", ""))
+            for c in rules
+        ],
         findings=waivers.findings.with_columns(pl.lit(None, pl.String).alias("baseline_status")),
         deals=run.deals,
         open_deals=run.open_deals,
@@ -141,6 +145,10 @@ def _audit_frame(config: Config, registry: Registry, options: AuditOptions, rule
         rule_errors=run.rule_errors,
         waived=waivers.waived,
         not_evaluable_reasons=run.not_evaluable_reasons,
+        pipeline=run.pipeline,
+        mapped_fields=tuple(deals.column_for_field),
+        quotas=dict(config.quotas),
+        invalid_values=deals.invalid_values,
     )
 
 

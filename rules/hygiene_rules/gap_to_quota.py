@@ -149,21 +149,27 @@ def _owner_totals(deals: pl.DataFrame, ctx) -> pl.LazyFrame:
             _exact_sum(amount.filter(ctx.is_won)).alias("won"),
             _exact_sum((amount * ctx.probability.fill_null(0.0) / 100).filter(counted)).alias("weighted"),
             _exact_sum(amount.filter(counted)).alias("open_amount"),
+            counted.sum().alias("open_deals"),
+            pl.col("amount").filter(counted).count().alias("open_with_amount"),
         )
     )
+
+
+#: Open deals in the period, none with an amount: coverage is unknown, not zero.
+AMOUNTS_UNKNOWN = (pl.col("open_deals") > 0) & (pl.col("open_with_amount") == 0)
 
 
 def _shortfalls(table: pl.LazyFrame) -> pl.LazyFrame:
     """The owners whose won plus weighted amount is below quota, with their gap and coverage, by owner."""
     return (
-        table.with_columns(pl.col("won", "weighted", "open_amount").fill_null(0.0))
+        table.with_columns(pl.col("won", "weighted", "open_amount").fill_null(0.0), pl.col("open_deals", "open_with_amount").fill_null(0))
         # The test is on the sums as they are: 99,999.996 is short of 100,000 even if it shows as 100,000.00.
         .filter(pl.col("won") + pl.col("weighted") < pl.col("quota"))
         # Cents for the report.
         .with_columns(pl.col("won", "weighted", "open_amount").round(2))
         .with_columns((pl.col("quota") - pl.col("won") - pl.col("weighted")).round(2).alias("gap"))
         .with_columns(
-            pl.when(pl.col("quota") > pl.col("won"))
+            pl.when((pl.col("quota") > pl.col("won")) & ~AMOUNTS_UNKNOWN)
             .then((pl.col("open_amount") / (pl.col("quota") - pl.col("won"))).round(2))
             .alias("coverage")
         )
@@ -183,7 +189,9 @@ def _message(ctx) -> pl.Expr:
             pl.lit(": gap "),
             format_number(pl.col("gap")),
             pl.lit(", coverage "),
-            pl.when(pl.col("coverage").is_null())
+            pl.when(AMOUNTS_UNKNOWN)
+            .then(pl.lit(f"not evaluable (no open deal closing in {ctx.period.name} has an amount)"))
+            .when(pl.col("coverage").is_null())
             .then(pl.lit("n/a"))
             .otherwise(pl.concat_str([format_number(pl.col("coverage"), decimals=2, thousands=False), pl.lit("x")])),
         ]

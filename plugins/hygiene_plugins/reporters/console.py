@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import click
+import polars as pl
 
-from hygiene import NO_OWNER, Reporter, format_share, terminal_text, terminal_text_expr
+from hygiene import NO_OWNER, Reporter, format_number, format_share, plural, terminal_text, terminal_text_expr
 
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 #: Fixed baseline entries named one per line in the summary; the rest are counted.
@@ -17,20 +16,30 @@ EXPORT_TEXT_COLUMNS = ("deal_id", "deal_name", "owner", "message")
 
 class ConsoleReporter(Reporter):
     """Findings grouped by owner (owners in alphabetical order, most severe first within each),
-    then counts by rule and severity, deals audited, and deals a rule could not evaluate."""
+    each deal with its amount; then the header figures (open pipeline, amount at risk, quota,
+    coverage, win rate; a figure that cannot be computed says why), counts by rule and
+    severity, deals a rule could not evaluate, and the score per owner and per team as
+    aligned tables, worst first."""
 
     name = "console"
     summary = "Findings grouped by owner, then a summary (default)"
 
     def write(self, report, stream) -> None:
-        colour = _wants_colour(stream)
+        colour = self.settings.wants_colour(stream)
 
         def style(text: str, **kwargs) -> str:
             return click.style(text, **kwargs) if colour else text
 
         # Text from the export is shown with its control characters escaped: an ESC in a deal
         # name must not drive the terminal, and a newline must not forge a line of the report.
-        findings = report.findings.with_columns(terminal_text_expr(list(EXPORT_TEXT_COLUMNS))).sort(["owner"], nulls_last=True, maintain_order=True)
+        findings = report.figures().deal_findings.with_columns(
+            terminal_text_expr(list(EXPORT_TEXT_COLUMNS)),
+            # An export without an amount column gets no "(no amount)" on every line.
+            pl.when(pl.col("deal_id").is_null() | pl.lit("amount" not in report.mapped_fields))
+            .then(pl.lit(""))
+            .otherwise(pl.lit(" (") + format_number(pl.col("amount")).fill_null("no amount") + pl.lit(")"))
+            .alias("amount_text"),
+        ).sort(["owner"], nulls_last=True, maintain_order=True)
         counts = {owner: n for owner, n in findings.group_by("owner").len().iter_rows()}
         current: object = None
         for index, row in enumerate(findings.iter_rows(named=True)):
@@ -43,10 +52,12 @@ class ConsoleReporter(Reporter):
                 stream.write(f"{header} ({count} finding{'s' if count != 1 else ''})\n")
             severity = style(f"{row['severity']:<7}", fg=SEVERITY_COLOURS.get(row["severity"]))
             # Findings about neither a deal nor an owner (rule errors, waivers) are about the audit itself.
-            subject = row["deal_id"] if row["deal_id"] is not None else "(owner)" if row["owner"] is not None else "(audit)"
+            subject = row["deal_id"] if row["deal_id"] is not None else row["owner"] if row["owner"] is not None else "(audit)"
             if row["deal_name"]:
                 subject += f" {row['deal_name']}"
-            location = f" [row {row['row']}]" if row["row"] is not None else ""
+            subject += row["amount_text"]
+            # A message that already names the row (an unreadable cell) is not told it twice.
+            location = f" [row {row['row']}]" if row["row"] is not None and not row["message"].startswith(f"row {row['row']},") else ""
             known = " " + style("[known]", dim=True) if row["baseline_status"] == "known" else ""
             stream.write(f"  {severity} {row['code']} {row['rule']}: {subject}: {row['message']}{location}{known}\n")
         if findings.height:
@@ -57,6 +68,9 @@ class ConsoleReporter(Reporter):
         summary = report.summary()
         stream.write(style("Summary", bold=True) + f" ({report.source}, as of {report.as_of.isoformat()}, period {report.period.name})\n")
         stream.write(f"  deals audited: {summary['deals']} ({summary['open_deals']} open)\n")
+        if report.scope:
+            stream.write(f"  only: {terminal_text(', '.join(report.scope))}\n")
+        self._figures(report.figures(), stream)
         by_severity = summary["by_severity"]
         stream.write(
             f"  findings: {summary['findings']} ("
@@ -71,11 +85,31 @@ class ConsoleReporter(Reporter):
                 deals = "1 open deal lacks" if count == 1 else f"{count} open deals lack"
                 stream.write(f"  not evaluable by {code} {names.get(code, '')}: {deals} the data\n")
         score = summary["score"]
+        figures = report.figures()
         if score["overall"] is not None:
             stream.write(f"  hygiene score: {format_share(score['overall'])} of open deals have no error or warning\n")
-            if score["by_owner"]:
-                stream.write("    " + ", ".join(f"{terminal_text(owner)} {format_share(value)}" for owner, value in score["by_owner"].items()) + "\n")
+            for label, table, key in (("owner", figures.owners, "owner"), *((name, group, name) for name, group in figures.groups().items())):
+                rows = [
+                    (terminal_text(row[key]), format_share(row["score"]), f"{row['open_deals']:,}", f"{row['deals_at_risk']:,}", _amount(row["amount_at_risk"]))
+                    for row in table.filter(pl.col("open_deals") > 0).iter_rows(named=True)
+                ]
+                if rows:
+                    _aligned(stream, (label, "score", "open", "at risk", "amount at risk"), rows)
+        else:
+            stream.write("  hygiene score: not evaluable (no open deal)\n")
         self._baseline_and_waivers(report, stream)
+
+    def _figures(self, figures, stream) -> None:
+        """The header figures; one that cannot be computed is shown as such, with the reason, never as 0."""
+        without = f", {figures.open_without_amount} without an amount" if figures.open_without_amount else ""
+        stream.write(f"  open pipeline: {_figure(figures.open_amount, _amount)} ({plural(figures.open_deals, 'open deal')}{without})\n")
+        stream.write(f"  amount at risk: {_figure(figures.amount_at_risk, _amount)} ({plural(figures.deals_at_risk, 'open deal')} with an error or warning)\n")
+        if figures.quota.evaluable:
+            stream.write(
+                f"  quota: {_amount(figures.quota.value)}, won {_figure(figures.won, _amount)}, weighted {_figure(figures.weighted, _amount)},"
+                f" gap {_figure(figures.gap, _amount)}, coverage {_figure(figures.coverage, lambda v: f'{v:.2f}x')}\n"
+            )
+        stream.write(f"  win rate: {_figure(figures.win_rate, format_share)}\n")
 
     def _baseline_and_waivers(self, report, stream) -> None:
         baseline = report.baseline_summary()
@@ -98,10 +132,17 @@ class ConsoleReporter(Reporter):
             )
 
 
-def _wants_colour(stream) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+def _amount(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _figure(figure, render) -> str:
+    return render(figure.value) if figure.evaluable else f"not evaluable ({figure.reason})"
+
+
+def _aligned(stream, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A table under the summary: the first column left-aligned, the figures right-aligned."""
+    widths = [max(len(cells[i]) for cells in (header, *rows)) for i in range(len(header))]
+    for cells in (header, *rows):
+        line = cells[0].ljust(widths[0]) + "".join("  " + cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        stream.write(f"    {line.rstrip()}\n")

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from hygiene import Reporter
+from hygiene import Reporter, neutralise_formulas
 
 COLUMNS = ("severity", "code", "rule", "owner", "deal_id", "deal_name", "message", "row", "fingerprint", "baseline_status", "details")
-#: A spreadsheet takes a cell starting with one of these for a formula (or, for tab and CR, may
-#: drop them and read what follows as one): an export's ``=HYPERLINK(...)`` must stay text.
-FORMULA_TRIGGERS = r"^[=+\-@\t\r]"
 BYTE_ORDER_MARK = "\ufeff"
-
-
-def neutralise_formulas(column: str) -> pl.Expr:
-    """A text column with a ``'`` before every cell a spreadsheet would evaluate."""
-    text = pl.col(column)
-    return pl.when(text.str.contains(FORMULA_TRIGGERS)).then(pl.lit("'") + text).otherwise(text).alias(column)
 
 
 class CsvReporter(Reporter):

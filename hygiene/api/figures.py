@@ -1,0 +1,481 @@
+"""The figures people read in a report, computed once in polars for every reporter.
+
+An audit keeps a *pipeline table* (one row per audited deal: who owns it,
+its team, stage, amount, whether it is open) beside the findings. From the
+two, :func:`compute_figures` derives what the HTML report, the workbook,
+the digests and the console all show: open pipeline, amount at risk,
+tables per owner, team, manager and region, pipeline by stage, findings
+and amount at risk by rule, data quality per field. A reporter reads
+``report.figures()`` and never recomputes them, so two reports of one
+audit never disagree.
+
+A figure that cannot be computed is a :class:`Figure` with ``value`` None
+and a ``reason`` ("no open deal has an amount"), never a zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import polars as pl
+
+if TYPE_CHECKING:
+    from hygiene.api.models import Period
+    from hygiene.api.stages import StageTable
+
+#: The deal columns the pipeline table keeps, beside the derived ones.
+PIPELINE_FIELDS = ("id", "name", "account", "owner", "team", "stage", "amount", "close_date")
+#: Grouping columns taken from the roster or the export when they exist: a deal's team, manager, region.
+GROUP_COLUMNS = ("team", "manager", "region")
+#: The severities that put a deal at risk (info findings only inform).
+AT_RISK_SEVERITIES = ("error", "warning")
+NOT_EVALUABLE_PREFIX = "__not_evaluable__:"
+#: The deal fields whose completeness the data-quality table reports.
+QUALITY_FIELDS = (
+    "name",
+    "account",
+    "owner",
+    "team",
+    "amount",
+    "probability",
+    "forecast_category",
+    "created_date",
+    "close_date",
+    "stage_entered_date",
+    "last_activity_date",
+    "close_date_pushes",
+    "contacts",
+    "next_step",
+)
+
+
+def not_evaluable_column(code: str) -> str:
+    """The pipeline-table column that is True where rule ``code`` could not judge the deal."""
+    return f"{NOT_EVALUABLE_PREFIX}{code}"
+
+
+def not_evaluable_counts(pipeline: pl.DataFrame) -> dict[str, int]:
+    """Deals each rule could not evaluate, by rule code, from the pipeline table's masks."""
+    columns = sorted(c for c in pipeline.columns if c.startswith(NOT_EVALUABLE_PREFIX))
+    if not columns:
+        return {}
+    row = pipeline.select(pl.col(c).sum().cast(pl.Int64) for c in columns).row(0)
+    return {column[len(NOT_EVALUABLE_PREFIX) :]: int(n) for column, n in zip(columns, row, strict=True)}
+
+
+def _group_source(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """The ``team``, ``manager`` or ``region`` of each deal: its own column, else an export column of that name."""
+    if name in frame.columns:
+        return pl.col(name).cast(pl.String)
+    for column in frame.columns:
+        if column.strip().lower().replace(" ", "_").replace("-", "_") in (name, f"{name}_name"):
+            return pl.col(column).cast(pl.String)
+    return pl.lit(None, pl.String)
+
+
+def pipeline_table(deals: pl.DataFrame, stages: StageTable, period: Period) -> pl.DataFrame:
+    """One row per audited deal, prepared by the engine: what reports show about it.
+
+    Columns: ``id``, ``name``, ``account``, ``owner``, ``team``, ``manager``,
+    ``region`` (null when the export and roster have none), ``stage``,
+    ``stage_rank`` (its position in the stage table; unknown stages last),
+    ``amount``, ``probability`` (the deal's, else its stage's), ``close_date``,
+    ``open``, ``won``, ``closing_in_period``, ``row``, ``lacking`` (a bit per
+    :data:`QUALITY_FIELDS` entry the deal has no value for) and, per rule
+    with missing-data checks, its :func:`not_evaluable_column`.
+    """
+    from hygiene.api.fields import ROW_COLUMN
+    from hygiene.api.rule import OPEN_COLUMN, STAGE_PROBABILITY_COLUMN, WON_COLUMN
+    from hygiene.api.stages import stage_key
+
+    ranks = {stage_key(stage.name): rank for rank, stage in enumerate(stages.stages)}
+    stage_rank = (
+        pl.col("stage").str.strip_chars().str.to_lowercase().replace_strict(ranks, default=len(ranks), return_dtype=pl.Int32)
+    )
+    close = pl.col("close_date") if "close_date" in deals.columns else pl.lit(None, pl.Date)
+    types = {"amount": pl.Float64, "close_date": pl.Date, "probability": pl.Float64}
+    # The engine also audits hand-made tables (tests, ``hygiene.testing``) holding only some fields.
+    absent = [field for field in (*PIPELINE_FIELDS, "probability") if field not in deals.columns]
+    lacking = _lacking_mask(deals)
+    deals = deals.with_columns(pl.lit(None, types.get(field, pl.String)).alias(field) for field in absent)
+    return deals.select(
+        *PIPELINE_FIELDS,
+        *[_group_source(deals, name).alias(name) for name in GROUP_COLUMNS if name != "team"],
+        stage_rank.fill_null(len(ranks)).alias("stage_rank"),
+        pl.coalesce(pl.col("probability"), pl.col(STAGE_PROBABILITY_COLUMN)).alias("probability"),
+        pl.col(OPEN_COLUMN).alias("open"),
+        pl.col(WON_COLUMN).alias("won"),
+        close.is_between(pl.lit(period.start), pl.lit(period.end), closed="both").fill_null(False).alias("closing_in_period"),
+        pl.col(ROW_COLUMN).alias("row"),
+        lacking.alias("lacking"),
+    ).select(
+        "id", "name", "account", "owner", "team", "manager", "region", "stage", "stage_rank", "amount", "probability",
+        "close_date", "open", "won", "closing_in_period", "row", "lacking", pl.col(f"^{NOT_EVALUABLE_PREFIX}.*$"),
+    )
+
+
+def empty_pipeline() -> pl.DataFrame:
+    """A pipeline table with no deal (for reports built without an audit)."""
+    return pl.DataFrame(
+        schema={
+            "id": pl.String, "name": pl.String, "account": pl.String, "owner": pl.String, "team": pl.String,
+            "manager": pl.String, "region": pl.String, "stage": pl.String, "stage_rank": pl.Int32, "amount": pl.Float64,
+            "probability": pl.Float64, "close_date": pl.Date, "open": pl.Boolean, "won": pl.Boolean,
+            "closing_in_period": pl.Boolean, "row": pl.Int64, "lacking": pl.UInt32,
+        }
+    )
+
+
+def _lacking_mask(deals: pl.DataFrame) -> pl.Expr:
+    """Per deal, a bit per :data:`QUALITY_FIELDS` entry that is null (missing or unreadable)."""
+    bits = [pl.col(field).is_null().cast(pl.UInt32) * (1 << index) for index, field in enumerate(QUALITY_FIELDS) if field in deals.columns]
+    absent = sum(1 << index for index, field in enumerate(QUALITY_FIELDS) if field not in deals.columns)
+    return pl.sum_horizontal(*bits, pl.lit(absent, pl.UInt32)).cast(pl.UInt32) if bits else pl.lit(absent, pl.UInt32)
+
+
+def data_quality_table(pipeline: pl.DataFrame, invalid_values: pl.DataFrame | None, mapped_fields: Sequence[str]) -> pl.DataFrame:
+    """Per deal field, how many open deals lack it: ``missing`` (empty) and ``unreadable`` (a value that could not be read).
+
+    A field the export has no column for is ``mapped`` False: every open
+    deal lacks it. ``share_lacking`` is of open deals; null when there is none.
+    """
+    open_deals = pipeline.filter(pl.col("open"))
+    total = open_deals.height
+    unreadable: dict[str, int] = {}
+    if invalid_values is not None and invalid_values.height:
+        of_open = invalid_values.filter(pl.col("deal_id").is_in(open_deals.get_column("id").implode()))
+        unreadable = {field: int(n) for field, n in of_open.group_by("field").len().iter_rows()}
+    lacking = open_deals.select(
+        ((pl.col("lacking") & (1 << index)) > 0).sum().alias(field) for index, field in enumerate(QUALITY_FIELDS)
+    ).row(0, named=True) if total else {}
+    rows = []
+    for field in QUALITY_FIELDS:
+        empty = int(lacking.get(field) or 0)
+        bad = min(unreadable.get(field, 0), empty)
+        rows.append(
+            {
+                "field": field,
+                "mapped": field in mapped_fields,
+                "open_deals": total,
+                "missing": empty - bad,
+                "unreadable": bad,
+                "share_lacking": round(empty / total, 4) if total else None,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={"field": pl.String, "mapped": pl.Boolean, "open_deals": pl.Int64, "missing": pl.Int64, "unreadable": pl.Int64, "share_lacking": pl.Float64},
+        orient="row",
+    )
+
+
+@attrs.define(frozen=True)
+class Figure:
+    """A number a report shows, or why it cannot be computed (``value`` None, ``reason`` set)."""
+
+    value: float | None
+    reason: str | None = None
+
+    @property
+    def evaluable(self) -> bool:
+        return self.value is not None
+
+
+def _ratio(numerator: float | None, denominator: float | None, reason: str) -> Figure:
+    if numerator is None or not denominator:
+        return Figure(None, reason)
+    return Figure(round(numerator / denominator, 4))
+
+
+@attrs.define(frozen=True, kw_only=True)
+class HistoryFigures:
+    """What a report shows about earlier audits, when a history store provides it (optional input).
+
+    ``previous`` holds the header figures of the previous run (keys
+    ``as_of``, ``open_deals``, ``open_amount``, ``amount_at_risk``,
+    ``score``, any of them missing); ``waterfall`` the period's pipeline
+    flow as ``(label, amount)`` steps, starting and ending with totals;
+    ``trend`` one ``(as_of, score, open_amount)`` point per earlier run,
+    oldest first; ``deal_changes`` recent changes per deal id as short
+    texts. Reports render what is there and invent nothing that is not.
+    """
+
+    previous: Mapping[str, Any] | None = None
+    waterfall: Sequence[tuple[str, float]] = ()
+    trend: Sequence[tuple[dt.date, float | None, float | None]] = ()
+    deal_changes: Mapping[str, Sequence[str]] = attrs.field(factory=dict)
+
+
+def _group_rows(deals: pl.DataFrame, findings: pl.DataFrame, by: str, quotas: Mapping[str, float]) -> pl.DataFrame:
+    """Per value of ``by`` (owner, team, manager, region): the figures of a manager's table."""
+    keyed = deals.filter(pl.col(by).is_not_null())
+    amount = pl.col("amount")
+    rows = keyed.group_by(by).agg(
+        pl.col("open").sum().cast(pl.Int64).alias("open_deals"),
+        amount.filter(pl.col("open")).sum().alias("open_amount"),
+        pl.col("at_risk").sum().cast(pl.Int64).alias("deals_at_risk"),
+        amount.filter(pl.col("at_risk")).sum().alias("amount_at_risk"),
+        amount.filter(pl.col("won") & pl.col("closing_in_period")).sum().alias("won"),
+        (amount * pl.col("probability").fill_null(0.0) / 100).filter(pl.col("open") & pl.col("closing_in_period")).sum().alias("weighted"),
+        amount.filter(pl.col("open") & pl.col("closing_in_period")).sum().alias("open_in_period"),
+        amount.filter(pl.col("open") & pl.col("closing_in_period")).count().alias("open_in_period_with_amount"),
+        (pl.col("open") & pl.col("closing_in_period")).sum().alias("open_in_period_deals"),
+        pl.col("findings").sum().cast(pl.Int64).alias("findings"),
+        pl.col("errors").sum().cast(pl.Int64).alias("errors"),
+        pl.col("warnings").sum().cast(pl.Int64).alias("warnings"),
+        *([pl.col("owner").drop_nulls().n_unique().alias("owners")] if by != "owner" else [pl.col("team").drop_nulls().mode().sort().first().alias("team")]),
+    )
+    group_findings = findings.filter(pl.col("deal_id").is_null() & pl.col(by).is_not_null()).group_by(by).len("owner_findings") if by == "owner" else None
+    if group_findings is not None and group_findings.height:
+        rows = rows.join(group_findings, on=by, how="full", coalesce=True).with_columns(
+            pl.col("owner_findings").fill_null(0).cast(pl.Int64),
+        )
+        rows = rows.with_columns((pl.col("findings").fill_null(0) + pl.col("owner_findings")).alias("findings")).drop("owner_findings")
+    quota_frame = (
+        pl.DataFrame({"owner": list(quotas), "quota": [float(q) for q in quotas.values()]}, schema={"owner": pl.String, "quota": pl.Float64})
+        if quotas
+        else pl.DataFrame(schema={"owner": pl.String, "quota": pl.Float64})
+    )
+    if by == "owner":
+        rows = rows.join(quota_frame, on="owner", how="full", coalesce=True) if quotas else rows.with_columns(pl.lit(None, pl.Float64).alias("quota"))
+    else:
+        owner_groups = deals.filter(pl.col(by).is_not_null() & pl.col("owner").is_not_null()).group_by("owner").agg(pl.col(by).mode().sort().first())
+        team_quota = owner_groups.join(quota_frame, on="owner").group_by(by).agg(pl.col("quota").sum())
+        rows = rows.join(team_quota, on=by, how="left")
+    zero = pl.lit(0.0)
+    rows = rows.with_columns(
+        pl.col("open_deals", "deals_at_risk", "findings", "errors", "warnings").fill_null(0),
+        pl.col("open_amount", "amount_at_risk", "won", "weighted", "open_in_period").fill_null(zero),
+        pl.col("open_in_period_with_amount", "open_in_period_deals").fill_null(0),
+    )
+    # No open deal in the period is a real coverage of zero; open deals without amounts are unknown.
+    amounts_unknown = (pl.col("open_in_period_deals") > 0) & (pl.col("open_in_period_with_amount") == 0)
+    to_win = pl.col("quota") - pl.col("won")
+    rows = rows.with_columns(
+        pl.when(pl.col("open_deals") > 0).then(((pl.col("open_deals") - pl.col("deals_at_risk")) / pl.col("open_deals")).round(4)).alias("score"),
+        (pl.col("quota") - pl.col("won") - pl.col("weighted")).round(2).alias("gap"),
+        pl.when(pl.col("quota").is_not_null() & (to_win > 0) & ~amounts_unknown)
+        .then((pl.col("open_in_period") / to_win).round(2))
+        .alias("coverage"),
+        pl.when(pl.col("quota").is_null())
+        .then(pl.lit("no quota"))
+        .when(to_win <= 0)
+        .then(pl.lit("quota already won"))
+        .when(amounts_unknown)
+        .then(pl.lit("no open deal closing in the period has an amount"))
+        .alias("coverage_reason"),
+    )
+    # Worst first: lowest score, then most amount at risk; groups without open deals last.
+    return rows.sort(["score", "amount_at_risk", by], descending=[False, True, False], nulls_last=True)
+
+
+@attrs.define(frozen=True, kw_only=True)
+class ReportFigures:
+    """Everything a human-facing report shows, computed once from an :class:`~hygiene.api.report.AuditReport`.
+
+    Tables are polars frames in display order. ``deals`` is the pipeline
+    table with ``findings``, ``errors``, ``warnings``, ``at_risk`` (open,
+    with an error or warning finding) and ``worst`` (most severe finding)
+    per deal; ``deal_findings`` the findings with each deal's amount,
+    stage, team, manager and region. ``owners``, ``teams``, ``managers``
+    and ``regions`` are per-group tables (empty when the export has no such
+    column), worst score first.
+    """
+
+    open_deals: int
+    open_amount: Figure
+    open_without_amount: int
+    amount_at_risk: Figure
+    deals_at_risk: int
+    score: Figure
+    quota: Figure
+    won: Figure
+    weighted: Figure
+    gap: Figure
+    coverage: Figure
+    win_rate: Figure
+    deals: pl.DataFrame
+    deal_findings: pl.DataFrame
+    owners: pl.DataFrame
+    teams: pl.DataFrame
+    managers: pl.DataFrame
+    regions: pl.DataFrame
+    stages: pl.DataFrame
+    rules: pl.DataFrame
+    findings_by_stage: pl.DataFrame
+    data_quality: pl.DataFrame
+    not_evaluable: list[dict[str, Any]]
+
+    def groups(self) -> dict[str, pl.DataFrame]:
+        """The per-group tables that have rows, by grouping column."""
+        tables = {"team": self.teams, "manager": self.managers, "region": self.regions}
+        return {name: table for name, table in tables.items() if table.height}
+
+
+def compute_figures(report) -> ReportFigures:
+    """The figures of ``report`` (an :class:`~hygiene.api.report.AuditReport`, which imports this module); ``report.figures()`` caches them."""
+    from hygiene.api.models import SEVERITY_RANK
+
+    pipeline = report.pipeline if report.pipeline is not None else empty_pipeline()
+    findings = report.findings
+    info = pipeline.select("id", "amount", "stage", "stage_rank", "team", "manager", "region", "open").rename({"id": "deal_id"})
+    deal_findings = findings.join(info, on="deal_id", how="left", maintain_order="left").with_columns(
+        pl.col("team", "manager", "region").fill_null(pl.lit(None, pl.String)),
+        pl.col("open").fill_null(False),
+    )
+    # An owner-level finding has no deal; its groups come from the owner's deals.
+    per_deal = (
+        deal_findings.filter(pl.col("deal_id").is_not_null())
+        .group_by("deal_id")
+        .agg(
+            pl.len().cast(pl.Int64).alias("findings"),
+            (pl.col("severity") == "error").sum().cast(pl.Int64).alias("errors"),
+            (pl.col("severity") == "warning").sum().cast(pl.Int64).alias("warnings"),
+            pl.col("severity").replace_strict(SEVERITY_RANK, return_dtype=pl.Int32).min().alias("worst_rank"),
+        )
+        .rename({"deal_id": "id"})
+    )
+    ranks = {rank: name for name, rank in SEVERITY_RANK.items()}
+    deals = (
+        pipeline.select(pl.exclude("lacking", f"^{NOT_EVALUABLE_PREFIX}.*$"))
+        .join(per_deal, on="id", how="left", maintain_order="left")
+        .with_columns(pl.col("findings", "errors", "warnings").fill_null(0))
+        .with_columns(
+            (pl.col("open") & ((pl.col("errors") + pl.col("warnings")) > 0)).alias("at_risk"),
+            pl.col("worst_rank").replace_strict(ranks, default=None, return_dtype=pl.String).alias("worst"),
+        )
+        .drop("worst_rank")
+    )
+    owner_groups = deals.filter(pl.col("owner").is_not_null()).group_by("owner").agg(
+        pl.col(name).drop_nulls().mode().sort().first().alias(name) for name in GROUP_COLUMNS
+    )
+    deal_findings = _groups_for_owner_findings(deal_findings, owner_groups)
+    totals = deals.select(
+        pl.col("open").sum().cast(pl.Int64).alias("open_deals"),
+        pl.col("amount").filter(pl.col("open")).sum().alias("open_amount"),
+        pl.col("amount").filter(pl.col("open")).count().alias("open_with_amount"),
+        pl.col("at_risk").sum().cast(pl.Int64).alias("deals_at_risk"),
+        pl.col("amount").filter(pl.col("at_risk")).sum().alias("amount_at_risk"),
+        pl.col("amount").filter(pl.col("at_risk")).count().alias("at_risk_with_amount"),
+        pl.col("won").sum().cast(pl.Int64).alias("won_deals"),
+        (~pl.col("open")).sum().cast(pl.Int64).alias("closed_deals"),
+    ).row(0, named=True)
+    open_deals = int(totals["open_deals"])
+    no_amount = "no open deal has an amount"
+    open_amount = Figure(float(totals["open_amount"])) if totals["open_with_amount"] else Figure(None, no_amount if open_deals else "no open deal")
+    if not totals["deals_at_risk"]:
+        at_risk = Figure(0.0) if open_deals else Figure(None, "no open deal")
+    elif totals["at_risk_with_amount"]:
+        at_risk = Figure(float(totals["amount_at_risk"]))
+    else:
+        at_risk = Figure(None, "no deal at risk has an amount")
+    score = Figure(round((open_deals - totals["deals_at_risk"]) / open_deals, 4)) if open_deals else Figure(None, "no open deal")
+    owners = _group_rows(deals, deal_findings, "owner", report.quotas)
+    quota, won, weighted, gap, coverage = _quota_figures(owners, report.quotas)
+    win_rate = _ratio(totals["won_deals"], totals["closed_deals"], "no closed deal")
+    rule_names = {rule.code: rule.name for rule in report.rules}
+    return ReportFigures(
+        open_deals=open_deals,
+        open_amount=open_amount,
+        open_without_amount=open_deals - int(totals["open_with_amount"]),
+        amount_at_risk=at_risk,
+        deals_at_risk=int(totals["deals_at_risk"]),
+        score=score,
+        quota=quota,
+        won=won,
+        weighted=weighted,
+        gap=gap,
+        coverage=coverage,
+        win_rate=win_rate,
+        deals=deals,
+        deal_findings=deal_findings,
+        owners=owners,
+        teams=_group_rows(deals, deal_findings, "team", report.quotas),
+        managers=_group_rows(deals, deal_findings, "manager", report.quotas),
+        regions=_group_rows(deals, deal_findings, "region", report.quotas),
+        stages=_stage_rows(deals),
+        rules=_rule_rows(deal_findings, report, rule_names),
+        findings_by_stage=_findings_by_stage(deal_findings),
+        data_quality=data_quality_table(pipeline, report.invalid_values, report.mapped_fields),
+        not_evaluable=[
+            {"code": code, "name": rule_names.get(code, ""), "deals": count, "reason": _reason_text(report.not_evaluable_reasons.get(code))}
+            for code, count in report.not_evaluable.items()
+            if count
+        ],
+    )
+
+
+def _groups_for_owner_findings(deal_findings: pl.DataFrame, owner_groups: pl.DataFrame) -> pl.DataFrame:
+    if not owner_groups.height:
+        return deal_findings
+    joined = deal_findings.join(owner_groups, on="owner", how="left", suffix="_of_owner", maintain_order="left")
+    return joined.with_columns(
+        pl.coalesce(pl.col(name), pl.col(f"{name}_of_owner")).alias(name) for name in GROUP_COLUMNS
+    ).drop([f"{name}_of_owner" for name in GROUP_COLUMNS])
+
+
+def _quota_figures(owners: pl.DataFrame, quotas: Mapping[str, float]) -> tuple[Figure, Figure, Figure, Figure, Figure]:
+    if not quotas:
+        reason = "no [quotas] configured"
+        return Figure(None, reason), Figure(None, reason), Figure(None, reason), Figure(None, reason), Figure(None, reason)
+    quota_owners = owners.filter(pl.col("quota").is_not_null())
+    sums = quota_owners.select(pl.col("quota", "won", "weighted", "open_in_period", "open_in_period_with_amount", "open_in_period_deals").sum()).row(0, named=True)
+    quota, won, weighted = float(sums["quota"]), float(sums["won"]), float(sums["weighted"])
+    to_win = quota - won
+    if to_win <= 0:
+        coverage = Figure(None, "quota already won")
+    elif sums["open_in_period_deals"] and not sums["open_in_period_with_amount"]:
+        coverage = Figure(None, "no open deal closing in the period has an amount")
+    else:
+        coverage = Figure(round(float(sums["open_in_period"]) / to_win, 2))
+    return Figure(quota), Figure(round(won, 2)), Figure(round(weighted, 2)), Figure(round(quota - won - weighted, 2)), coverage
+
+
+def _stage_rows(deals: pl.DataFrame) -> pl.DataFrame:
+    return (
+        deals.filter(pl.col("stage").is_not_null())
+        .group_by("stage")
+        .agg(
+            pl.col("stage_rank").min(),
+            pl.col("open").first(),
+            pl.len().cast(pl.Int64).alias("deals"),
+            pl.col("amount").sum().alias("amount"),
+            pl.col("findings").sum().cast(pl.Int64).alias("findings"),
+            pl.col("at_risk").sum().cast(pl.Int64).alias("deals_at_risk"),
+            pl.col("amount").filter(pl.col("at_risk")).sum().alias("amount_at_risk"),
+        )
+        .sort(["stage_rank", "stage"])
+    )
+
+
+def _rule_rows(deal_findings: pl.DataFrame, report, names: Mapping[str, str]) -> pl.DataFrame:
+    at_risk = pl.col("open") & pl.col("severity").is_in(AT_RISK_SEVERITIES) & pl.col("deal_id").is_not_null()
+    per_rule = deal_findings.group_by("code").agg(
+        pl.col("rule").first(),
+        pl.col("severity").first(),
+        pl.len().cast(pl.Int64).alias("findings"),
+        pl.col("deal_id").drop_nulls().n_unique().cast(pl.Int64).alias("deals"),
+        # A deal repeats in a rule's findings only for duplicate rows; count its amount once.
+        pl.struct("deal_id", "amount").filter(at_risk).unique().struct.field("amount").sum().alias("amount_at_risk"),
+    )
+    return per_rule.sort(["amount_at_risk", "findings", "code"], descending=[True, True, False])
+
+
+def _findings_by_stage(deal_findings: pl.DataFrame) -> pl.DataFrame:
+    return (
+        deal_findings.filter(pl.col("stage").is_not_null())
+        .group_by("stage", "code")
+        .agg(pl.len().cast(pl.Int64).alias("findings"), pl.col("stage_rank").first())
+        .sort(["stage_rank", "stage", "code"])
+    )
+
+
+def _reason_text(reasons: dict[str, int] | None) -> str:
+    """Why a rule could not evaluate deals, from the reasons it counted (most frequent first)."""
+    if not reasons:
+        return "the deal lacks the data the rule needs"
+    ranked = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+    return "; ".join(f"{reason} ({count})" if len(ranked) > 1 else reason for reason, count in ranked)

@@ -1,0 +1,86 @@
+"""Narrowing a report to some owners, teams or managers (``--owner``, ``--team``, ``--manager``, digests)."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+import polars as pl
+
+from hygiene.api.figures import not_evaluable_counts
+
+if TYPE_CHECKING:
+    from hygiene.api.report import AuditReport
+
+
+def glob_matches(column: str, patterns: Sequence[str]) -> pl.Expr:
+    """True where ``column`` matches one of the glob ``patterns`` (``*``, ``?``, ``[...]``), ignoring case."""
+    # fnmatch's translation ends with Python's end-of-text anchor; polars' regex engine spells it \\z.
+    regex = "|".join(f"(?:{fnmatch.translate(pattern).removesuffix(chr(92) + 'Z')})" for pattern in patterns)
+    return pl.col(column).str.contains(f"(?is)^(?:{regex})$").fill_null(False)
+
+
+@attrs.define(frozen=True, kw_only=True)
+class ReportScope:
+    """Which deals a report is about: owners, teams and managers, each a list of glob patterns.
+
+    A deal is in scope when it matches every dimension given (one of its
+    patterns each); a dimension without patterns does not narrow. An
+    owner-level finding (gap to quota) is in scope when its owner matches
+    ``owners`` and, given teams or managers, owns a deal in scope. Findings
+    about neither a deal nor an owner (waivers, rule errors) concern the
+    whole audit and are left out of a narrowed report.
+    """
+
+    owners: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.owners or self.teams or self.managers)
+
+    def describe(self) -> tuple[str, ...]:
+        """The scope as the user gave it, one ``owner Ada*`` entry per pattern."""
+        return tuple(f"{kind} {pattern}" for kind, patterns in (("owner", self.owners), ("team", self.teams), ("manager", self.managers)) for pattern in patterns)
+
+    def deal_condition(self) -> pl.Expr:
+        condition = pl.lit(True)
+        for column, patterns in (("owner", self.owners), ("team", self.teams), ("manager", self.managers)):
+            if patterns:
+                condition = condition & glob_matches(column, patterns)
+        return condition
+
+    def _owns_quota(self, owner: str, owners_in_scope: set[str]) -> bool:
+        if self.owners and not any(fnmatch.fnmatchcase(owner.casefold(), pattern.casefold()) for pattern in self.owners):
+            return False
+        return owner in owners_in_scope if (self.teams or self.managers) else True
+
+    def apply(self, report: AuditReport) -> AuditReport:
+        """``report`` with only the deals, findings and counts in scope."""
+        if not self or report.pipeline is None:
+            return report
+        pipeline = report.pipeline.filter(self.deal_condition())
+        deal_ids = pipeline.get_column("id").implode()
+        owners = pipeline.get_column("owner").drop_nulls().unique().implode()
+        findings = report.findings
+        owner_level = pl.col("deal_id").is_null() & pl.col("owner").is_not_null()
+        owner_in_scope = glob_matches("owner", self.owners) if self.owners else pl.lit(True)
+        if self.teams or self.managers:
+            owner_in_scope = owner_in_scope & pl.col("owner").is_in(owners)
+        kept = findings.filter(pl.col("deal_id").is_in(deal_ids) | (owner_level & owner_in_scope))
+        open_deals = pipeline.filter(pl.col("open"))
+        return attrs.evolve(
+            report,
+            findings=kept,
+            pipeline=pipeline,
+            deals=pipeline.height,
+            open_deals=open_deals.height,
+            open_deal_owners=open_deals.select("id", "owner"),
+            not_evaluable=not_evaluable_counts(pipeline),
+            invalid_values=None if report.invalid_values is None else report.invalid_values.filter(pl.col("deal_id").is_in(deal_ids)),
+            quotas={owner: quota for owner, quota in report.quotas.items() if self._owns_quota(owner, set(owners.explode().to_list()))},
+            scope=(*report.scope, *self.describe()),
+            fixed=[entry for entry in report.fixed if entry.get("deal_id") in set(deal_ids.explode().to_list())],
+        )

@@ -1,0 +1,201 @@
+"""The Excel workbook: Summary, Owners, Teams, Findings and Data quality sheets with real types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from hygiene import Reporter, neutralise_formula, neutralise_formulas
+
+#: Column widths are fitted to the header and this many rows, within these bounds.
+WIDTH_SAMPLE_ROWS = 2000
+MIN_WIDTH, MAX_WIDTH = 8, 60
+NOT_EVALUABLE = "not evaluable"
+
+FINDING_COLUMNS = (
+    ("Deal", "deal_id", "text"),
+    ("Deal name", "deal_name", "text"),
+    ("Owner", "owner", "text"),
+    ("Team", "team", "text"),
+    ("Stage", "stage", "text"),
+    ("Amount", "amount", "amount"),
+    ("Rule", "code", "text"),
+    ("Rule name", "rule", "text"),
+    ("Severity", "severity", "text"),
+    ("Message", "message", "text"),
+    ("Fix", "fix", "text"),
+    ("Row", "row", "int"),
+    ("Fingerprint", "fingerprint", "text"),
+    ("Baseline", "baseline_status", "text"),
+)
+GROUP_COLUMNS = (
+    ("Score", "score", "share"),
+    ("Open deals", "open_deals", "int"),
+    ("Open amount", "open_amount", "amount"),
+    ("Findings", "findings", "int"),
+    ("Deals at risk", "deals_at_risk", "int"),
+    ("Amount at risk", "amount_at_risk", "amount"),
+    ("Won", "won", "amount"),
+    ("Weighted", "weighted", "amount"),
+    ("Quota", "quota", "amount"),
+    ("Gap", "gap", "amount"),
+    ("Coverage", "coverage", "ratio"),
+    ("Coverage not evaluable because", "coverage_reason", "text"),
+)
+
+
+class XlsxReporter(Reporter):
+    """An Excel workbook of the audit, for people who work in spreadsheets.
+
+    Sheets: *Summary* (the header figures; a figure that cannot be computed
+    says why), *Owners* and *Teams* (score, findings, amount at risk, won,
+    weighted, quota, gap, coverage; worst score first), *Findings* (one row
+    per finding with its deal, owner, team, stage, amount, rule, severity,
+    message and the rule's fix) and *Data quality* (open deals missing or
+    with an unreadable value, per field). Numbers are numbers and dates are
+    dates; every sheet has a frozen header row, an autofilter and fitted
+    column widths. Text starting with ``=``, ``+``, ``-``, ``@``, tab or CR
+    gets a leading ``'``, exactly as in the CSV report, so nothing from the
+    export runs as a formula. The workbook's creation date is the audit date
+    (not the clock) and the zip entries carry a fixed date: the same audit
+    gives the same bytes.
+    """
+
+    name = "xlsx"
+    summary = "An Excel workbook: summary, owners, teams, findings, data quality"
+    binary = True
+
+    def write(self, report, stream) -> None:
+        import xlsxwriter
+
+        created = dt.datetime.combine(report.as_of, dt.time())
+        workbook = xlsxwriter.Workbook(
+            stream,
+            {
+                "in_memory": True,
+                # Strings stay strings: never turned into formulas, numbers or links.
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
+        workbook.set_properties({"title": f"Pipeline hygiene as of {report.as_of.isoformat()}", "author": "hygiene", "created": created, "comments": f"hygiene {report.tool_version}"})
+        formats = {
+            "header": workbook.add_format({"bold": True, "bg_color": "#E8ECF2", "bottom": 1}),
+            "amount": workbook.add_format({"num_format": "#,##0"}),
+            "share": workbook.add_format({"num_format": "0.0%"}),
+            "ratio": workbook.add_format({"num_format": '0.00"x"'}),
+            "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+            "int": workbook.add_format({"num_format": "0"}),
+            "text": None,
+        }
+        figures = report.figures()
+        _summary_sheet(workbook, formats, report, figures)
+        owners = figures.owners
+        _table_sheet(workbook, formats, "Owners", [("Owner", "owner", "text"), ("Team", "team", "text"), *GROUP_COLUMNS], owners)
+        if figures.teams.height:
+            _table_sheet(workbook, formats, "Teams", [("Team", "team", "text"), ("Owners", "owners", "int"), *GROUP_COLUMNS], figures.teams)
+        else:
+            _table_sheet(workbook, formats, "Teams", [("Team", "team", "text")], pl.DataFrame({"team": ["The export has no team column."]}))
+        fixes = {rule.code: rule.fix for rule in report.rules}
+        findings = figures.deal_findings.with_columns(pl.col("code").replace_strict(fixes, default="", return_dtype=pl.String).alias("fix"))
+        _table_sheet(workbook, formats, "Findings", FINDING_COLUMNS, findings)
+        quality = figures.data_quality.with_columns(pl.when(pl.col("mapped")).then(pl.lit("yes")).otherwise(pl.lit("no column")).alias("mapped_text"))
+        _table_sheet(
+            workbook,
+            formats,
+            "Data quality",
+            [("Field", "field", "text"), ("In the export", "mapped_text", "text"), ("Open deals", "open_deals", "int"), ("Missing", "missing", "int"), ("Unreadable", "unreadable", "int"), ("Share lacking", "share_lacking", "share")],
+            quality,
+        )
+        workbook.close()
+
+
+def _summary_sheet(workbook, formats, report, figures) -> None:
+    sheet = workbook.add_worksheet("Summary")
+    rows: list[tuple[str, Any, str | None, str]] = [
+        ("As of", dt.datetime.combine(report.as_of, dt.time()), "date", ""),
+        ("Source", report.source, "text", ""),
+        ("Period", report.period.name, "text", f"{report.period.start.isoformat()} to {report.period.end.isoformat()}"),
+        ("Deals audited", report.deals, "int", ""),
+        ("Open deals", figures.open_deals, "int", ""),
+        ("Findings", report.findings.height, "int", ""),
+    ]
+    for label, figure, kind, note in (
+        ("Open pipeline", figures.open_amount, "amount", f"{figures.open_without_amount} open deals without an amount" if figures.open_without_amount else ""),
+        ("Amount at risk", figures.amount_at_risk, "amount", f"{figures.deals_at_risk} open deals with an error or warning"),
+        ("Hygiene score", figures.score, "share", "share of open deals with no error or warning"),
+        ("Quota", figures.quota, "amount", ""),
+        ("Won", figures.won, "amount", ""),
+        ("Weighted", figures.weighted, "amount", ""),
+        ("Gap to quota", figures.gap, "amount", "quota - won - weighted"),
+        ("Coverage", figures.coverage, "ratio", "open amount closing in the period / quota left to win"),
+        ("Win rate", figures.win_rate, "share", "won / closed deals"),
+    ):
+        if figure.value is None:
+            rows.append((label, NOT_EVALUABLE, "text", figure.reason or ""))
+        else:
+            rows.append((label, figure.value, kind, note))
+    if report.scope:
+        rows.append(("Only", ", ".join(report.scope), "text", ""))
+    if report.waived:
+        rows.append(("Waived findings", report.waived, "int", ""))
+    header = formats["header"]
+    sheet.write_row(0, 0, ("Figure", "Value", "Note"), header)
+    for index, (label, value, kind, note) in enumerate(rows, start=1):
+        sheet.write_string(index, 0, label)
+        _write(sheet, index, 1, value, kind, formats)
+        if note:
+            sheet.write_string(index, 2, neutralise_formula(note))
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(rows), 2)
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, max(14, min(MAX_WIDTH, len(report.source) + 2)))
+    sheet.set_column(2, 2, 50)
+
+
+def _write(sheet, row: int, column: int, value, kind: str, formats) -> None:
+    if value is None:
+        return
+    if kind == "text":
+        sheet.write_string(row, column, neutralise_formula(str(value)))
+    elif kind == "date":
+        sheet.write_datetime(row, column, value, formats["date"])
+    else:
+        sheet.write_number(row, column, value, formats[kind])
+
+
+def _table_sheet(workbook, formats, title: str, columns: Sequence[tuple[str, str, str]], table: pl.DataFrame) -> None:
+    sheet = workbook.add_worksheet(title)
+    names = [name for _, name, _ in columns]
+    text_columns = [name for _, name, kind in columns if kind == "text"]
+    # Neutralised by polars a column at a time, like the CSV report: no Python call per cell for the check.
+    data = table.select(names).with_columns(neutralise_formulas(name) for name in text_columns) if table.height else table.select(names)
+    sheet.write_row(0, 0, [label for label, _, _ in columns], formats["header"])
+    writers = [_column_writer(sheet, kind, formats) for _, _, kind in columns]
+    for index, values in enumerate(data.iter_rows(), start=1):
+        for column, (value, write) in enumerate(zip(values, writers, strict=True)):
+            if value is not None:
+                write(index, column, value)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(data.height, 1), len(columns) - 1)
+    sample = data.head(WIDTH_SAMPLE_ROWS)
+    for column, (label, name, kind) in enumerate(columns):
+        longest = len(label)
+        if sample.height and kind == "text":
+            longest = max(longest, int(sample.select(pl.col(name).str.len_chars().max()).item() or 0))
+        elif kind in ("amount", "int"):
+            longest = max(longest, 12)
+        sheet.set_column(column, column, max(MIN_WIDTH, min(MAX_WIDTH, longest + 2)))
+
+
+def _column_writer(sheet, kind: str, formats):
+    if kind == "text":
+        return sheet.write_string
+    style = formats[kind]
+    if kind == "date":
+        return lambda row, column, value: sheet.write_datetime(row, column, value, style)
+    return lambda row, column, value: sheet.write_number(row, column, value, style)
