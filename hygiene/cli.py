@@ -292,6 +292,37 @@ def baseline(source, config_path, as_of, select, ignore, output, prune, plugin_f
 
 
 @cli.command()
+@audit_input_options
+@click.option("--by", "by", type=click.Choice(["owner", "team", "manager"]), default="owner", show_default=True, help="One digest per owner, team or manager.")
+@click.option("-f", "--format", "output_format", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
+@click.option("--output-dir", required=True, type=click.Path(file_okay=False), help="Folder for the digests and their index (created when missing).")
+@click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in HTML digests (default: 500).")
+@common_options
+def digest(source, config_path, as_of, select, ignore, by, output_format, output_dir, rows_per_view, plugin_flags):
+    """Write one private report per owner, team or manager into --output-dir, and an index.
+
+    Each file holds only that group's deals (a rep's digest never shows
+    another rep's deals); file names are safe ASCII with a short hash.
+    Exit codes: 0 written, 2 unusable input or configuration.
+    """
+    from hygiene.audit.run import run_audit
+    from hygiene.commands.digest import write_digests
+    from hygiene.commands.progress import slow_load_notice
+
+    session = _load(config_path, plugin_flags)
+    with slow_load_notice(source or session.config.source.path):
+        report = run_audit(session.config, session.registry, audit_options(session, source, as_of, select, ignore))
+    folder = Path(output_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        entries = write_digests(report, session.registry, by, output_format, folder, reporter_settings("never", rows_per_view))
+    except OSError as exc:
+        raise HygieneError(f"{output_dir}: cannot write the digests: {exc.strerror or exc}") from None
+    index = "index.md" if output_format == "markdown" else "index.html"
+    click.echo(f"wrote {len(entries)} {by} digest{'s' if len(entries) != 1 else ''} and {index} to {output_dir}")
+
+
+@cli.command()
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
 @click.option("-f", "--format", "output_format", type=click.Choice(["console", "json"]), default="console", show_default=True)

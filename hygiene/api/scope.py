@@ -15,11 +15,17 @@ if TYPE_CHECKING:
     from hygiene.api.report import AuditReport
 
 
-def glob_matches(column: str, patterns: Sequence[str]) -> pl.Expr:
-    """True where ``column`` matches one of the glob ``patterns`` (``*``, ``?``, ``[...]``), ignoring case."""
+def glob_matches(column: str, patterns: Sequence[str], *, ignore_case: bool = True) -> pl.Expr:
+    """True where ``column`` matches one of the glob ``patterns`` (``*``, ``?``, ``[...]``), ignoring case unless told not to."""
     # fnmatch's translation ends with Python's end-of-text anchor; polars' regex engine spells it \\z.
     regex = "|".join(f"(?:{fnmatch.translate(pattern).removesuffix(chr(92) + 'Z')})" for pattern in patterns)
-    return pl.col(column).str.contains(f"(?is)^(?:{regex})$").fill_null(False)
+    flags = "(?is)" if ignore_case else "(?s)"
+    return pl.col(column).str.contains(f"{flags}^(?:{regex})$").fill_null(False)
+
+
+def literal_pattern(value: str) -> str:
+    """A glob pattern matching exactly ``value``: its ``*``, ``?`` and ``[`` taken literally."""
+    return "".join(f"[{char}]" if char in "*?[" else char for char in value)
 
 
 @attrs.define(frozen=True, kw_only=True)
@@ -37,6 +43,14 @@ class ReportScope:
     owners: tuple[str, ...] = ()
     teams: tuple[str, ...] = ()
     managers: tuple[str, ...] = ()
+    #: Digests match names exactly: "Ada" and "ADA" are two owners there.
+    ignore_case: bool = True
+
+    @classmethod
+    def only(cls, by: str, name: str) -> ReportScope:
+        """The deals of exactly one owner, team or manager (``by``), as a digest shows them."""
+        pattern = (literal_pattern(name),)
+        return cls(ignore_case=False, **{f"{by}s": pattern})
 
     def __bool__(self) -> bool:
         return bool(self.owners or self.teams or self.managers)
@@ -49,11 +63,12 @@ class ReportScope:
         condition = pl.lit(True)
         for column, patterns in (("owner", self.owners), ("team", self.teams), ("manager", self.managers)):
             if patterns:
-                condition = condition & glob_matches(column, patterns)
+                condition = condition & glob_matches(column, patterns, ignore_case=self.ignore_case)
         return condition
 
     def _owns_quota(self, owner: str, owners_in_scope: set[str]) -> bool:
-        if self.owners and not any(fnmatch.fnmatchcase(owner.casefold(), pattern.casefold()) for pattern in self.owners):
+        fold = str.casefold if self.ignore_case else str
+        if self.owners and not any(fnmatch.fnmatchcase(fold(owner), fold(pattern)) for pattern in self.owners):
             return False
         return owner in owners_in_scope if (self.teams or self.managers) else True
 
@@ -66,7 +81,7 @@ class ReportScope:
         owners = pipeline.get_column("owner").drop_nulls().unique().implode()
         findings = report.findings
         owner_level = pl.col("deal_id").is_null() & pl.col("owner").is_not_null()
-        owner_in_scope = glob_matches("owner", self.owners) if self.owners else pl.lit(True)
+        owner_in_scope = glob_matches("owner", self.owners, ignore_case=self.ignore_case) if self.owners else pl.lit(True)
         if self.teams or self.managers:
             owner_in_scope = owner_in_scope & pl.col("owner").is_in(owners)
         kept = findings.filter(pl.col("deal_id").is_in(deal_ids) | (owner_level & owner_in_scope))
