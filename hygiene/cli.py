@@ -181,7 +181,7 @@ def presentation_options(function):
             click.option("--team", "teams", multiple=True, metavar="GLOB", help="Only deals of teams matching GLOB (repeatable)."),
             click.option("--manager", "managers", multiple=True, metavar="GLOB", help="Only deals of managers matching GLOB (repeatable)."),
             click.option("--color", "colour", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour in the console report (auto: on a terminal, unless NO_COLOR is set)."),
-            click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in the HTML report before it points to the JSON/CSV report (default: 500)."),
+            click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in the HTML report before it points to the JSON/CSV report (default: 200)."),
         ]
     ):
         function = option(function)
@@ -296,7 +296,7 @@ def baseline(source, config_path, as_of, select, ignore, output, prune, plugin_f
 @click.option("--by", "by", type=click.Choice(["owner", "team", "manager"]), default="owner", show_default=True, help="One digest per owner, team or manager.")
 @click.option("-f", "--format", "output_format", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
 @click.option("--output-dir", required=True, type=click.Path(file_okay=False), help="Folder for the digests and their index (created when missing).")
-@click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in HTML digests (default: 500).")
+@click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in HTML digests (default: 200).")
 @common_options
 def digest(source, config_path, as_of, select, ignore, by, output_format, output_dir, rows_per_view, plugin_flags):
     """Write one private report per owner, team or manager into --output-dir, and an index.

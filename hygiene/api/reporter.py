@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from hygiene.api.report import AuditReport
 
 #: Rows a page-like report (HTML) shows per view before pointing to the JSON or CSV report.
-DEFAULT_ROWS_PER_VIEW = 500
+DEFAULT_ROWS_PER_VIEW = 200
 
 
 @attrs.define(frozen=True, kw_only=True)

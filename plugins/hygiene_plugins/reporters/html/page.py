@@ -17,8 +17,10 @@ import polars as pl
 from hygiene import AuditReport, Figure, SEVERITIES
 from hygiene_plugins.reporters.html.charts import bar_chart, trend_chart, waterfall_chart
 
-#: Deals listed per team in the manager view and per owner in the rep view.
+#: Deals listed per team in the manager view, per owner in the rep view and in a rep's panel.
 DEALS_PER_GROUP = 10
+#: Bars of a chart by team or owner: the worst ones (the tables list the rest).
+CHART_BARS = 20
 NO_OWNER = "(no owner)"
 NOT_EVALUABLE = "not evaluable"
 GROUP_LABELS = {"team": "Team", "manager": "Manager", "region": "Region"}
@@ -105,6 +107,9 @@ class PageBuilder:
         self.fixes = {rule.code: rule.fix for rule in report.rules}
         self.linked_deals: dict[str, None] = {}
         self.linked_owners: dict[str, None] = {}
+        #: Deal panels are made for the deals the views show; drill-down panels link only to those.
+        self.accepting_deals = True
+        self._to_fix_by_owner: dict[str, pl.DataFrame] | None = None
         # A deal's findings and fixes are filled in once, for every deal shown, by _fill_problems().
         self.problems: dict[str, list[dict[str, Any]]] = {}
         self.deal_fixes: dict[str, list[dict[str, str]]] = {}
@@ -112,7 +117,7 @@ class PageBuilder:
 
     # Links -----------------------------------------------------------------------------
     def deal_link(self, deal_id: str | None) -> str | None:
-        if deal_id is None:
+        if deal_id is None or (not self.accepting_deals and deal_id not in self.linked_deals):
             return None
         self.linked_deals.setdefault(deal_id)
         return "#" + anchor("deal", deal_id)
@@ -180,14 +185,32 @@ class PageBuilder:
         """At-risk deals, largest amount first (deals without an amount last), then by id."""
         return deals.filter(pl.col("at_risk")).sort(["amount", "id"], descending=[True, False], nulls_last=True)
 
+    def owner_deals_to_fix(self, owner: str) -> pl.DataFrame:
+        """:meth:`deals_to_fix` of one owner, from one sort and one partition of all deals."""
+        if self._to_fix_by_owner is None:
+            self._to_fix_by_owner = dict(_frames_by(self.deals_to_fix(self.figures.deals.filter(pl.col("owner").is_not_null())), "owner"))
+        found = self._to_fix_by_owner.get(owner)
+        return found if found is not None else self.figures.deals.clear()
+
+    def compact_deal_row(self, deal: Mapping[str, Any]) -> dict[str, Any]:
+        """A deal in a drill-down list: what it is and how bad, linking to its panel when it has one."""
+        return {
+            "id": deal["id"],
+            "href": self.deal_link(deal["id"]),
+            "name": deal["name"] or "",
+            "stage": deal["stage"] or "",
+            "amount": amount(deal["amount"]),
+            "findings": deal["findings"],
+            "worst": deal["worst"] or "",
+        }
+
     # Views -------------------------------------------------------------------------------
     def leadership(self) -> dict[str, Any]:
         f = self.figures
         key = self.group_column or "owner"
         label = GROUP_LABELS.get(key, "Owner")
         groups = f.groups().get(key, f.owners)
-        rows = groups.head(self.limit).iter_rows(named=True)
-        rows = list(rows)
+        rows = list(groups.head(min(self.limit, CHART_BARS)).iter_rows(named=True))
         link = self.owner_link if key == "owner" else self.group_link
         coverage = bar_chart(
             "coverage",
@@ -212,7 +235,7 @@ class PageBuilder:
             "has_groups": self.group_column is not None,
             "charts": [coverage, score, by_count, by_amount, at_risk],
             "history": history,
-            "note": _note(len(rows), groups.height, f"{label.lower()}s"),
+            "note": f"The charts show the {len(rows)} {label.lower()}s with the lowest score of {groups.height:,}." if len(rows) < groups.height else "",
         }
 
     def history_charts(self) -> list:
@@ -274,14 +297,12 @@ class PageBuilder:
         f = self.figures
         budget = self.limit
         sections = []
-        by_owner = dict(_frames_by(f.deals.filter(pl.col("owner").is_not_null()), "owner"))
         owner_findings = dict(_rows_by(f.deal_findings.filter(pl.col("deal_id").is_null() & pl.col("owner").is_not_null()), "owner"))
         owners = list(f.owners.iter_rows(named=True))
         for row in owners:
             if budget <= 0:
                 break
-            deals = by_owner.get(row["owner"])
-            to_fix = self.deals_to_fix(deals) if deals is not None else f.deals.clear()
+            to_fix = self.owner_deals_to_fix(row["owner"])
             shown = to_fix.head(min(DEALS_PER_GROUP, budget))
             budget -= max(shown.height, 1)
             sections.append(
@@ -387,25 +408,6 @@ class PageBuilder:
                 owners = f.deals.filter(pl.col(key) == row[key]).get_column("owner").drop_nulls().unique().to_list()
                 reps = f.owners.filter(pl.col("owner").is_in(owners))
                 groups.append({"anchor": anchor("group", row[key]), "name": row[key], "label": GROUP_LABELS[key], "summary": self.group_row(row, key), "reps": [self.group_row(r, "owner") for r in reps.iter_rows(named=True)]})
-        # Reps link deals, deals link reps: settle the owners first (their deal lists add deals).
-        owners_table = {r["owner"]: r for r in f.owners.iter_rows(named=True)}
-        by_owner = dict(_frames_by(f.deals.filter(pl.col("owner").is_in(list(self.linked_owners))), "owner"))
-        reps = []
-        for owner in sorted(self.linked_owners):
-            deals = by_owner.get(owner)
-            listed = self.deals_to_fix(deals).head(DEALS_PER_GROUP * 2) if deals is not None else None
-            row = owners_table.get(owner)
-            reps.append(
-                {
-                    "anchor": anchor("rep", owner),
-                    "name": owner,
-                    "group_href": self.group_link(row.get("team")) if row and self.group_column == "team" else None,
-                    "group": row.get("team") if row else None,
-                    "summary": self.group_row(row, "owner") if row else None,
-                    "deals": [self.deal_row(d) for d in listed.iter_rows(named=True)] if listed is not None else [],
-                    "more_deals": (self.deals_to_fix(deals).height - listed.height) if listed is not None else 0,
-                }
-            )
         wanted = list(self.linked_deals)
         deal_table = f.deals.filter(pl.col("id").is_in(wanted)).unique("id", keep="first", maintain_order=True).sort("id")
         changes = self.report.history_figures.deal_changes if self.report.history_figures is not None else {}
@@ -426,6 +428,24 @@ class PageBuilder:
                 }
             )
             deals.append(row)
+        # Rep panels last: every owner linked so far gets one; their deal lists make no new deal panels.
+        self.accepting_deals = False
+        owners_table = {r["owner"]: r for r in f.owners.filter(pl.col("owner").is_in(list(self.linked_owners))).iter_rows(named=True)}
+        reps = []
+        for owner in sorted(self.linked_owners):
+            to_fix = self.owner_deals_to_fix(owner)
+            row = owners_table.get(owner)
+            reps.append(
+                {
+                    "anchor": anchor("rep", owner),
+                    "name": owner,
+                    "group_href": self.group_link(row.get("team")) if row and self.group_column == "team" else None,
+                    "group": row.get("team") if row else None,
+                    "summary": self.group_row(row, "owner") if row else None,
+                    "deals": [self.compact_deal_row(d) for d in to_fix.head(DEALS_PER_GROUP).iter_rows(named=True)],
+                    "more_deals": max(to_fix.height - DEALS_PER_GROUP, 0),
+                }
+            )
         return {"groups": groups, "reps": reps, "deals": deals}
 
     def context(self) -> dict[str, Any]:
@@ -437,11 +457,7 @@ class PageBuilder:
             "findings": self.all_findings(),
         }
         # Drill-down panels last: every view above has registered the reps and deals it links.
-        before = -1
         drill = self.drill()
-        while len(self.linked_deals) + len(self.linked_owners) != before:
-            before = len(self.linked_deals) + len(self.linked_owners)
-            drill = self.drill()
         self._fill_problems()
         return {"header": header(self.report), "views": views, "drill": drill, "limit": self.limit}
 

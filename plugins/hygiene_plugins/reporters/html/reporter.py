@@ -45,7 +45,7 @@ class HtmlReporter(Reporter):
     Nothing is fetched: CSS and the small script that sorts and filters tables are inside
     the page, and its Content-Security-Policy forbids every request and any other script,
     so text from the export can never run. Each view shows at most ``--rows-per-view`` rows
-    (default 500) and says where the rest is. The same audit gives the same bytes.
+    (default 200) and says where the rest is. The same audit gives the same bytes.
     """
 
     name = "html"
