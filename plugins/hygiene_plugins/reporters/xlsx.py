@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,8 +75,9 @@ class XlsxReporter(Reporter):
         import xlsxwriter
 
         created = dt.datetime.combine(report.as_of, dt.time())
+        buffer = io.BytesIO()
         workbook = xlsxwriter.Workbook(
-            stream,
+            buffer,
             {
                 "in_memory": True,
                 # Strings stay strings: never turned into formulas, numbers or links.
@@ -102,7 +106,7 @@ class XlsxReporter(Reporter):
             _table_sheet(workbook, formats, "Teams", [("Team", "team", "text")], pl.DataFrame({"team": ["The export has no team column."]}))
         fixes = {rule.code: rule.fix for rule in report.rules}
         findings = figures.deal_findings.with_columns(pl.col("code").replace_strict(fixes, default="", return_dtype=pl.String).alias("fix"))
-        _table_sheet(workbook, formats, "Findings", FINDING_COLUMNS, findings)
+        findings_rows = _fast_table_sheet(workbook, formats, "Findings", FINDING_COLUMNS, findings)
         quality = figures.data_quality.with_columns(pl.when(pl.col("mapped")).then(pl.lit("yes")).otherwise(pl.lit("no column")).alias("mapped_text"))
         _table_sheet(
             workbook,
@@ -112,6 +116,7 @@ class XlsxReporter(Reporter):
             quality,
         )
         workbook.close()
+        stream.write(_with_rows(buffer.getvalue(), sheet_number=4, rows=findings_rows, height=findings.height, width=len(FINDING_COLUMNS)))
 
 
 def _summary_sheet(workbook, formats, report, figures) -> None:
@@ -199,3 +204,80 @@ def _column_writer(sheet, kind: str, formats):
     if kind == "date":
         return lambda row, column, value: sheet.write_datetime(row, column, value, style)
     return lambda row, column, value: sheet.write_number(row, column, value, style)
+
+
+# -- The Findings sheet, written by polars ---------------------------------------------------------
+#
+# xlsxwriter spends ~5 microseconds of Python per cell; 200,000 findings are 2.8 million cells. The
+# Findings sheet's header, columns, filter and frozen row are xlsxwriter's; its rows are built as
+# sheet XML by polars, a column at a time, and put into the workbook xlsxwriter wrote.
+
+#: Characters XML 1.0 cannot hold; Excel's own escape for them is ``_xHHHH_``.
+_XML_CONTROLS = [chr(code) for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]]
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _xml_text(expr: pl.Expr) -> pl.Expr:
+    escaped = expr.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
+    # A literal "_x0041_" would be read back as "A": escape its underscore first, as Excel does.
+    escaped = escaped.str.replace_all(r"_(x[0-9A-Fa-f]{4}_)", "_x005F_$1")
+    return escaped.str.replace_many(_XML_CONTROLS, [f"_x{ord(c):04X}_" for c in _XML_CONTROLS])
+
+
+def _fast_table_sheet(workbook, formats, title: str, columns: Sequence[tuple[str, str, str]], table: pl.DataFrame) -> bytes:
+    """Like :func:`_table_sheet`, but returns the data rows as sheet XML for :func:`_with_rows`."""
+    sheet = workbook.add_worksheet(title)
+    names = [name for _, name, _ in columns]
+    text_columns = [name for _, name, kind in columns if kind == "text"]
+    data = table.select(names).with_columns(neutralise_formulas(name) for name in text_columns)
+    sheet.write_row(0, 0, [label for label, _, _ in columns], formats["header"])
+    sample = data.head(WIDTH_SAMPLE_ROWS)
+    for column, (label, name, kind) in enumerate(columns):
+        longest = len(label)
+        if sample.height and kind == "text":
+            longest = max(longest, int(sample.select(pl.col(name).str.len_chars().max()).item() or 0))
+        elif kind in ("amount", "int"):
+            longest = max(longest, 12)
+        # The column's format registers it in the workbook's styles, so that its index is known below.
+        sheet.set_column(column, column, max(MIN_WIDTH, min(MAX_WIDTH, longest + 2)), formats[kind])
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(data.height, 1), len(columns) - 1)
+    if not data.height:
+        return b""
+    number = (pl.int_range(2, data.height + 2, dtype=pl.Int64)).cast(pl.String)
+    cells = []
+    for column, (_, name, kind) in enumerate(columns):
+        ref = pl.lit(f'<c r="{_column_letter(column)}') + number
+        value = pl.col(name)
+        if kind == "text":
+            cell = ref + pl.lit('" t="inlineStr"><is><t xml:space="preserve">') + _xml_text(value) + pl.lit("</t></is></c>")
+        else:
+            style = formats[kind]._get_xf_index()
+            cell = ref + pl.lit(f'" s="{style}"><v>') + value.cast(pl.String) + pl.lit("</v></c>")
+        cells.append(pl.when(value.is_null()).then(pl.lit("")).otherwise(cell))
+    rows = data.select((pl.lit('<row r="') + number + pl.lit('">') + pl.concat_str(cells) + pl.lit("</row>")).alias("row"))
+    return rows.get_column("row").str.join("").item().encode("utf-8")
+
+
+def _with_rows(workbook: bytes, *, sheet_number: int, rows: bytes, height: int, width: int) -> bytes:
+    """The workbook with ``rows`` after the header row of sheet ``sheet_number``; every other byte as xlsxwriter wrote it."""
+    name = f"xl/worksheets/sheet{sheet_number}.xml"
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == name and rows:
+                last = f"{_column_letter(width - 1)}{height + 1}"
+                data = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>'.encode(), data, count=1)
+                data = data.replace(b"</row></sheetData>", b"</row>" + rows + b"</sheetData>", 1)
+            target.writestr(info, data, compress_type=info.compress_type)
+    return output.getvalue()
