@@ -110,6 +110,7 @@ class PageBuilder:
         #: Deal panels are made for the deals the views show; drill-down panels link only to those.
         self.accepting_deals = True
         self._to_fix_by_owner: dict[str, pl.DataFrame] | None = None
+        self._owners_by_group: dict[str, dict[str, list[str]]] = {}
         # A deal's findings and fixes are filled in once, for every deal shown, by _fill_problems().
         self.problems: dict[str, list[dict[str, Any]]] = {}
         self.deal_fixes: dict[str, list[dict[str, str]]] = {}
@@ -192,6 +193,13 @@ class PageBuilder:
         found = self._to_fix_by_owner.get(owner)
         return found if found is not None else self.figures.deals.clear()
 
+    def owners_of(self, key: str, name: str) -> list[str]:
+        """The owners of the deals of one team, manager or region, from one group-by of all deals."""
+        if self._owners_by_group.get(key) is None:
+            grouped = self.figures.deals.filter(pl.col(key).is_not_null()).group_by(key).agg(pl.col("owner").drop_nulls().unique())
+            self._owners_by_group[key] = {group: owners for group, owners in grouped.iter_rows()}
+        return self._owners_by_group[key].get(name, [])
+
     def compact_deal_row(self, deal: Mapping[str, Any]) -> dict[str, Any]:
         """A deal in a drill-down list: what it is and how bad, linking to its panel when it has one."""
         return {
@@ -262,17 +270,20 @@ class PageBuilder:
         else:
             group_rows = {r[key]: r for r in f.groups()[key].iter_rows(named=True)}
             order = {name: index for index, name in enumerate(group_rows)}
-            groups = sorted(((name, frame) for name, frame in _frames_by(f.deals.filter(pl.col(key).is_not_null()), key)), key=lambda item: order.get(item[0], len(order)))
+            # Only the deals to fix are partitioned by group: a fifth of a large pipeline, not all of it.
+            to_fix_by_group = dict(_frames_by(self.deals_to_fix(f.deals.filter(pl.col(key).is_not_null())), key))
+            groups = [(name, to_fix_by_group.get(name, f.deals.clear())) for name in group_rows]
         total_groups = 0
-        for name, deals in groups:
+        for name, to_fix in groups:
             total_groups += 1
             if budget <= 0:
                 continue
-            owners = set(deals.get_column("owner").drop_nulls().unique().to_list())
-            reps = f.owners.filter(pl.col("owner").is_in(list(owners)))
+            owners = self.owners_of(key, name) if key is not None else f.owners.get_column("owner").drop_nulls().to_list()
+            reps = f.owners.filter(pl.col("owner").is_in(owners))
             rep_rows = [self.group_row(r, "owner") for r in reps.head(budget).iter_rows(named=True)]
             budget -= len(rep_rows)
-            to_fix = self.deals_to_fix(deals)
+            if key is None:
+                to_fix = self.deals_to_fix(to_fix)
             shown = to_fix.head(max(min(DEALS_PER_GROUP, budget), 0))
             budget -= shown.height
             sections.append(
@@ -405,8 +416,7 @@ class PageBuilder:
         if self.group_column is not None:
             key = self.group_column
             for row in f.groups()[key].head(self.limit).iter_rows(named=True):
-                owners = f.deals.filter(pl.col(key) == row[key]).get_column("owner").drop_nulls().unique().to_list()
-                reps = f.owners.filter(pl.col("owner").is_in(owners))
+                reps = f.owners.filter(pl.col("owner").is_in(self.owners_of(key, row[key])))
                 groups.append({"anchor": anchor("group", row[key]), "name": row[key], "label": GROUP_LABELS[key], "summary": self.group_row(row, key), "reps": [self.group_row(r, "owner") for r in reps.iter_rows(named=True)]})
         wanted = list(self.linked_deals)
         deal_table = f.deals.filter(pl.col("id").is_in(wanted)).unique("id", keep="first", maintain_order=True).sort("id")
