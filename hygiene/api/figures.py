@@ -209,6 +209,12 @@ class HistoryFigures:
     deal_changes: Mapping[str, Sequence[str]] = attrs.field(factory=dict)
 
 
+def most_common(deals: pl.DataFrame, by: str, column: str) -> pl.DataFrame:
+    """Per value of ``by``, its most common non-null ``column`` (ties: the alphabetically first): an owner's team."""
+    counted = deals.filter(pl.col(by).is_not_null() & pl.col(column).is_not_null()).group_by(by, column).len()
+    return counted.sort([by, "len", column], descending=[False, True, False]).group_by(by, maintain_order=True).first().select(by, column)
+
+
 def _group_rows(deals: pl.DataFrame, findings: pl.DataFrame, by: str, quotas: Mapping[str, float]) -> pl.DataFrame:
     """Per value of ``by`` (owner, team, manager, region): the figures of a manager's table."""
     keyed = deals.filter(pl.col(by).is_not_null())
@@ -226,8 +232,10 @@ def _group_rows(deals: pl.DataFrame, findings: pl.DataFrame, by: str, quotas: Ma
         pl.col("findings").sum().cast(pl.Int64).alias("findings"),
         pl.col("errors").sum().cast(pl.Int64).alias("errors"),
         pl.col("warnings").sum().cast(pl.Int64).alias("warnings"),
-        *([pl.col("owner").drop_nulls().n_unique().alias("owners")] if by != "owner" else [pl.col("team").drop_nulls().mode().sort().first().alias("team")]),
+        *([pl.col("owner").drop_nulls().n_unique().alias("owners")] if by != "owner" else []),
     )
+    if by == "owner":
+        rows = rows.join(most_common(keyed, "owner", "team"), on="owner", how="left")
     group_findings = findings.filter(pl.col("deal_id").is_null() & pl.col(by).is_not_null()).group_by(by).len("owner_findings") if by == "owner" else None
     if group_findings is not None and group_findings.height:
         rows = rows.join(group_findings, on=by, how="full", coalesce=True).with_columns(
@@ -242,7 +250,7 @@ def _group_rows(deals: pl.DataFrame, findings: pl.DataFrame, by: str, quotas: Ma
     if by == "owner":
         rows = rows.join(quota_frame, on="owner", how="full", coalesce=True) if quotas else rows.with_columns(pl.lit(None, pl.Float64).alias("quota"))
     else:
-        owner_groups = deals.filter(pl.col(by).is_not_null() & pl.col("owner").is_not_null()).group_by("owner").agg(pl.col(by).mode().sort().first())
+        owner_groups = most_common(deals, "owner", by)
         team_quota = owner_groups.join(quota_frame, on="owner").group_by(by).agg(pl.col("quota").sum())
         rows = rows.join(team_quota, on=by, how="left")
     zero = pl.lit(0.0)
@@ -250,6 +258,9 @@ def _group_rows(deals: pl.DataFrame, findings: pl.DataFrame, by: str, quotas: Ma
         pl.col("open_deals", "deals_at_risk", "findings", "errors", "warnings").fill_null(0),
         pl.col("open_amount", "amount_at_risk", "won", "weighted", "open_in_period").fill_null(zero),
         pl.col("open_in_period_with_amount", "open_in_period_deals").fill_null(0),
+    ).with_columns(
+        # Cents: a parallel float sum may differ in its last bit from run to run; the report must not.
+        pl.col("open_amount", "amount_at_risk", "won", "weighted", "open_in_period").round(2),
     )
     # No open deal in the period is a real coverage of zero; open deals without amounts are unknown.
     amounts_unknown = (pl.col("open_in_period_deals") > 0) & (pl.col("open_in_period_with_amount") == 0)
@@ -341,6 +352,7 @@ def compute_figures(report) -> ReportFigures:
     ranks = {rank: name for name, rank in SEVERITY_RANK.items()}
     deals = (
         pipeline.select(pl.exclude("lacking", f"^{NOT_EVALUABLE_PREFIX}.*$"))
+        # Row order kept: float sums over the deals must add in the same order on every run.
         .join(per_deal, on="id", how="left", maintain_order="left")
         .with_columns(pl.col("findings", "errors", "warnings").fill_null(0))
         .with_columns(
@@ -349,9 +361,9 @@ def compute_figures(report) -> ReportFigures:
         )
         .drop("worst_rank")
     )
-    owner_groups = deals.filter(pl.col("owner").is_not_null()).group_by("owner").agg(
-        pl.col(name).drop_nulls().mode().sort().first().alias(name) for name in GROUP_COLUMNS
-    )
+    owner_groups = deals.select(pl.col("owner").drop_nulls().unique())
+    for name in GROUP_COLUMNS:
+        owner_groups = owner_groups.join(most_common(deals, "owner", name), on="owner", how="left")
     deal_findings = _groups_for_owner_findings(deal_findings, owner_groups)
     totals = deals.select(
         pl.col("open").sum().cast(pl.Int64).alias("open_deals"),
@@ -365,11 +377,11 @@ def compute_figures(report) -> ReportFigures:
     ).row(0, named=True)
     open_deals = int(totals["open_deals"])
     no_amount = "no open deal has an amount"
-    open_amount = Figure(float(totals["open_amount"])) if totals["open_with_amount"] else Figure(None, no_amount if open_deals else "no open deal")
+    open_amount = Figure(round(float(totals["open_amount"]), 2)) if totals["open_with_amount"] else Figure(None, no_amount if open_deals else "no open deal")
     if not totals["deals_at_risk"]:
         at_risk = Figure(0.0) if open_deals else Figure(None, "no open deal")
     elif totals["at_risk_with_amount"]:
-        at_risk = Figure(float(totals["amount_at_risk"]))
+        at_risk = Figure(round(float(totals["amount_at_risk"]), 2))
     else:
         at_risk = Figure(None, "no deal at risk has an amount")
     score = Figure(round((open_deals - totals["deals_at_risk"]) / open_deals, 4)) if open_deals else Figure(None, "no open deal")
@@ -442,10 +454,10 @@ def _stage_rows(deals: pl.DataFrame) -> pl.DataFrame:
             pl.col("stage_rank").min(),
             pl.col("open").first(),
             pl.len().cast(pl.Int64).alias("deals"),
-            pl.col("amount").sum().alias("amount"),
+            pl.col("amount").sum().round(2).alias("amount"),
             pl.col("findings").sum().cast(pl.Int64).alias("findings"),
             pl.col("at_risk").sum().cast(pl.Int64).alias("deals_at_risk"),
-            pl.col("amount").filter(pl.col("at_risk")).sum().alias("amount_at_risk"),
+            pl.col("amount").filter(pl.col("at_risk")).sum().round(2).alias("amount_at_risk"),
         )
         .sort(["stage_rank", "stage"])
     )
@@ -459,7 +471,7 @@ def _rule_rows(deal_findings: pl.DataFrame, report, names: Mapping[str, str]) ->
         pl.len().cast(pl.Int64).alias("findings"),
         pl.col("deal_id").drop_nulls().n_unique().cast(pl.Int64).alias("deals"),
         # A deal repeats in a rule's findings only for duplicate rows; count its amount once.
-        pl.struct("deal_id", "amount").filter(at_risk).unique().struct.field("amount").sum().alias("amount_at_risk"),
+        pl.struct("deal_id", "amount").filter(at_risk).unique().struct.field("amount").sum().round(2).alias("amount_at_risk"),
     )
     return per_rule.sort(["amount_at_risk", "findings", "code"], descending=[True, True, False])
 
