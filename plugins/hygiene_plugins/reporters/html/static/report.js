@@ -3,9 +3,10 @@
 (function () {
   function cellValue(row, index, numeric) {
     var cell = row.children[index];
-    if (!cell) { return numeric ? -Infinity : ""; }
+    // Cells without a number sort before every number.
+    if (!cell) { return numeric ? -Number.MAX_VALUE : ""; }
     var raw = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent;
-    if (numeric) { var n = parseFloat(String(raw).replace(/,/g, "")); return isNaN(n) ? -Infinity : n; }
+    if (numeric) { var n = parseFloat(String(raw).replace(/,/g, "")); return Number.isFinite(n) ? n : -Number.MAX_VALUE; }
     return String(raw).trim().toLowerCase();
   }
   function makeSortable(table) {
