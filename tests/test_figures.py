@@ -96,4 +96,4 @@ def test_data_quality_counts_missing_and_unreadable_values_of_open_deals_separat
 
 def test_not_evaluable_deals_come_with_the_rules_reason():
     figures = audit_deals([deal("D1", stage_entered_date=None)], rules=["HY001"], as_of=AS_OF).figures()
-    assert figures.not_evaluable == [{"code": "HY001", "name": "stale-stage", "deals": 1, "reason": "no stage_entered_date (days in stage unknown)"}]
+    assert figures.not_evaluable == [{"code": "HY001", "name": "stale-stage", "deals": 1, "reason": "no stage_entered_date in the export, and no history to derive it from"}]

@@ -247,9 +247,6 @@ class DealRule(Rule):
         """
         return None
 
-    #: Why :meth:`not_evaluable` deals cannot be judged, as reports show it ("no stage_entered_date").
-    not_evaluable_reason: ClassVar[str | None] = None
-
     def check(self, deal: Deal, ctx: RuleContext) -> str | None:
         """Row-at-a-time form: return a message where ``deal`` is flagged, else ``None``."""
         raise NotImplementedError
