@@ -16,6 +16,7 @@ import click
 
 from hygiene import __version__
 from hygiene.api.errors import HygieneError
+from hygiene.api.escaping import terminal_text
 from hygiene.ci.baseline import DEFAULT_BASELINE
 
 DEBUG_KEY = "hygiene.debug"
@@ -31,13 +32,14 @@ class HygieneGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HygieneError as exc:
-            click.echo(_traceback() if _debug(ctx) else f"hygiene: error: {exc}", err=True)
+            # Errors quote file names and values from files: shown with their control characters escaped.
+            click.echo(_traceback() if _debug(ctx) else f"hygiene: error: {terminal_text(exc)}", err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
             # --debug shows more, but must not change the exit code a CI job acts on (an escaping exception exits 1).
-            message = f"hygiene: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            message = f"hygiene: internal error: {type(exc).__name__}: {terminal_text(exc)} (run with --debug for the traceback)"
             click.echo(_traceback() if _debug(ctx) else message, err=True)
             raise click.exceptions.Exit(2) from None
         except KeyboardInterrupt:
@@ -49,7 +51,7 @@ class HygieneGroup(click.Group):
         except BaseException as exc:
             # A polars panic (pyo3's PanicException) derives from BaseException, not Exception.
             reason = (str(exc).strip().splitlines() or [""])[0]
-            message = f"hygiene: internal error: {type(exc).__name__}: {reason} (run with --debug for the traceback)"
+            message = f"hygiene: internal error: {type(exc).__name__}: {terminal_text(reason)} (run with --debug for the traceback)"
             click.echo(_traceback() if _debug(ctx) else message, err=True)
             raise click.exceptions.Exit(2) from None
 
@@ -217,11 +219,18 @@ def reporter_settings(colour, rows_per_view):
 @click.option("--max-findings", type=click.IntRange(min=0), metavar="N", help="Fail only when more than N findings reach --fail-on (default: the config's max_findings, else 0).")
 @click.option("--min-score", metavar="PERCENT", callback=_min_score, help="Fail when the hygiene score is below PERCENT (0-100, e.g. 80; config: min_score).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail a gate (rule errors and unusable input still exit 2).")
+@click.option(
+    "--show",
+    type=click.Choice(["all", "new"]),
+    default="all",
+    show_default=True,
+    help="Findings the console lists: all, or only those the baseline does not know (needs --baseline); the summary counts all.",
+)
 @presentation_options
 @common_options
 def audit(
     source, config_path, as_of, select, ignore, formats, output, fail_on, baseline_path, strict_baseline, max_findings, min_score, exit_zero,
-    owners, teams, managers, colour, rows_per_view, plugin_flags,
+    show, owners, teams, managers, colour, rows_per_view, plugin_flags,
 ):
     """Audit SOURCE (or the configured [source] path) and report findings.
 
@@ -239,6 +248,8 @@ def audit(
 
     if strict_baseline and baseline_path is None:
         raise click.UsageError("--strict-baseline needs --baseline FILE")
+    if show == "new" and baseline_path is None:
+        raise click.UsageError("--show new needs --baseline FILE")
     session = _load(config_path, plugin_flags)
     gates = Gates.from_config(
         session.config, fail_on=fail_on, max_findings=max_findings, min_score=min_score, strict_baseline=strict_baseline, exit_zero=exit_zero
@@ -251,44 +262,63 @@ def audit(
     if recorded is not None:
         report = compare_with_baseline(report, recorded, baseline_path)
     report = report_scope(owners, teams, managers).apply(report)
+    report.show = show
     write_reports(report, session.registry, formats or ("console",), output, settings=reporter_settings(colour, rows_per_view))
     exit_code = gates.exit_code(report)
     if exit_code == 1:
         for failure in gates.failures(report):
-            click.echo(f"hygiene: {failure}", err=True)
+            click.echo(f"hygiene: {terminal_text(failure)}", err=True)
     sys.exit(exit_code)
 
 
 @cli.command()
 @audit_input_options
 @click.option("-o", "--output", default=DEFAULT_BASELINE, show_default=True, type=click.Path(dir_okay=False), help="The baseline file.")
-@click.option("--prune", is_flag=True, help="Only remove from the existing baseline what is no longer found; never add a finding.")
+@click.option("--prune", is_flag=True, help="Only remove from the existing baseline what is no longer found, and the entries of rules no longer run; never add a finding.")
+@click.option("--add", "add_rules", multiple=True, metavar="RULE", help="Adopt a rule (code or name; repeatable): record its current findings in the existing baseline, leaving the rest as it was.")
 @common_options
-def baseline(source, config_path, as_of, select, ignore, output, prune, plugin_flags):
+def baseline(source, config_path, as_of, select, ignore, output, prune, add_rules, plugin_flags):
     """Record the current findings as known, so `hygiene audit --baseline` fails only on new ones.
 
     Commit the file. With --prune, rewrite it keeping only the entries still
-    found (run it when --strict-baseline fails).
+    found (run it when --strict-baseline fails). With --add RULE, adopt a
+    rule added since the baseline was written: its current findings become
+    known, the rest of the baseline stays as it was.
     """
     from hygiene.api.presentation import plural
     from hygiene.audit.run import run_audit
-    from hygiene.ci.baseline import Baseline, pruned, read_baseline, refuse_incomplete, write_baseline
+    from hygiene.ci.baseline import Baseline, adopted, pruned, read_baseline, refuse_incomplete, resolve_rules, write_baseline
 
+    if prune and add_rules:
+        raise click.UsageError("--prune and --add do different things: run one, then the other")
     session = _load(config_path, plugin_flags)
-    previous = read_baseline(Path(output), output) if prune else None
+    previous = read_baseline(Path(output), output) if prune or add_rules else None
     report = run_audit(session.config, session.registry, audit_options(session, source, as_of, select, ignore))
     refuse_incomplete(report, output)
+    if add_rules:
+        codes = resolve_rules(report, add_rules, output)
+        grown = adopted(previous, report, codes)
+        write_baseline(grown, Path(output), replaces=Path(output))
+        added = grown.findings - sum(entry.count for entry in previous.entries.values() if entry.code not in codes)
+        click.echo(f"updated {terminal_text(output)}: {plural(added, 'finding')} of {', '.join(codes)} recorded as known, {grown.findings} in all")
+        return
     if previous is None:
         written = Baseline.from_report(report)
         write_baseline(written, Path(output))
-        click.echo(f"wrote {output}: {plural(written.findings, 'finding')} recorded as known")
+        click.echo(f"wrote {terminal_text(output)}: {plural(written.findings, 'finding')} recorded as known")
         return
     kept = pruned(previous, report, output)
     if kept is previous:
-        click.echo(f"{output}: nothing to prune ({plural(previous.findings, 'finding')} still found)")
+        click.echo(f"{terminal_text(output)}: nothing to prune ({plural(previous.findings, 'finding')} still found)")
         return
     write_baseline(kept, Path(output), replaces=Path(output))
-    click.echo(f"pruned {output}: removed {plural(previous.findings - kept.findings, 'fixed finding')}, {kept.findings} remain")
+    obsolete = previous.obsolete_entries(report)
+    dropped = sum(entry.count for entry in obsolete.values())
+    removed = plural(previous.findings - kept.findings - dropped, "fixed finding")
+    if obsolete:
+        rules = ", ".join(sorted({entry.code for entry in obsolete.values()}))
+        removed += f" and {plural(dropped, 'finding')} of rules no longer run ({terminal_text(rules)})"
+    click.echo(f"pruned {terminal_text(output)}: removed {removed}, {kept.findings} remain")
 
 
 @cli.command()

@@ -89,7 +89,7 @@ def test_a_team_goes_from_zero_to_a_pipeline_failing_on_regressions(tmp_path, gi
     commit(git, "This week's export")
     regressed = hygiene("audit", *gate, "--format", "console", "--format", "json:reports/hygiene.json")
     assert regressed.returncode == 1
-    assert regressed.stderr == "hygiene: 1 new finding at or above error (fail_on)\n"
+    assert regressed.stderr == "hygiene: 1 new finding at or above error (fail_on): HY003 D4\n"
     assert "  error   HY003 past-due-close-date: D4 Delta: close date 2026-02-01 is 58 days past due [row 5]\n" in regressed.stdout
     report = json.loads((tmp_path / "reports" / "hygiene.json").read_text(encoding="utf-8"))
     assert [(f["deal_id"], f["baseline_status"]) for f in report["findings"] if f["baseline_status"] == "new"] == [("D4", "new")]

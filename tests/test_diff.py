@@ -52,16 +52,11 @@ def test_new_fixed_and_changed_findings_on_the_console(hygiene_cli, week_over_we
         "  error   HY002 missing-close-date: D5 Epsilon: open deal in Proposal has no close date",
         "fixed (1)",
         "  error   HY002 missing-close-date: D2 Beta: open deal in Proposal has no close date",
-        "changed (2)",
-        "  HY003 past-due-close-date: D4 Delta",
-        "    message: close date 2026-02-01 is 58 days past due -> close date 2026-02-01 is 65 days past due",
-        '    details: {"close_date": "2026-02-01", "days_past_due": 58} -> {"close_date": "2026-02-01", "days_past_due": 65}',
+        # D4's days past due and D1's days in stage grew with the week: counters, not changes.
+        "changed (1)",
         "  HY001 stale-stage: D1 Alpha",
         "    severity: warning -> error",
-        "    message: in Negotiation for 89 days (limit 21) -> in Negotiation for 96 days (limit 21)",
-        '    details: {"days_in_stage": 89, "max_days": 21, "stage": "Negotiation", "stage_entered_date": "2026-01-01"}'
-        ' -> {"days_in_stage": 96, "max_days": 21, "stage": "Negotiation", "stage_entered_date": "2026-01-01"}',
-        "Diff old.json (deals.csv, as of 2026-03-31) -> new.json (deals.csv, as of 2026-04-07): 1 new, 1 fixed, 2 changed",
+        "Diff old.json (deals.csv, as of 2026-03-31) -> new.json (deals.csv, as of 2026-04-07): 1 new, 1 fixed, 1 changed",
     ]
 
 
@@ -70,10 +65,10 @@ def test_the_json_diff_matches_its_schema(hygiene_cli, week_over_week):
 
     document = json.loads(result.stdout)
     DIFF_VALIDATOR.validate(document)
-    assert document["summary"] == {"new": 1, "fixed": 1, "changed": 2}
+    assert document["summary"] == {"new": 1, "fixed": 1, "changed": 1}
     assert [f["fingerprint"] for f in document["new_findings"]] == [fingerprint("HY002", "D5")]
     assert [f["fingerprint"] for f in document["fixed_findings"]] == [fingerprint("HY002", "D2")]
-    assert {f["deal_id"]: sorted(f["changes"]) for f in document["changed_findings"]} == {"D1": ["details", "message", "severity"], "D4": ["details", "message"]}
+    assert {f["deal_id"]: sorted(f["changes"]) for f in document["changed_findings"]} == {"D1": ["severity"]}
     assert document["old"] == {"file": "old.json", "source": "deals.csv", "as_of": AS_OF}
 
 
@@ -155,3 +150,58 @@ def test_a_report_off_the_schema_is_named_with_the_key(tmp_path, hygiene_cli, re
     line = one_error_line(hygiene_cli("diff", old, old))
 
     assert line == "old.json: not a hygiene JSON report: findings[0].fingerprint: 'not-a-fingerprint' does not match '^[0-9a-f]{20}$'"
+
+
+# Counters: detail keys that grow with time alone are not changes.
+
+
+def test_the_json_report_declares_each_rules_counters(tmp_path, report_file):
+    document = json.loads((tmp_path / report_file("r.json", [STALE])).read_text(encoding="utf-8"))
+
+    assert document["counters"] == {"HY001": ["days_in_stage"], "HY003": ["days_past_due"], "HY005": ["age_days", "inactive_days"]}
+
+
+def test_only_counters_moving_is_no_change_but_other_wording_is(hygiene_cli, report_file):
+    old = report_file("old.json", [STALE, PAST_DUE])
+    # A week later, and the stage's limit raised from 21 to 30 days: D1's limit changed (a real change), D4 only aged.
+    stages = [
+        {"name": "Proposal", "probability": 60, "max_days": 30},
+        {"name": "Negotiation", "probability": 80, "max_days": 30},
+        {"name": "Closed Won", "probability": 100, "closed": True, "won": True},
+        {"name": "Closed Lost", "probability": 0, "closed": True},
+    ]
+    new = report_file("new.json", [STALE, PAST_DUE], as_of=LATER, config={"pipeline": {"stages": stages}})
+
+    document = json.loads(hygiene_cli("diff", old, new, "--format", "json").stdout)
+
+    assert [(f["deal_id"], sorted(f["changes"])) for f in document["changed_findings"]] == [("D1", ["details", "message"])]
+    [change] = document["changed_findings"]
+    assert change["changes"]["message"] == {"old": "in Negotiation for 89 days (limit 21)", "new": "in Negotiation for 96 days (limit 30)"}
+
+
+def test_reports_written_before_counters_were_declared_take_them_from_the_other_report(tmp_path, hygiene_cli, report_file):
+    old = report_file("old.json", [PAST_DUE])
+    document = json.loads((tmp_path / old).read_text(encoding="utf-8"))
+    del document["counters"]
+    (tmp_path / old).write_text(json.dumps(document), encoding="utf-8")
+    new = report_file("new.json", [PAST_DUE], as_of=LATER)
+
+    assert json.loads(hygiene_cli("diff", old, new, "--format", "json").stdout)["summary"] == {"new": 0, "fixed": 0, "changed": 0}
+
+
+@pytest.mark.parametrize(
+    ("old", "old_days", "new", "new_days", "same"),
+    [
+        ("close date 2026-02-01 is 58 days past due", 58, "close date 2026-02-01 is 65 days past due", 65, True),
+        ("is 58 days past due", 58, "is 158 days past due", 65, False),  # 158 is not the counter's 65
+        ("is 1,234 days past due", 1234, "is 1,241 days past due", 1241, True),
+        ("is 58 days past due (owner Ada)", 58, "is 65 days past due (owner Bob)", 65, False),
+        ("58 days; 58 days", 58, "65 days; 65 days", 65, True),
+    ],
+)
+def test_a_message_is_compared_with_its_counters_masked(old, old_days, new, new_days, same):
+    from hygiene.ci.diff import _masked
+
+    masked_old = _masked(old, {"days_past_due": old_days}, ("days_past_due",))
+    masked_new = _masked(new, {"days_past_due": new_days}, ("days_past_due",))
+    assert (masked_old == masked_new) is same

@@ -81,7 +81,7 @@ def test_max_findings_counts_only_new_findings_against_a_baseline(make_deals, hy
     over = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF, "--baseline", ".hygiene-baseline.json")
 
     assert (at_limit.exit_code, over.exit_code) == (0, 1)
-    assert over.stderr == "hygiene: 1 new finding at or above error (fail_on)\n"
+    assert over.stderr == "hygiene: 1 new finding at or above error (fail_on): HY002 D5\n"
 
 
 def test_max_findings_is_a_whole_number_of_at_least_zero(make_deals, hygiene_cli):

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+# Terminal escaping lives with the other output kinds in hygiene.api.escaping; these names stay
+# importable from here for code written before it moved.
+from hygiene.api.escaping import TERMINAL_ESCAPES, terminal_text, terminal_text_expr  # noqa: F401
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -17,10 +21,6 @@ if TYPE_CHECKING:
 NO_OWNER = "(no owner)"
 #: The subject of a finding about neither a deal nor an owner (a rule error, an unused or expired waiver).
 AUDIT_SUBJECT = "(audit)"
-#: Control characters (C0, DEL, C1) and how a terminal report shows them: text from an
-#: export must not drive the terminal, and a newline must not forge a line of the report.
-TERMINAL_ESCAPES = {chr(code): f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
-_TERMINAL_TABLE = str.maketrans(TERMINAL_ESCAPES)
 
 
 def plural(count: int, noun: str) -> str:
@@ -31,18 +31,6 @@ def plural(count: int, noun: str) -> str:
 def format_share(fraction: float) -> str:
     """A fraction from 0 to 1 as a percentage with one decimal: ``0.6218`` -> ``62.2%``."""
     return f"{fraction * 100:.1f}%"
-
-
-def terminal_text(text: str) -> str:
-    """``text`` with its control characters escaped for a terminal (``\\x1b`` for ESC)."""
-    return text.translate(_TERMINAL_TABLE)
-
-
-def terminal_text_expr(columns: str | list[str]) -> pl.Expr:
-    """:func:`terminal_text` for string columns, vectorised."""
-    import polars as pl
-
-    return pl.col(columns).str.replace_many(list(TERMINAL_ESCAPES), list(TERMINAL_ESCAPES.values()))
 
 
 def deal_expr() -> pl.Expr:

@@ -40,6 +40,8 @@ class RuleInfo:
     summary: str = ""
     #: The **Fix** section of the rule's documentation: what to do about a finding.
     fix: str = ""
+    #: The rule's :attr:`hygiene.DealRule.counter_details`.
+    counter_details: tuple[str, ...] = ()
 
 
 @attrs.define(kw_only=True)
@@ -69,6 +71,13 @@ class AuditReport:
     #: The baseline the audit ran against, as the user named it (``--baseline FILE``).
     baseline_file: str | None = None
     fixed: list[dict[str, Any]] = attrs.field(factory=list)
+    #: Baseline entries of rules this audit did not run (removed, or not selected): neither known nor fixed.
+    obsolete: list[dict[str, Any]] = attrs.field(factory=list)
+    #: Rules this audit ran that the baseline does not cover: all their findings are new.
+    unadopted_rules: list[str] = attrs.field(factory=list)
+    #: Which findings a report listing them for a reader shows: ``all``, or only ``new`` ones
+    #: (``--show new``). Counts and summaries always cover every finding.
+    show: str = "all"
     waived: int = 0
     #: ``id`` and ``owner`` of every open deal (see :meth:`score`).
     open_deal_owners: pl.DataFrame = attrs.field(factory=lambda: pl.DataFrame(schema={"id": pl.String, "owner": pl.String}))
@@ -170,6 +179,9 @@ class AuditReport:
             "known": known,
             "fixed": sum(entry["count"] for entry in self.fixed),
             "fixed_entries": [dict(entry) for entry in self.fixed],
+            "obsolete": sum(entry["count"] for entry in self.obsolete),
+            "obsolete_entries": [dict(entry) for entry in self.obsolete],
+            "unadopted_rules": list(self.unadopted_rules),
         }
 
     def header(self) -> dict[str, Any]:
@@ -183,5 +195,6 @@ class AuditReport:
             "summary": self.summary(),
             "baseline": self.baseline_summary(),
             "waived": self.waived,
+            "counters": {rule.code: list(rule.counter_details) for rule in sorted(self.rules, key=lambda r: r.code) if rule.counter_details},
             **({"history": self.history} if self.history is not None else {}),
         }

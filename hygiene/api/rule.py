@@ -182,6 +182,9 @@ class Rule:
     summary: ClassVar[str]
     severity: ClassVar[str] = "info"
     options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
+    #: Detail keys that grow with time alone (``days_past_due``): a finding whose counters moved
+    #: between two reports is the same finding, unchanged, for ``hygiene diff``.
+    counter_details: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def option_defaults(cls) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import attrs
 import polars as pl
 
 from hygiene.api.errors import SourceError
+from hygiene.api.escaping import terminal_text
 from hygiene.api.fields import CANONICAL_FIELDS, REQUIRED_FIELDS, ROW_COLUMN, column_key, polars_dtype
 from hygiene.api.source import RawTable
 
@@ -112,9 +113,19 @@ def resolve_columns(columns: list[str], mapping: Mapping[str, str], location: st
     return resolved
 
 
+#: An error quotes at most this many of a file's column names, each cut to this length: the
+#: "header" of a file that is not an export (``/etc/passwd``) must not be echoed whole.
+MAX_COLUMNS_SHOWN = 12
+MAX_COLUMN_CHARS = 24
+
+
 def _list_columns(columns: list[str]) -> str:
-    shown = ", ".join(repr(c) for c in columns[:40])
-    return shown + (f", ... ({len(columns)} in all)" if len(columns) > 40 else "") if columns else "(none)"
+    def shown(column: str) -> str:
+        cut = column if len(column) <= MAX_COLUMN_CHARS else column[: MAX_COLUMN_CHARS - 1] + "…"
+        return "'" + terminal_text(cut) + "'"
+
+    listed = ", ".join(shown(c) for c in columns[:MAX_COLUMNS_SHOWN])
+    return listed + (f", ... ({len(columns)} in all)" if len(columns) > MAX_COLUMNS_SHOWN else "") if columns else "(none)"
 
 
 def _clean_text(expr: pl.Expr) -> pl.Expr:

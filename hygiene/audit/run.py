@@ -134,7 +134,15 @@ def _audit_frame(config: Config, registry: Registry, options: AuditOptions, rule
         source=deals.location,
         config_file=config.file,
         rules=[
-            RuleInfo(code=c.code, name=c.name, severity=c.severity, plugin=c.plugin, summary=c.rule.summary, fix=doc_sections(type(c.rule).__doc__).get("Fix", ""))
+            RuleInfo(
+                code=c.code,
+                name=c.name,
+                severity=c.severity,
+                plugin=c.plugin,
+                summary=c.rule.summary,
+                fix=doc_sections(type(c.rule).__doc__).get("Fix", ""),
+                counter_details=tuple(c.rule.counter_details),
+            )
             for c in rules
         ],
         findings=waivers.findings.with_columns(pl.lit(None, pl.String).alias("baseline_status")),

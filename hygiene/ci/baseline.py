@@ -13,8 +13,12 @@ third is new. Baseline entries the audit no longer finds are *fixed*.
 ``hygiene baseline --prune`` lowers each entry to what is still found and
 drops the fixed ones; it never adds a finding.
 
-A baseline only means something for the rules that wrote it: one written
-with another rule set is refused.
+The baseline records which rules it covers (``rules``). Adding a rule
+never invalidates it: the findings of a rule the baseline does not cover
+are all *new* (they fail the gate) until ``hygiene baseline --add RULE``
+adopts them, recording that rule's current findings and leaving the rest
+of the file as it was. The entries of a rule the audit no longer runs are
+*obsolete*: reported, never fixed or known, and dropped by ``--prune``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from hygiene.api.errors import HygieneError
+from hygiene.api.escaping import json_text
 from hygiene.api.models import RULE_ERROR_CODE
 from hygiene.files import atomic_text_writer, read_checked_json
 
@@ -85,18 +90,16 @@ class Baseline:
             "source": self.source,
             "findings": {fingerprint: entry.to_dict() for fingerprint, entry in self.entries.items()},
         }
-        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
-    def check_rule_set(self, report: AuditReport, display: str) -> None:
-        running = rule_set(report)
-        if running == self.rules:
-            return
-        only_baseline = ", ".join(sorted(set(self.rules) - set(running))) or "none"
-        only_audit = ", ".join(sorted(set(running) - set(self.rules))) or "none"
-        raise HygieneError(
-            f"{display}: the baseline was written with another rule set (rules only in the baseline: {only_baseline}; "
-            f"only in this audit: {only_audit}); re-create it with `hygiene baseline`"
-        )
+    def unadopted_rules(self, report: AuditReport) -> list[str]:
+        """Rules ``report`` ran that the baseline does not cover: all their findings are new."""
+        return sorted(set(rule_set(report)) - set(self.rules))
+
+    def obsolete_entries(self, report: AuditReport) -> dict[str, BaselineEntry]:
+        """Entries of the baseline's rules that ``report`` did not run (removed, or not selected): neither known nor fixed."""
+        gone = set(self.rules) - set(rule_set(report))
+        return {fingerprint: entry for fingerprint, entry in self.entries.items() if entry.code in gone}
 
 
 def rule_set(report: AuditReport) -> tuple[str, ...]:
@@ -152,7 +155,7 @@ def compare_with_baseline(report: AuditReport, baseline: Baseline, display: str)
     """``report`` with each finding marked ``known`` or ``new``, and the baseline's fixed entries."""
     import polars as pl
 
-    baseline.check_rule_set(report, display)
+    obsolete = baseline.obsolete_entries(report)
     allowed = {fingerprint: entry.count for fingerprint, entry in baseline.entries.items()}
     # The n-th finding with a fingerprint (in report order) is known while the baseline holds at least n.
     occurrence = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("fingerprint")
@@ -165,21 +168,55 @@ def compare_with_baseline(report: AuditReport, baseline: Baseline, display: str)
     fixed = [
         {"fingerprint": fingerprint, "code": entry.code, "deal_id": entry.deal_id, "owner": entry.owner, "count": entry.count - found_counts.get(fingerprint, 0)}
         for fingerprint, entry in baseline.entries.items()
-        if entry.count > found_counts.get(fingerprint, 0)
+        if entry.count > found_counts.get(fingerprint, 0) and fingerprint not in obsolete
     ]
-    fixed.sort(key=lambda e: (e["code"], e["deal_id"] or "", e["owner"] or "", e["fingerprint"]))
-    return attrs.evolve(report, findings=findings, baseline_file=display, fixed=fixed)
+    fixed.sort(key=_entry_order)
+    obsolete_list = sorted(
+        (
+            {"fingerprint": fingerprint, "code": entry.code, "deal_id": entry.deal_id, "owner": entry.owner, "count": entry.count}
+            for fingerprint, entry in obsolete.items()
+        ),
+        key=_entry_order,
+    )
+    return attrs.evolve(
+        report, findings=findings, baseline_file=display, fixed=fixed, obsolete=obsolete_list, unadopted_rules=baseline.unadopted_rules(report)
+    )
+
+
+def _entry_order(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    return (entry["code"], entry.get("deal_id") or "", entry.get("owner") or "", entry["fingerprint"])
 
 
 def pruned(baseline: Baseline, report: AuditReport, display: str) -> Baseline:
-    """``baseline`` without what ``report`` no longer finds; unchanged (metadata too) when nothing is fixed."""
-    baseline.check_rule_set(report, display)
+    """``baseline`` without what ``report`` no longer finds, nor the rules it no longer runs; unchanged when nothing is.
+
+    Rules the baseline does not cover stay uncovered: pruning never adds a finding.
+    """
     found = found_entries(report)
+    obsolete = baseline.obsolete_entries(report)
     kept = {
         fingerprint: attrs.evolve(entry, count=min(entry.count, found[fingerprint].count))
         for fingerprint, entry in baseline.entries.items()
-        if fingerprint in found
+        if fingerprint in found and fingerprint not in obsolete
     }
-    if kept == dict(baseline.entries):
+    covered = tuple(code for code in baseline.rules if code in set(rule_set(report)))
+    if kept == dict(baseline.entries) and covered == baseline.rules:
         return baseline
-    return Baseline.from_report(report, kept)
+    return attrs.evolve(Baseline.from_report(report, kept), rules=covered)
+
+
+def resolve_rules(report: AuditReport, wanted: tuple[str, ...], display: str) -> tuple[str, ...]:
+    """The codes of the rules ``wanted`` names (codes or names of rules the audit ran)."""
+    by_key = {key: rule.code for rule in report.rules for key in (rule.code, rule.name)}
+    unknown = [key for key in wanted if key not in by_key]
+    if unknown:
+        running = ", ".join(sorted(rule.code for rule in report.rules)) or "none"
+        raise HygieneError(f"{display}: --add {unknown[0]}: not a rule this audit runs (it runs: {running})")
+    return tuple(dict.fromkeys(by_key[key] for key in wanted))
+
+
+def adopted(baseline: Baseline, report: AuditReport, codes: tuple[str, ...]) -> Baseline:
+    """``baseline`` recording the current findings of the rules ``codes`` (replacing what it had of them); the rest as it was."""
+    found = {fingerprint: entry for fingerprint, entry in found_entries(report).items() if entry.code in codes}
+    kept = {fingerprint: entry for fingerprint, entry in baseline.entries.items() if entry.code not in codes}
+    return attrs.evolve(baseline, rules=tuple(sorted({*baseline.rules, *codes})), entries=dict(sorted({**kept, **found}.items())))

@@ -3,15 +3,20 @@
 Findings are paired by fingerprint, as a baseline pairs them: if OLD has a
 fingerprint twice and NEW three times, the first two of NEW (in report
 order) pair with OLD's and the third is new. An unpaired finding of NEW is
-*new*, one of OLD is *fixed*; a pair whose message, severity or details
-differ is *changed*. Only new findings decide the exit code, with the
-audit's ``fail_on`` rule: a finding that changed severity is the same
-finding, as it is for a baseline.
+*new*, one of OLD is *fixed*; a pair whose severity, details or message
+differ is *changed*, except for **counters**: detail keys that grow with
+time alone (days past due, days in stage), which each report lists under
+``counters`` (from the rules' ``counter_details``). A finding whose only
+difference is that its counters moved, in its details and where its
+message quotes them, is unchanged. Only new findings decide the exit code,
+with the audit's ``fail_on`` rule: a finding that changed severity is the
+same finding, as it is for a baseline.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -19,11 +24,11 @@ from typing import Any
 import attrs
 
 from hygiene.api.models import severities_at_or_above
-from hygiene.api.presentation import terminal_text
+from hygiene.api.escaping import json_text, terminal_text
 from hygiene.files import read_checked_json
 
 DIFF_SCHEMA_VERSION = 1
-#: What may change in a finding that keeps its fingerprint.
+#: What may change in a finding that keeps its fingerprint (counters aside), in the order a diff lists them.
 COMPARED_FIELDS = ("severity", "message", "details")
 
 
@@ -62,6 +67,7 @@ def _about(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> ReportDiff:
+    counters = _counters(old, new)
     unpaired_old: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for finding in old["findings"]:
         unpaired_old[finding["fingerprint"]].append(finding)
@@ -72,7 +78,7 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> ReportDiff:
             new_findings.append(finding)
             continue
         before = earlier.pop(0)
-        changes = {field: {"old": before[field], "new": finding[field]} for field in COMPARED_FIELDS if before[field] != finding[field]}
+        changes = _changes(before, finding, counters.get(finding["code"], ()))
         if changes:
             identity = {key: finding[key] for key in ("fingerprint", "code", "rule", "deal_id", "deal_name", "owner")}
             changed.append({**identity, "changes": changes})
@@ -82,9 +88,45 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> ReportDiff:
     return ReportDiff(old=_about(old), new=_about(new), new_findings=new_findings, fixed_findings=fixed, changed_findings=changed)
 
 
+def _counters(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Each rule's counter keys, as either report declares them (reports written before counters declare none)."""
+    codes = {*old.get("counters", {}), *new.get("counters", {})}
+    return {code: tuple(dict.fromkeys([*old.get("counters", {}).get(code, []), *new.get("counters", {}).get(code, [])])) for code in codes}
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any], counters: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """What changed in a paired finding, counters aside; empty when it is the same finding."""
+    changes = {}
+    if before["severity"] != after["severity"]:
+        changes["severity"] = {"old": before["severity"], "new": after["severity"]}
+    old_details, new_details = before["details"] or {}, after["details"] or {}
+    if _masked(before["message"], old_details, counters) != _masked(after["message"], new_details, counters):
+        changes["message"] = {"old": before["message"], "new": after["message"]}
+    if _without(old_details, counters) != _without(new_details, counters):
+        changes["details"] = {"old": before["details"], "new": after["details"]}
+    return changes
+
+
+def _without(details: dict[str, Any], counters: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in details.items() if key not in counters}
+
+
+def _masked(message: str, details: dict[str, Any], counters: tuple[str, ...]) -> str:
+    """``message`` with the numbers its counters hold replaced by ``#``: "75 days past due" -> "# days past due"."""
+    for key in counters:
+        value = details.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        number = int(value) if float(value).is_integer() else value
+        for text in dict.fromkeys([f"{number}", f"{number:,}"]):
+            # A whole number only: not the 75 of 175, nor of 75.5 or 2026-01-75.
+            message = re.sub(rf"(?<![\w.,-]){re.escape(text)}(?![\w]|[.,-]\d)", "#", message)
+    return message
+
+
 def render_diff(diff: ReportDiff, output_format: str) -> str:
     if output_format == "json":
-        return json.dumps(diff.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False)) + "\n"
     lines = []
     for title, findings in (("new", diff.new_findings), ("fixed", diff.fixed_findings)):
         if findings:

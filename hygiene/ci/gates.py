@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from hygiene.api.errors import ConfigError
+from hygiene.api.models import severities_at_or_above
 from hygiene.api.presentation import plural
 from hygiene.ci.baseline import DEFAULT_BASELINE
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from hygiene.config.settings import Config
 
 FAIL_ON_DEFAULT = "error"
+#: New findings a failure line names before "and N more".
+NAMED_NEW_FINDINGS = 5
 
 
 def parse_min_score(text: str) -> Decimal:
@@ -97,6 +100,8 @@ class Gates:
             line = f"{plural(counted, 'new finding' if report.baseline_file is not None else 'finding')} at or above {self.fail_on} (fail_on)"
             if self.max_findings:
                 line += f", more than --max-findings {self.max_findings}"
+            if report.baseline_file is not None:
+                line += new_findings_named(report, self.fail_on)
             failures.append(line)
         overall = report.score()["overall"]
         if self.min_score is not None and overall is not None:
@@ -119,3 +124,24 @@ class Gates:
         if self.exit_zero:
             return 0
         return 1 if self.failures(report) else 0
+
+
+def new_findings_named(report: AuditReport, fail_on: str) -> str:
+    """``: HY003 D1, HY002 D7 and 3 more`` for the new findings that count, and how to adopt a rule the baseline lacks."""
+    import polars as pl
+
+    counted = report.findings.filter(
+        pl.col("severity").is_in(severities_at_or_above(fail_on)) & (pl.col("baseline_status").fill_null("new") != "known")
+    )
+    subject = pl.coalesce(pl.col("deal_id"), pl.col("owner"), pl.lit("(audit)"))
+    named = counted.head(NAMED_NEW_FINDINGS).select(pl.concat_str(pl.col("code"), pl.lit(" "), subject)).to_series().to_list()
+    text = ": " + ", ".join(named) + (f" and {counted.height - len(named)} more" if counted.height > len(named) else "")
+    unadopted = [code for code in report.unadopted_rules if code in set(counted["code"].to_list())]
+    if unadopted:
+        from_unadopted = counted.filter(pl.col("code").is_in(unadopted)).height
+        add = " ".join(f"--add {code}" for code in unadopted)
+        text += (
+            f"; {from_unadopted} of them from rules the baseline does not cover ({', '.join(unadopted)}): "
+            f"fix them, or adopt them as known with `hygiene baseline {add}`"
+        )
+    return text

@@ -33,5 +33,7 @@ class PastDueCloseDate(DealRule):
     def condition(self, ctx) -> pl.Expr:
         return ctx.is_open & (pl.col("close_date") < pl.lit(ctx.as_of))
 
+    counter_details = ("days_past_due",)
+
     def details(self, ctx) -> dict[str, pl.Expr]:
         return {"close_date": pl.col("close_date"), "days_past_due": ctx.days_since("close_date")}

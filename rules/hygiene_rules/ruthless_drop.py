@@ -76,6 +76,8 @@ class RuthlessDrop(DealRule):
             & (self._pushed(ctx) | self._unlikely(ctx))
         )
 
+    counter_details = ("age_days", "inactive_days")
+
     def details(self, ctx) -> dict[str, pl.Expr]:
         return {
             "age_days": self._age(ctx),

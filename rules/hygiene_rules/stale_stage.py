@@ -57,6 +57,8 @@ class StaleStage(DealRule):
     def condition(self, ctx) -> pl.Expr:
         return ctx.is_open & (ctx.days_since("stage_entered_date") > self._limit(ctx))
 
+    counter_details = ("days_in_stage",)
+
     def details(self, ctx) -> dict[str, pl.Expr]:
         return {
             "stage": pl.col("stage"),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from hygiene import NO_OWNER, Reporter, format_number, format_share, plural, terminal_text, terminal_text_expr
+from hygiene import NO_OWNER, Reporter, format_number, format_share, known_expr, plural, terminal_text, terminal_text_expr
 
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 #: Fixed baseline entries named one per line in the summary; the rest are counted.
 MAX_FIXED_LINES = 20
-#: Columns that carry text from the export.
-EXPORT_TEXT_COLUMNS = ("deal_id", "deal_name", "owner", "message")
+#: Columns that carry text from the export or the configuration (custom rules name themselves).
+EXPORT_TEXT_COLUMNS = ("code", "rule", "deal_id", "deal_name", "owner", "message")
 
 
 class ConsoleReporter(Reporter):
@@ -32,7 +32,10 @@ class ConsoleReporter(Reporter):
 
         # Text from the export is shown with its control characters escaped: an ESC in a deal
         # name must not drive the terminal, and a newline must not forge a line of the report.
-        findings = report.figures().deal_findings.with_columns(
+        findings = report.figures().deal_findings
+        if report.show == "new":
+            findings = findings.filter(~known_expr())
+        findings = findings.with_columns(
             terminal_text_expr(list(EXPORT_TEXT_COLUMNS)),
             # An export without an amount column gets no "(no amount)" on every line.
             pl.when(pl.col("deal_id").is_null() | pl.lit("amount" not in report.mapped_fields))
@@ -66,7 +69,7 @@ class ConsoleReporter(Reporter):
 
     def _summary(self, report, stream, style) -> None:
         summary = report.summary()
-        stream.write(style("Summary", bold=True) + f" ({report.source}, as of {report.as_of.isoformat()}, period {report.period.name})\n")
+        stream.write(style("Summary", bold=True) + f" ({terminal_text(report.source)}, as of {report.as_of.isoformat()}, period {report.period.name})\n")
         stream.write(f"  deals audited: {summary['deals']} ({summary['open_deals']} open)\n")
         if report.scope:
             stream.write(f"  only: {terminal_text(', '.join(report.scope))}\n")
@@ -77,10 +80,10 @@ class ConsoleReporter(Reporter):
             + ", ".join(f"{n} {severity}{'s' if n != 1 else ''}" for severity, n in by_severity.items())
             + ")\n"
         )
-        names = {rule.code: rule.name for rule in report.rules}
-        for code, count in summary["by_rule"].items():
+        names = {terminal_text(rule.code): terminal_text(rule.name) for rule in report.rules}
+        for code, count in ((terminal_text(code), count) for code, count in summary["by_rule"].items()):
             stream.write(f"    {code} {names.get(code, '')}: {count}\n")
-        for code, count in summary["not_evaluable"].items():
+        for code, count in ((terminal_text(code), count) for code, count in summary["not_evaluable"].items()):
             if count:
                 deals = "1 open deal lacks" if count == 1 else f"{count} open deals lack"
                 stream.write(f"  not evaluable by {code} {names.get(code, '')}: {deals} the data\n")
@@ -118,9 +121,17 @@ class ConsoleReporter(Reporter):
             for entry in baseline["fixed_entries"][:MAX_FIXED_LINES]:
                 subject = entry["deal_id"] if entry["deal_id"] is not None else entry["owner"] or "(audit)"
                 times = f" (x{entry['count']})" if entry["count"] > 1 else ""
-                stream.write(f"    fixed: {entry['code']} {terminal_text(subject)}{times}\n")
+                stream.write(f"    fixed: {terminal_text(entry['code'])} {terminal_text(subject)}{times}\n")
             if len(baseline["fixed_entries"]) > MAX_FIXED_LINES:
                 stream.write(f"    and {len(baseline['fixed_entries']) - MAX_FIXED_LINES} more fixed entries\n")
+            if baseline["obsolete"]:
+                rules = ", ".join(sorted({terminal_text(entry["code"]) for entry in baseline["obsolete_entries"]}))
+                stream.write(f"    obsolete: {plural(baseline['obsolete'], 'finding')} of rules this audit does not run ({rules}); `hygiene baseline --prune` drops them\n")
+            if baseline["unadopted_rules"]:
+                rules = ", ".join(terminal_text(code) for code in baseline["unadopted_rules"])
+                stream.write(f"    not in the baseline: {rules} (every finding new; adopt with `hygiene baseline --add RULE`)\n")
+            if report.show == "new" and baseline["known"]:
+                stream.write(f"    {plural(baseline['known'], 'known finding')} not listed (--show new)\n")
         if report.waived:
             stream.write(f"  waived: {report.waived} finding{'s' if report.waived != 1 else ''} (by [[waivers]] in the configuration)\n")
         history = report.history

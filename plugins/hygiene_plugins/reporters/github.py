@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 
 import polars as pl
 
-from hygiene import SEVERITIES, Reporter, description_expr, known_expr, plural
+from hygiene import SEVERITIES, Reporter, description_expr, known_expr, log_text, plural
 # The job summary is the Markdown report: the same plugin's own module, not the core's.
 from hygiene_plugins.reporters.markdown import render_markdown
 
@@ -18,9 +17,6 @@ STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 #: GitHub rejects a step summary over 1 MiB (everything the step appended, not just ours).
 STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024
 STEP_SUMMARY_FINDING_ROWS = 1000
-#: Control characters other than tab, CR and LF (which the toolkit escapes): an ESC from the
-#: export must not restyle the job log, which renders ANSI sequences.
-LOG_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def escape_data(text: str) -> str:
@@ -36,11 +32,11 @@ def escape_property(text: str) -> str:
 def command(name: str, message: str, **properties: object) -> str:
     """A workflow command line: ``::name key=value,...::message``."""
 
-    def printable(value: object) -> str:
-        return LOG_CONTROLS.sub("\ufffd", str(value))
-
-    given = ",".join(f"{key}={escape_property(printable(value))}" for key, value in properties.items() if value is not None)
-    return f"::{name}{' ' + given if given else ''}::{escape_data(printable(message))}\n"
+    # Control characters other than CR and LF (which the toolkit escapes) are shown escaped: an ESC
+    # from the export must not restyle the job log, which renders ANSI sequences, nor a bidi
+    # override reorder it.
+    given = ",".join(f"{key}={escape_property(log_text(value))}" for key, value in properties.items() if value is not None)
+    return f"::{name}{' ' + given if given else ''}::{escape_data(log_text(message))}\n"
 
 
 class GithubReporter(Reporter):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from hygiene import Reporter, description_expr, known_expr
+from hygiene import Reporter, description_expr, json_text_expr, known_expr
 
 #: Hygiene severities as GitLab's. ``critical`` is kept for what fails a baseline gate (see the class).
 SEVERITY_MAP = {"info": "info", "warning": "minor", "error": "major"}
 REGRESSION_SEVERITY = "critical"
+#: Issues encoded and written at a time (see JsonReporter).
+SLICE_ROWS = 50_000
 
 
 def location_path(source: str) -> str:
@@ -43,26 +45,32 @@ class GitlabReporter(Reporter):
             stream.write("[]\n")
             return
         regression = (pl.col("severity") == "error") & ~known_expr() if report.baseline_file is not None else pl.lit(False)
-        occurrence = pl.col("fingerprint").cum_count().over("fingerprint")
-        issues = findings.select(
-            pl.struct(
-                pl.lit("issue").alias("type"),
-                description_expr().alias("description"),
-                pl.concat_str(pl.col("code"), pl.lit(" "), pl.col("rule")).alias("check_name"),
-                pl.when(occurrence > 1)
-                .then(pl.concat_str(pl.col("fingerprint"), pl.lit("-"), occurrence.cast(pl.String)))
-                .otherwise(pl.col("fingerprint"))
-                .alias("fingerprint"),
-                pl.when(regression)
-                .then(pl.lit(REGRESSION_SEVERITY))
-                .otherwise(pl.col("severity").replace_strict(SEVERITY_MAP, return_dtype=pl.String))
-                .alias("severity"),
-                pl.struct(
-                    pl.lit(location_path(report.source)).alias("path"),
-                    pl.struct(pl.col("row").fill_null(1).alias("begin")).alias("lines"),
-                ).alias("location"),
-            )
-            .struct.json_encode()
-            .alias("json")
+        # Occurrence numbers and regressions need the whole table (two small columns); the JSON is
+        # then encoded and written a slice at a time, so a million issues never exist as one string.
+        findings = findings.with_columns(
+            pl.col("fingerprint").cum_count().over("fingerprint").alias("_occurrence"), regression.alias("_regression")
         )
-        stream.write("[\n  " + ",\n  ".join(issues["json"].to_list()) + "\n]\n")
+        issue = pl.struct(
+            pl.lit("issue").alias("type"),
+            description_expr().alias("description"),
+            pl.concat_str(pl.col("code"), pl.lit(" "), pl.col("rule")).alias("check_name"),
+            pl.when(pl.col("_occurrence") > 1)
+            .then(pl.concat_str(pl.col("fingerprint"), pl.lit("-"), pl.col("_occurrence").cast(pl.String)))
+            .otherwise(pl.col("fingerprint"))
+            .alias("fingerprint"),
+            pl.when(pl.col("_regression"))
+            .then(pl.lit(REGRESSION_SEVERITY))
+            .otherwise(pl.col("severity").replace_strict(SEVERITY_MAP, return_dtype=pl.String))
+            .alias("severity"),
+            pl.struct(
+                pl.lit(location_path(report.source)).alias("path"),
+                pl.struct(pl.col("row").fill_null(1).alias("begin")).alias("lines"),
+            ).alias("location"),
+        )
+        encoded = issue.struct.json_encode().alias("json")
+        stream.write("[\n")
+        for offset in range(0, findings.height, SLICE_ROWS):
+            lines = findings.slice(offset, SLICE_ROWS).select(encoded).select(json_text_expr("json"))["json"]
+            last = offset + SLICE_ROWS >= findings.height
+            stream.write(",\n".join("  " + line for line in lines) + ("\n" if last else ",\n"))
+        stream.write("]\n")

@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 
-from hygiene import Reporter
+from hygiene import Reporter, json_text, json_text_expr
 
 FINDING_KEYS = ("code", "rule", "severity", "deal_id", "deal_name", "owner", "message", "details", "row", "fingerprint", "baseline_status")
 
@@ -46,7 +46,9 @@ def finding_lines(findings: pl.DataFrame, *, last: bool) -> pl.DataFrame:
         pl.concat_str([pl.lit(f'"{key}":'), pl.col("details") if key == "details" else json_value(key, findings.schema[key])])
         for key in FINDING_KEYS
     ]
-    return findings.select(pl.concat_str([pl.lit("    {"), pl.concat_str(fields, separator=","), pl.lit("}"), separator]))
+    line = pl.concat_str([pl.lit("    {"), pl.concat_str(fields, separator=","), pl.lit("}"), separator]).alias("line")
+    # C1 and bidi controls and U+2028/U+2029 (in details too) as \u escapes: see hygiene.json_text.
+    return findings.select(line).select(json_text_expr("line"))
 
 
 class JsonReporter(Reporter):
@@ -61,7 +63,7 @@ class JsonReporter(Reporter):
 
     def write(self, report, stream) -> None:
         # NaN and Infinity are not JSON: a report that holds one fails (naming this reporter) rather than being invalid.
-        header = json.dumps(report.header(), indent=2, ensure_ascii=False, allow_nan=False)
+        header = json_text(json.dumps(report.header(), indent=2, ensure_ascii=False, allow_nan=False))
         findings = report.findings
         stream.write(header[:-2] + ',\n  "findings": [')
         if findings.height:

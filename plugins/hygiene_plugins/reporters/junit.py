@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
-
 import polars as pl
 
-from hygiene import NO_OWNER, Reporter, failing_expr, known_expr, subject_expr
+from hygiene import NO_OWNER, Reporter, failing_expr, known_expr, subject_expr, xml_escape, xml_text
 
-#: Characters XML 1.0 forbids anywhere in a document (C0 controls but tab, CR and LF; lone surrogates;
-#: U+FFFE and U+FFFF). An export may hold any of them; a parser rejects the whole file for one.
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-REPLACEMENT = "\ufffd"
 #: Ant's schema requires a host; a constant keeps the file independent of the machine that wrote it.
 HOSTNAME = "localhost"
 #: The test name of a rule that flagged nothing: a suite without test cases makes some CI tools
@@ -23,10 +16,6 @@ CLEAN_TEST_NAME = "no findings"
 CLASSNAME = pl.concat_str(
     pl.lit("hygiene."), pl.col("code"), pl.lit("."), pl.col("owner").fill_null(NO_OWNER).str.replace_all(".", "_", literal=True)
 )
-
-
-def xml_text(value: object) -> str:
-    return XML_ILLEGAL.sub(REPLACEMENT, str(value))
 
 
 class JunitReporter(Reporter):
@@ -44,7 +33,8 @@ class JunitReporter(Reporter):
     - A rule that flagged nothing has one passing test case, ``no findings``.
 
     The output is deterministic: the only date is the audit's ``as_of``, the host is ``localhost``
-    and times are 0. Characters XML 1.0 forbids are replaced by U+FFFD. The file validates against
+    and times are 0. Text is escaped by :func:`hygiene.xml_text`: characters XML 1.0 forbids, and the
+    other control characters (C1, bidirectional controls), are shown as ``\\x01``-style escapes. The file validates against
     Ant's JUnit schema and the Jenkins xUnit plugin's.
     """
 
@@ -52,7 +42,8 @@ class JunitReporter(Reporter):
     summary = "JUnit XML: a test suite per rule, a failed test case per flagged deal (Jenkins, GitLab)"
 
     def write(self, report, stream) -> None:
-        root = ET.Element("testsuites")
+        # Written element by element rather than built as a tree: a million findings as
+        # ElementTree nodes would take several times the memory of the findings themselves.
         cases = self._test_cases(report)
         rule_names = {rule.code: rule.name for rule in report.rules}
         rule_names.update(dict(cases.select("code", "rule").unique(maintain_order=True).iter_rows()))
@@ -60,13 +51,12 @@ class JunitReporter(Reporter):
         if report.baseline_file is not None:
             properties["baseline"] = report.baseline_file
         by_code = cases.partition_by("code", as_dict=True, maintain_order=True)
+        del cases
+        stream.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')
         for index, code in enumerate(sorted(rule_names)):
-            suite_cases = by_code.get((code,), cases.clear())
-            self._suite(root, index, code, rule_names[code], suite_cases, report, properties)
-        ET.indent(root, space="  ")
-        stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        stream.write(ET.tostring(root, encoding="unicode"))
-        stream.write("\n")
+            suite_cases = by_code.pop((code,), None)
+            self._suite(stream, index, code, rule_names[code], suite_cases, report, properties)
+        stream.write("</testsuites>\n")
 
     def _test_cases(self, report) -> pl.DataFrame:
         """One row per (rule, subject): its outcome and the messages of its findings, in report order."""
@@ -89,38 +79,42 @@ class JunitReporter(Reporter):
             )
         )
 
-    def _suite(self, root, index, code, rule_name, cases, report, properties) -> None:
-        failures = int(cases["failing"].sum())
-        tests = max(cases.height, 1)  # a clean rule's one passing case
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            {
-                "name": xml_text(f"{code} {rule_name}"),
-                "tests": str(tests),
-                "failures": str(failures),
-                "errors": "0",
-                "skipped": str(cases.height - failures),
-                "time": "0",
-                "timestamp": f"{report.as_of.isoformat()}T00:00:00",
-                "hostname": HOSTNAME,
-                "id": str(index),
-                "package": "hygiene",
-            },
-        )
-        suite_properties = {**properties, "not_evaluable": str(report.not_evaluable.get(code, 0))}
-        property_list = ET.SubElement(suite, "properties")
-        for name, value in suite_properties.items():
-            ET.SubElement(property_list, "property", {"name": name, "value": xml_text(value)})
-        if not cases.height:
-            ET.SubElement(suite, "testcase", {"name": CLEAN_TEST_NAME, "classname": f"hygiene.{code}", "time": "0"})
-        for case in cases.iter_rows(named=True):
-            testcase = ET.SubElement(suite, "testcase", {"name": xml_text(case["subject"]), "classname": xml_text(case["classname"]), "time": "0"})
-            text = xml_text("\n".join(case["message"]))
+    def _suite(self, stream, index, code, rule_name, cases, report, properties) -> None:
+        height = 0 if cases is None else cases.height
+        failures = 0 if cases is None else int(cases["failing"].sum())
+        suite = {
+            "name": f"{code} {rule_name}",
+            "tests": max(height, 1),  # a clean rule's one passing case
+            "failures": failures,
+            "errors": 0,
+            "skipped": height - failures,
+            "time": 0,
+            "timestamp": f"{report.as_of.isoformat()}T00:00:00",
+            "hostname": HOSTNAME,
+            "id": index,
+            "package": "hygiene",
+        }
+        stream.write(f"  <testsuite{_attributes(suite)}>\n    <properties>\n")
+        for name, value in {**properties, "not_evaluable": report.not_evaluable.get(code, 0)}.items():
+            stream.write(f"      <property{_attributes({'name': name, 'value': value})} />\n")
+        stream.write("    </properties>\n")
+        if not height:
+            stream.write(f"    <testcase{_attributes({'name': CLEAN_TEST_NAME, 'classname': f'hygiene.{code}', 'time': 0})} />\n")
+        for case in () if cases is None else cases.iter_rows(named=True):
+            stream.write(f"    <testcase{_attributes({'name': case['subject'], 'classname': case['classname'], 'time': 0})}>\n")
+            text = "\n".join(case["message"])
             if case["failing"]:
-                ET.SubElement(testcase, "failure", {"type": case["failure_type"], "message": text}).text = text
+                outcome = "failure", {"type": case["failure_type"], "message": text}
             else:
                 reason = "known (in the baseline)" if case["known"] else case["severity"]
-                ET.SubElement(testcase, "skipped", {"message": f"{reason}: {text}"}).text = text
-        ET.SubElement(suite, "system-out")
-        ET.SubElement(suite, "system-err")
+                outcome = "skipped", {"message": f"{reason}: {text}"}
+            stream.write(f"      <{outcome[0]}{_attributes(outcome[1])}>{_text(text)}</{outcome[0]}>\n    </testcase>\n")
+        stream.write("    <system-out />\n    <system-err />\n  </testsuite>\n")
+
+
+def _attributes(values: dict[str, object]) -> str:
+    return "".join(f' {name}="{xml_escape(value)}"' for name, value in values.items())
+
+
+def _text(value: str) -> str:
+    return xml_text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

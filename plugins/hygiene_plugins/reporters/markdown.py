@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 
-from hygiene import NO_OWNER, SEVERITIES, Reporter, deal_with_name_expr, format_share, known_expr, plural
+from hygiene import NO_OWNER, SEVERITIES, Reporter, deal_with_name_expr, format_share, known_expr, markdown_cell, plural
 
 #: GitHub refuses a comment body over 65,536 characters; a UTF-8 byte is never less than a character.
 COMMENT_LIMIT_BYTES = 65_536
@@ -18,24 +16,11 @@ MAX_CELL_CHARS = 200
 #: Room kept for the "and N more" line that ends a truncated table.
 NOTE_RESERVE_BYTES = 200
 
-LINE_BREAKS = re.compile("\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
-CONTROLS = re.compile("[\x00-\x1f\x7f]")
-#: Characters that would format text (emphasis, code, links, strike-through) or end a table cell.
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]~|])")
-#: ``@name`` in a comment notifies that GitHub user or team; a word joiner keeps the text and drops the ping.
-MENTION = re.compile(r"@(?=\w)")
 
 
 def cell(value: object) -> str:
-    """A value as one Markdown table cell: one line, no markup, no HTML, no mention."""
-    if value is None:
-        return ""
-    text = str(value)
-    if len(text) > MAX_CELL_CHARS:
-        text = text[: MAX_CELL_CHARS - 1] + "…"
-    text = CONTROLS.sub("\ufffd", LINE_BREAKS.sub(" ", text))
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return MENTION.sub("@\u2060", MARKDOWN_SPECIALS.sub(r"\\\1", text))
+    """A value as one Markdown table cell: one line, no markup, no HTML, no mention (:func:`hygiene.markdown_cell`)."""
+    return markdown_cell(value, MAX_CELL_CHARS)
 
 
 def severity_counts(counts: dict[str, int]) -> str:

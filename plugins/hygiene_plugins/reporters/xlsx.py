@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from hygiene import Reporter, neutralise_formula, neutralise_formulas
+from hygiene import Reporter, spreadsheet_cell, spreadsheet_cell_expr
 
 #: Column widths are fitted to the header and this many rows, within these bounds.
 WIDTH_SAMPLE_ROWS = 2000
@@ -154,7 +154,7 @@ def _summary_sheet(workbook, formats, report, figures) -> None:
         sheet.write_string(index, 0, label)
         _write(sheet, index, 1, value, kind, formats)
         if note:
-            sheet.write_string(index, 2, neutralise_formula(note))
+            sheet.write_string(index, 2, spreadsheet_cell(note))
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, len(rows), 2)
     sheet.set_column(0, 0, 18)
@@ -166,7 +166,7 @@ def _write(sheet, row: int, column: int, value, kind: str, formats) -> None:
     if value is None:
         return
     if kind == "text":
-        sheet.write_string(row, column, neutralise_formula(str(value)))
+        sheet.write_string(row, column, spreadsheet_cell(value))
     elif kind == "date":
         sheet.write_datetime(row, column, value, formats["date"])
     else:
@@ -178,7 +178,7 @@ def _table_sheet(workbook, formats, title: str, columns: Sequence[tuple[str, str
     names = [name for _, name, _ in columns]
     text_columns = [name for _, name, kind in columns if kind == "text"]
     # Neutralised by polars a column at a time, like the CSV report: no Python call per cell for the check.
-    data = table.select(names).with_columns(neutralise_formulas(name) for name in text_columns) if table.height else table.select(names)
+    data = table.select(names).with_columns(spreadsheet_cell_expr(name) for name in text_columns) if table.height else table.select(names)
     sheet.write_row(0, 0, [label for label, _, _ in columns], formats["header"])
     writers = [_column_writer(sheet, kind, formats) for _, _, kind in columns]
     for index, values in enumerate(data.iter_rows(), start=1):
@@ -237,7 +237,7 @@ def _fast_table_sheet(workbook, formats, title: str, columns: Sequence[tuple[str
     sheet = workbook.add_worksheet(title)
     names = [name for _, name, _ in columns]
     text_columns = [name for _, name, kind in columns if kind == "text"]
-    data = table.select(names).with_columns(neutralise_formulas(name) for name in text_columns)
+    data = table.select(names).with_columns(spreadsheet_cell_expr(name) for name in text_columns)
     sheet.write_row(0, 0, [label for label, _, _ in columns], formats["header"])
     sample = data.head(WIDTH_SAMPLE_ROWS)
     for column, (label, name, kind) in enumerate(columns):
