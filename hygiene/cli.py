@@ -421,7 +421,8 @@ def rules_command(config_path, plugin_flags):
     from hygiene.commands.session import rule_rows
 
     session = _load(config_path, plugin_flags)
-    rows = rule_rows(session)
+    # Custom rules' names and summaries come from a configuration file.
+    rows = [[terminal_text(cell) for cell in row] for row in rule_rows(session)]
     widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
     for row in rows:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4])

@@ -286,3 +286,15 @@ def test_json_text_writes_unsafe_characters_as_escapes_and_decodes_to_the_same_v
     encoded = json_text(json.dumps(value, ensure_ascii=False))
     assert not [char for char in "\x85\u2028\u202e\x7f\ud800" if char in encoded]
     assert json.loads(encoded) == value
+
+
+def test_the_rules_listing_escapes_what_a_configuration_says(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYGIENE_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hygiene.toml").write_text(
+        '[[custom_rules]]\ncode = "ACME001"\nname = "evil"\nsummary = "looks \\u001b[2J fine \\u202e"\nwhere = "amount > 1"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["rules"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "looks \\x1b[2J fine \\u202e" in result.stdout

@@ -131,11 +131,14 @@ def render_diff(diff: ReportDiff, output_format: str) -> str:
     for title, findings in (("new", diff.new_findings), ("fixed", diff.fixed_findings)):
         if findings:
             lines.append(f"{title} ({len(findings)})")
-            lines += [f"  {f['severity']:<7} {f['code']} {f['rule']}: {_subject(f)}: {terminal_text(f['message'])}" for f in findings]
+            lines += [
+                f"  {terminal_text(f['severity']):<7} {terminal_text(f['code'])} {terminal_text(f['rule'])}: {_subject(f)}: {terminal_text(f['message'])}"
+                for f in findings
+            ]
     if diff.changed_findings:
         lines.append(f"changed ({len(diff.changed_findings)})")
         for finding in diff.changed_findings:
-            lines.append(f"  {finding['code']} {finding['rule']}: {_subject(finding)}")
+            lines.append(f"  {terminal_text(finding['code'])} {terminal_text(finding['rule'])}: {_subject(finding)}")
             for field, change in finding["changes"].items():
                 lines.append(f"    {field}: {_shown(change['old'])} -> {_shown(change['new'])}")
     summary = ", ".join(f"{n} {kind}" for kind, n in diff.to_dict()["summary"].items())

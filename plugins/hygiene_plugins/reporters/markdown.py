@@ -114,7 +114,8 @@ def _summary(page: MarkdownPage, report, summary: dict, baseline: dict | None) -
         ("Hygiene score", "no open deals" if score is None else f"{format_share(score)} of open deals have no error or warning"),
     ]
     if baseline is not None:
-        lines.append(("Baseline", f"{cell(baseline['file'])}: {baseline['new']} new, {baseline['known']} known, {baseline['fixed']} fixed"))
+        obsolete = f", {baseline['obsolete']} obsolete (rules no longer run)" if baseline.get("obsolete") else ""
+        lines.append(("Baseline", f"{cell(baseline['file'])}: {baseline['new']} new, {baseline['known']} known, {baseline['fixed']} fixed{obsolete}"))
     if report.waived:
         lines.append(("Waived", f"{plural(report.waived, 'finding')} suppressed by waivers"))
     page.add(f"## Pipeline hygiene: {title}\n\n| | |\n|:--|:--|\n")
