@@ -61,6 +61,11 @@ def _debug(ctx: click.Context) -> bool:
     return bool(ctx.meta.get(DEBUG_KEY) or os.environ.get("HYGIENE_DEBUG"))
 
 
+def _terminal_lines(text: str) -> str:
+    """Text of several lines that quotes plugins and configuration (a custom rule's condition): each line escaped."""
+    return "\n".join(terminal_text(line) for line in text.split("\n"))
+
+
 def _traceback() -> str:
     import traceback
 
@@ -439,7 +444,7 @@ def explain(rule, config_path, colour, plugin_flags):
     from hygiene.commands.terminal_text import render_for_terminal
 
     session = _load(config_path, plugin_flags)
-    text = explain_rule(session.registry, rule)
+    text = _terminal_lines(explain_rule(session.registry, rule))
     if reporter_settings(colour, None).wants_colour(sys.stdout):
         click.echo(render_for_terminal(text), color=True)
     else:
@@ -454,7 +459,7 @@ def plugins(config_path, plugin_flags):
     from hygiene.commands.explain import describe_plugins
 
     session = _load(config_path, plugin_flags, strict=False)
-    click.echo(describe_plugins(session.registry))
+    click.echo(_terminal_lines(describe_plugins(session.registry)))
 
 
 @cli.command()

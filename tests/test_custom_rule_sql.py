@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hygiene.config.where import MAX_DEPTH, MAX_LENGTH, parse_condition
+from hygiene.config.where import MAX_DEPTH, MAX_LENGTH, ConditionError, parse_condition
 
 AS_OF = "2026-03-31"
 RULE = "hygiene.toml: custom_rules[0] (ACME001 flagged)"
@@ -139,3 +142,46 @@ def test_boolean_structure_is_kept_and_only_comparisons_go_to_polars():
     assert condition.op == "and"
     assert [child.op for child in condition.children] == ["leaf", "or", "leaf"]
     assert condition.children[2].text == "d BETWEEN 1 AND 2"
+
+
+# Properties of the parser: it never fails but with ConditionError, and splitting the boolean
+# structure from the comparisons gives what polars gives for the whole condition.
+
+_WORDS = ["amount", "contacts", "name", "AND", "OR", "NOT", "IS", "NULL", "IN", "BETWEEN", "LIKE", "CASE", "WHEN", "THEN", "END", "SELECT", "FROM", "read_csv", "lower"]
+_PIECES = st.one_of(st.sampled_from(_WORDS), st.sampled_from(list("()=<>+-*/,'\";$`")), st.from_regex(r"[0-9]{1,3}", fullmatch=True), st.text(max_size=3))
+
+
+@settings(max_examples=300)
+@given(st.lists(_PIECES, max_size=25).map(" ".join))
+def test_any_text_is_parsed_or_refused_with_a_condition_error(where):
+    try:
+        parse_condition(where)
+    except ConditionError:
+        pass
+
+
+_COMPARISONS = st.sampled_from(
+    ["amount > 100", "amount <= 250000", "contacts IS NULL", "contacts IN (1, 4)", "name LIKE 'A%'", "amount BETWEEN 40 AND 1000", "(amount - 50) * 2 > 0"]
+)
+
+
+def _conditions(depth: int = 3):
+    if depth == 0:
+        return _COMPARISONS
+    inner = _conditions(depth - 1)
+    return st.one_of(
+        _COMPARISONS,
+        st.tuples(inner, inner).map(lambda pair: f"{pair[0]} AND {pair[1]}"),
+        st.tuples(inner, inner).map(lambda pair: f"{pair[0]} OR {pair[1]}"),
+        inner.map(lambda text: f"NOT ({text})"),
+        inner.map(lambda text: f"({text})"),
+    )
+
+
+@settings(max_examples=150)
+@given(_conditions())
+def test_the_split_condition_means_what_polars_makes_of_the_whole(where):
+    deals = pl.DataFrame({"amount": [50.0, 250000.0, None, 700.0], "contacts": [1, None, 4, 2], "name": ["Acme", "Beta", None, "Apex"]})
+    ours = deals.select(parse_condition(where).to_expr().alias("flag"))["flag"].to_list()
+    theirs = deals.select(pl.sql_expr(where).alias("flag"))["flag"].to_list()
+    assert ours == theirs

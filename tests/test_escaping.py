@@ -298,3 +298,16 @@ def test_the_rules_listing_escapes_what_a_configuration_says(tmp_path, monkeypat
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
     assert "looks \\x1b[2J fine \\u202e" in result.stdout
+
+
+def test_explain_escapes_a_custom_rules_condition_line_by_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYGIENE_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hygiene.toml").write_text(
+        '[[custom_rules]]\ncode = "ACME001"\nname = "evil"\nsummary = "Evil"\nwhere = "name = \'\\u001b]0;owned\\u0007\'"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["explain", "ACME001"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "name = '\\x1b]0;owned\\x07'" in result.stdout
+    assert result.stdout.count("\n") > 5, "the documentation keeps its lines"
