@@ -77,6 +77,7 @@ _LAZY = {
     "html_text": "hygiene.api.escaping",
     "xml_text": "hygiene.api.escaping",
     "xml_escape": "hygiene.api.escaping",
+    "xml_escape_expr": "hygiene.api.escaping",
     "json_text": "hygiene.api.escaping",
     "json_text_expr": "hygiene.api.escaping",
     # Errors

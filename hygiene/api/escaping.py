@@ -184,7 +184,8 @@ def html_text(value: object) -> str:
 
 #: What XML 1.0 forbids (C0 controls but tab, CR and LF; lone surrogates; U+FFFE, U+FFFF): a parser
 #: rejects the whole document for one, and no escape can carry them, so they become U+FFFD.
-_XML_REPLACED = str.maketrans(dict.fromkeys([*(chr(c) for c in _C0 if chr(c) not in "\t\n\r"), *XML_FORBIDDEN], "\ufffd"))
+_XML_REPLACED_CHARS = frozenset([*(chr(c) for c in _C0 if chr(c) not in "\t\n\r"), *XML_FORBIDDEN])
+_XML_REPLACED = str.maketrans(dict.fromkeys(_XML_REPLACED_CHARS, "\ufffd"))
 
 
 def xml_text(value: object) -> str:
@@ -202,6 +203,20 @@ def xml_escape(value: object) -> str:
     text = xml_text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     # An attribute's tab and newline would be normalised to spaces by a parser: keep them as references.
     return text.replace("\t", "&#9;").replace("\n", "&#10;")
+
+
+def xml_escape_expr(column: str | pl.Expr, *, attribute: bool = True) -> pl.Expr:
+    """:func:`xml_escape` for a string column, vectorised; with ``attribute=False``, for element text (tab and newline kept raw)."""
+    import polars as pl
+
+    expr = pl.col(column) if isinstance(column, str) else column
+    mapping = {char: "\ufffd" for char in _XML_REPLACED_CHARS if not 0xD800 <= ord(char) < 0xE000}  # polars holds no surrogates
+    mapping |= {char: visible(char) for char in CONTROL_CHARACTERS if char not in mapping and char not in "\t\n"}
+    mapping |= {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    if attribute:
+        mapping |= {'"': "&quot;", "\t": "&#9;", "\n": "&#10;"}
+    # One pass: a replacement is never scanned again, so the & of &lt; stays as it is.
+    return expr.str.replace_many(list(mapping), list(mapping.values()))
 
 
 #: Characters valid in a JSON string but unsafe raw in a JSON file, as ``\\u`` escapes.

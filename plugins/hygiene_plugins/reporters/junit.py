@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from hygiene import NO_OWNER, Reporter, failing_expr, known_expr, subject_expr, xml_escape, xml_text
+from hygiene import NO_OWNER, Reporter, failing_expr, known_expr, subject_expr, xml_escape, xml_escape_expr
 
 #: Ant's schema requires a host; a constant keeps the file independent of the machine that wrote it.
 HOSTNAME = "localhost"
@@ -16,6 +16,30 @@ CLEAN_TEST_NAME = "no findings"
 CLASSNAME = pl.concat_str(
     pl.lit("hygiene."), pl.col("code"), pl.lit("."), pl.col("owner").fill_null(NO_OWNER).str.replace_all(".", "_", literal=True)
 )
+
+#: Test cases built and written at a time, as text built by polars (see JsonReporter).
+SLICE_ROWS = 50_000
+
+
+def _testcase() -> pl.Expr:
+    """One ``<testcase>`` element per row of :meth:`JunitReporter._test_cases`, as XML text."""
+    text = pl.col("message").list.join("\n")
+    reason = pl.when(pl.col("known")).then(pl.lit("known (in the baseline)")).otherwise(pl.col("severity"))
+    failure = pl.concat_str(
+        pl.lit('<failure type="'), xml_escape_expr("failure_type"), pl.lit('" message="'), xml_escape_expr(text),
+        pl.lit('">'), xml_escape_expr(text, attribute=False), pl.lit("</failure>"),
+    )
+    skipped = pl.concat_str(
+        pl.lit('<skipped message="'), xml_escape_expr(pl.concat_str(reason, pl.lit(": "), text)),
+        pl.lit('">'), xml_escape_expr(text, attribute=False), pl.lit("</skipped>"),
+    )
+    return pl.concat_str(
+        pl.lit('    <testcase name="'), xml_escape_expr("subject"), pl.lit('" classname="'), xml_escape_expr("classname"),
+        pl.lit('" time="0">\n      '), pl.when(pl.col("failing")).then(failure).otherwise(skipped), pl.lit("\n    </testcase>\n"),
+    ).alias("testcase")
+
+
+TESTCASE = _testcase()
 
 
 class JunitReporter(Reporter):
@@ -100,15 +124,8 @@ class JunitReporter(Reporter):
         stream.write("    </properties>\n")
         if not height:
             stream.write(f"    <testcase{_attributes({'name': CLEAN_TEST_NAME, 'classname': f'hygiene.{code}', 'time': 0})} />\n")
-        for case in () if cases is None else cases.iter_rows(named=True):
-            stream.write(f"    <testcase{_attributes({'name': case['subject'], 'classname': case['classname'], 'time': 0})}>\n")
-            text = "\n".join(case["message"])
-            if case["failing"]:
-                outcome = "failure", {"type": case["failure_type"], "message": text}
-            else:
-                reason = "known (in the baseline)" if case["known"] else case["severity"]
-                outcome = "skipped", {"message": f"{reason}: {text}"}
-            stream.write(f"      <{outcome[0]}{_attributes(outcome[1])}>{_text(text)}</{outcome[0]}>\n    </testcase>\n")
+        for offset in range(0, height, SLICE_ROWS):
+            stream.write("".join(cases.slice(offset, SLICE_ROWS).select(TESTCASE)["testcase"]))
         stream.write("    <system-out />\n    <system-err />\n  </testsuite>\n")
 
 
@@ -116,5 +133,3 @@ def _attributes(values: dict[str, object]) -> str:
     return "".join(f' {name}="{xml_escape(value)}"' for name, value in values.items())
 
 
-def _text(value: str) -> str:
-    return xml_text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

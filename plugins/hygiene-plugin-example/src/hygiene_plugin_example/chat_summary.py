@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from hygiene import Reporter
+from hygiene import Reporter, json_text
 
 #: Findings quoted in the message; the rest are counted.
 TOP_FINDINGS = 5
@@ -52,5 +52,5 @@ class ChatSummaryReporter(Reporter):
                 lines.append(f"… and {summary['findings'] - len(top)} more")
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"{escape(report.source)} · hygiene {report.tool_version}"}]})
-        json.dump({"text": text, "blocks": blocks}, stream, indent=2, ensure_ascii=False)
-        stream.write("\n")
+        # json_text: C1 and bidi controls from the export as \u escapes, so a chat client cannot be tricked by them.
+        stream.write(json_text(json.dumps({"text": text, "blocks": blocks}, indent=2, ensure_ascii=False)) + "\n")
