@@ -43,7 +43,6 @@ CI job log             :func:`log_text`: like the terminal, except CR and LF, wh
 from __future__ import annotations
 
 import functools
-import html
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -179,13 +178,19 @@ def html_text(value: object) -> str:
     ``href``, ``src``, ``style`` or ``on*`` attribute, or inside ``<script>`` or ``<style>``:
     escaping does not make a ``javascript:`` URL safe.
     """
+    import html  # not at import time: the command line's start-up does not need it
+
     return html.escape(str(value).translate(_table("\t\n", XML_FORBIDDEN)), quote=True)
 
 
 #: What XML 1.0 forbids (C0 controls but tab, CR and LF; lone surrogates; U+FFFE, U+FFFF): a parser
 #: rejects the whole document for one, and no escape can carry them, so they become U+FFFD.
 _XML_REPLACED_CHARS = frozenset([*(chr(c) for c in _C0 if chr(c) not in "\t\n\r"), *XML_FORBIDDEN])
-_XML_REPLACED = str.maketrans(dict.fromkeys(_XML_REPLACED_CHARS, "\ufffd"))
+
+
+@functools.cache
+def _xml_replaced() -> dict[int, str]:
+    return str.maketrans(dict.fromkeys(_XML_REPLACED_CHARS, "\ufffd"))
 
 
 def xml_text(value: object) -> str:
@@ -195,7 +200,7 @@ def xml_text(value: object) -> str:
     ``\x85``-style escapes. ``&``, ``<`` and quotes are left to the XML writer, which escapes
     them; use :func:`xml_escape` when writing XML by hand.
     """
-    return str(value).translate(_XML_REPLACED).translate(_table("\t\n\ufffd"))
+    return str(value).translate(_xml_replaced()).translate(_table("\t\n\ufffd"))
 
 
 def xml_escape(value: object) -> str:
@@ -219,9 +224,16 @@ def xml_escape_expr(column: str | pl.Expr, *, attribute: bool = True) -> pl.Expr
     return expr.str.replace_many(list(mapping), list(mapping.values()))
 
 
-#: Characters valid in a JSON string but unsafe raw in a JSON file, as ``\\u`` escapes.
-JSON_ESCAPES = {char: f"\\u{ord(char):04x}" for char in sorted((CONTROL_CHARACTERS - frozenset(chr(c) for c in _C0)) | XML_FORBIDDEN - {"\ufffe", "\uffff"})}
-_JSON_TABLE = str.maketrans(JSON_ESCAPES)
+@functools.cache
+def json_escapes() -> dict[str, str]:
+    """Characters valid in a JSON string but unsafe raw in a JSON file -> their ``\\u`` escapes."""
+    unsafe = (CONTROL_CHARACTERS - frozenset(chr(c) for c in _C0)) | (XML_FORBIDDEN - {"\ufffe", "\uffff"})
+    return {char: f"\\u{ord(char):04x}" for char in sorted(unsafe)}
+
+
+@functools.cache
+def _json_table() -> dict[int, str]:
+    return str.maketrans(json_escapes())
 
 
 def json_text(encoded: str) -> str:
@@ -231,12 +243,12 @@ def json_text(encoded: str) -> str:
     character, so the document decodes to the same value. (C0 controls are escaped by every
     JSON encoder already.)
     """
-    return encoded.translate(_JSON_TABLE)
+    return encoded.translate(_json_table())
 
 
 def json_text_expr(column: str) -> pl.Expr:
     """:func:`json_text` for a column of encoded JSON, vectorised (polars strings hold no surrogates)."""
     import polars as pl
 
-    escapes = {char: code for char, code in JSON_ESCAPES.items() if not 0xD800 <= ord(char) < 0xE000}
+    escapes = {char: code for char, code in json_escapes().items() if not 0xD800 <= ord(char) < 0xE000}
     return pl.col(column).str.replace_many(list(escapes), list(escapes.values()))
