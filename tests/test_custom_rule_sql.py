@@ -185,3 +185,12 @@ def test_the_split_condition_means_what_polars_makes_of_the_whole(where):
     ours = deals.select(parse_condition(where).to_expr().alias("flag"))["flag"].to_list()
     theirs = deals.select(pl.sql_expr(where).alias("flag"))["flag"].to_list()
     assert ours == theirs
+
+
+def test_each_operand_of_and_or_not_must_be_true_or_false(configured, hygiene_cli):
+    configured("is_open AND amount")
+
+    result = hygiene_cli("rules")
+
+    assert result.exit_code == 2
+    assert result.stderr == f"hygiene: error: {RULE}: where: 'amount' gives Float64 values, not true/false; compare it with something\n"

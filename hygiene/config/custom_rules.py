@@ -32,6 +32,7 @@ the rule and the problem, and exit code 2.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import string
 import textwrap
@@ -96,6 +97,9 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+# A rule's condition is compiled when the configuration loads, checked, then asked for its
+# condition and its not-evaluable deals: one parse serves them all (polars expressions are immutable).
+@functools.lru_cache(maxsize=256)
 def parse_where(where: str) -> pl.Expr:
     """``where`` checked against the allow-list of :mod:`hygiene.config.where`, then compiled by polars."""
     import polars as pl
@@ -108,6 +112,11 @@ def parse_where(where: str) -> pl.Expr:
         return condition.to_expr()
     except pl.exceptions.PolarsError as exc:
         raise CustomRuleProblem("where", f"invalid SQL: {_first_line(exc)}") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(where: str):
+    return parse_condition(where)
 
 
 def template_parts(message: str) -> list[tuple[str, str]]:
@@ -218,6 +227,12 @@ def check_expressions(table: pl.DataFrame, where: str, message: str | None) -> N
             raise CustomRuleProblem("where", _first_line(exc)) from None
         if result.schema["where"] not in (pl.Boolean, pl.Null):
             raise CustomRuleProblem("where", f"gives {result.schema['where']} values, not true/false; compare it with something")
+        # AND, OR and NOT are combined by polars expressions that would take any value for true/false.
+        operands = _parsed(where).operands()
+        schema = table.select(operand.to_expr().alias(str(i)) for i, operand in enumerate(operands)).schema if operands else {}
+        for operand, dtype in zip(operands, schema.values(), strict=True):
+            if dtype not in (pl.Boolean, pl.Null):
+                raise CustomRuleProblem("where", f"{operand.text!r} gives {dtype} values, not true/false; compare it with something")
     if message is None:
         return
     parts = template_parts(message)

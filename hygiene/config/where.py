@@ -119,6 +119,12 @@ class Condition:
     children: tuple[Condition, ...] = ()
     text: str = ""
 
+    def operands(self) -> list[Condition]:
+        """The comparisons that ``AND``, ``OR`` and ``NOT`` combine here: each must be true/false on its own."""
+        if self.op == "leaf":
+            return []
+        return [part for child in self.children for part in ([child] if child.op == "leaf" else child.operands())]
+
     def to_expr(self) -> pl.Expr:
         """The condition as a polars expression: polars compiles each comparison, Python combines them."""
         import polars as pl
