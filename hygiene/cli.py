@@ -472,9 +472,10 @@ def init(export, output, force, plugin_flags):
     from hygiene.commands.init import write_starter_config
 
     starter = write_starter_config(Path(output), Path(export) if export else None, force=force, blocked=blocked_plugins(plugin_flags))
-    click.echo(f"wrote {starter.path}\nnext steps:")
+    # The steps quote the export's column names.
+    click.echo(f"wrote {terminal_text(starter.path)}\nnext steps:")
     for step in starter.next_steps:
-        click.echo(f"  - {step}")
+        click.echo(f"  - {terminal_text(step)}")
 
 
 @cli.group("plugin")

@@ -311,3 +311,12 @@ def test_explain_escapes_a_custom_rules_condition_line_by_line(tmp_path, monkeyp
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "name = '\\x1b]0;owned\\x07'" in result.stdout
     assert result.stdout.count("\n") > 5, "the documentation keeps its lines"
+
+
+def test_init_escapes_the_column_names_it_quotes(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYGIENE_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "export.csv").write_text("Opportunity ID,Stage,Owner\x1b[31m\u202e\nD1,Proposal,Ada\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["init", "export.csv"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
