@@ -97,6 +97,9 @@ def hostile_report():
 
 def render(reporter: type, report) -> str | bytes:
     buffer = io.BytesIO()
+    if reporter.binary:  # a workbook: written to a binary stream, as the atomic writer gives it
+        reporter().write(report, buffer)
+        return buffer.getvalue()
     stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
     reporter().write(report, stream)
     stream.flush()

@@ -8,11 +8,13 @@ error or dialog: each test here also proves the page made no request.
 from __future__ import annotations
 
 import hashlib
+import html
 from pathlib import Path
 
 import pytest
 
 from _cli_audit import run_audit, source_config, write_config
+from hygiene import html_text
 from hygiene.testing import audit_deals
 from hygiene_plugins.reporters.html import HtmlReporter
 
@@ -142,7 +144,9 @@ def test_hostile_text_renders_as_text_and_no_injected_script_runs(browser_page, 
     page.click("label[for=tab-findings]")
     text = page.text_content("#findings-table")
     for payload in PAYLOADS:
-        assert payload in text, payload
+        # What a reader sees: the text itself, with control characters (a bidi override) shown escaped.
+        shown = html.unescape(html_text(payload))
+        assert shown in text, shown
     assert page.evaluate("() => window.__pwned === undefined")
 
 

@@ -169,7 +169,8 @@ def test_export_text_is_escaped_everywhere():
     report = audit_deals([deal("D1", name=hostile, owner=hostile, team=hostile, close_date="2026-03-01")], rules=["HY003"], as_of=AS_OF)
     html = render(report)
     assert "<script>alert" not in html and "<img" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&#34;&#39;&amp;" in html
+    # Escaped by the project's HTML policy (hygiene.html_text): entities, and control characters shown.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&quot;&#x27;&amp;" in html
 
 
 def test_the_same_audit_gives_the_same_bytes(report):

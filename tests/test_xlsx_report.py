@@ -120,11 +120,11 @@ def test_a_workbook_needs_a_path(hygiene_cli, make_deals):
 
 def test_findings_text_round_trips_through_the_sheet_xml_exactly():
     # The Findings rows are written as sheet XML directly: markup and entities come back as they
-    # were; a control character, which XML cannot hold, is stored in Excel's _xHHHH_ form (as
-    # xlsxwriter stores it in the other sheets), and a literal _xHHHH_ gets its underscore escaped
-    # so that Excel does not decode it. openpyxl shows the stored form; Excel decodes it.
+    # were; a control character is shown escaped (\x07), as in every spreadsheet cell of the
+    # project's escaping policy, and a literal _xHHHH_ gets its underscore escaped so that Excel
+    # does not decode it. openpyxl shows the stored form; Excel decodes it.
     name = "<b>Acme & Co</b> \x07bell _x0041_ \u202eRTL 日本"
     report = audit_deals([deal("D1", name=name, close_date="2026-03-01")], rules=["HY003"], as_of=AS_OF)
     sheet = openpyxl.load_workbook(io.BytesIO(workbook_bytes(report)))["Findings"]
-    assert sheet.cell(row=2, column=2).value == "<b>Acme & Co</b> _x0007_bell _x005F_x0041_ \u202eRTL 日本"
+    assert sheet.cell(row=2, column=2).value == "<b>Acme & Co</b> \\x07bell _x005F_x0041_ \u202eRTL 日本"
     assert sheet.cell(row=2, column=6).value == 1000 and sheet.cell(row=2, column=6).number_format == "#,##0"

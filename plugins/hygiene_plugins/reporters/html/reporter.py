@@ -7,8 +7,21 @@ import hashlib
 from functools import cache
 from importlib.resources import files
 
-from hygiene import Reporter
+from hygiene import Reporter, html_text
 from hygiene_plugins.reporters.html.page import PageBuilder
+
+
+def _escaped(value: object) -> object:
+    """Text from the export as HTML text, by the project's policy: entities, and control characters shown escaped.
+
+    Autoescaping alone would turn ``<`` into ``&lt;`` but let an ESC or a bidi override through raw.
+    Markup (the page's own SVG, script and style) passes as it is.
+    """
+    import markupsafe
+
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return markupsafe.Markup(html_text(value))
+    return value
 
 
 @cache
@@ -19,6 +32,7 @@ def _environment():
     return jinja2.Environment(
         loader=jinja2.PackageLoader("hygiene_plugins.reporters.html", "templates"),
         autoescape=True,
+        finalize=_escaped,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
