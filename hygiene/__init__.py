@@ -42,6 +42,8 @@ _LAZY = {
     # Sources
     "Source": "hygiene.api.source",
     "RawTable": "hygiene.api.source",
+    "Preset": "hygiene.api.preset",
+    "DealStatus": "hygiene.api.preset",
     # Reporters
     "Reporter": "hygiene.api.reporter",
     "ReporterSettings": "hygiene.api.reporter",

@@ -129,6 +129,23 @@ def _load(config_path: str | None, plugin_flags: tuple[str, ...], *, strict: boo
     return load_session(config_path, blocked=blocked_plugins(plugin_flags), strict=strict)
 
 
+def _load_or_guess(config_path: str | None, plugin_flags: tuple[str, ...], source: str | None):
+    """The session of ``--config`` or ./hygiene.toml; without either, one guessed from SOURCE as ``hygiene init`` would."""
+    from hygiene.commands.session import find_config, guessed_session
+
+    if find_config(config_path)[0] is None and source is not None:
+        session, guess = guessed_session(Path(source), blocked=blocked_plugins(plugin_flags))
+        from hygiene.audit.normalise import same_name
+
+        # Said only when something was guessed: a column that does not carry its field's name, a date format, a preset.
+        renamed = {field: column for field, column in guess.head["source"]["fields"].items() if not same_name(column, field)}
+        if guess.preset or renamed or "date_format" in guess.head["source"]:
+            chosen = f"guessed preset {guess.preset}" if guess.preset else "guessed the columns and formats (no preset matched)"
+            click.echo(f"hygiene: no hygiene.toml: {chosen}; run hygiene init to keep and edit these settings", err=True)
+        return session
+    return _load(config_path, plugin_flags)
+
+
 def parse_as_of(value: str | None, configured: dt.date | None = None) -> dt.date:
     """The audit date: ``--as-of``, else the configuration's ``as_of``, else today."""
     if value is None:
@@ -255,7 +272,7 @@ def audit(
         raise click.UsageError("--strict-baseline needs --baseline FILE")
     if show == "new" and baseline_path is None:
         raise click.UsageError("--show new needs --baseline FILE")
-    session = _load(config_path, plugin_flags)
+    session = _load_or_guess(config_path, plugin_flags, source)
     gates = Gates.from_config(
         session.config, fail_on=fail_on, max_findings=max_findings, min_score=min_score, strict_baseline=strict_baseline, exit_zero=exit_zero
     )
@@ -466,12 +483,28 @@ def plugins(config_path, plugin_flags):
 @click.argument("export", required=False, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", default="hygiene.toml", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option("--roster", type=click.Path(dir_okay=False), help="A roster of owners (team, manager, region, quota ...) to join: [roster].")
+@click.option("--lookup", "lookups", multiple=True, type=click.Path(dir_okay=False), help="A file of ids and names (e.g. Account.csv) to join onto the export's id column: [[source.lookups]]. Repeatable.")
 @common_options
-def init(export, output, force, plugin_flags):
-    """Write a starter hygiene.toml, guessing [source.fields] from EXPORT's header."""
+def init(export, output, force, roster, lookups, plugin_flags):
+    """Write a hygiene.toml that audits EXPORT as it is: its CRM preset, fields, stages, roster and lookups.
+
+    The preset is recognised from the header; every stage the export holds
+    is listed with its deal count; what could not be decided is printed and
+    written as comments. Exit code 2 when the export has no id column.
+    """
     from hygiene.commands.init import write_starter_config
 
-    starter = write_starter_config(Path(output), Path(export) if export else None, force=force, blocked=blocked_plugins(plugin_flags))
+    if export is None and (roster or lookups):
+        raise click.UsageError("--roster and --lookup need an EXPORT")
+    starter = write_starter_config(
+        Path(output),
+        Path(export) if export else None,
+        force=force,
+        blocked=blocked_plugins(plugin_flags),
+        roster=Path(roster) if roster else None,
+        lookups=[Path(lookup) for lookup in lookups],
+    )
     # The steps quote the export's column names.
     click.echo(f"wrote {terminal_text(starter.path)}\nnext steps:")
     for step in starter.next_steps:

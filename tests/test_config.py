@@ -39,7 +39,7 @@ def findings_of(result) -> list[dict]:
 #: name: (hygiene.toml, the line after "hygiene.toml: "; "..." ends a line whose rest lists what is allowed)
 CONFIG_ERRORS = {
     "unknown top-level key": ('colour = "red"', "colour: unknown key in top level (expected one of: ..."),
-    "unknown key in [source]": ('source.sheet = "Deals"', "source.sheet: unknown key in source (expected one of: ..."),
+    "unknown key in [source]": ('source.tab = "Deals"', "source.tab: unknown key in source (expected one of: ..."),
     "unknown canonical field": ('source.fields.deal = "Id"', "source.fields.deal: unknown key in source.fields (expected one of: account, amount, ..."),
     "list expected": ('select = "HY001"', "select: 'HY001' is not of type 'array'"),
     "number expected": ('quotas."Ada Lovelace" = "lots"', "quotas.Ada Lovelace: 'lots' is not of type 'number'"),
@@ -59,7 +59,7 @@ CONFIG_ERRORS = {
     "stage without a name": ("pipeline.stages = [{probability = 10}]", "pipeline.stages[0]: 'name' is a required property"),
     "select matching no rule": ('select = ["HY", "XX9"]', "select: 'XX9' matches no rule code, prefix or name (`hygiene rules` lists them)"),
     "ignore matching no rule": ('ignore = ["stale-stages"]', "ignore: 'stale-stages' matches no rule code, prefix or name (`hygiene rules` lists them)"),
-    "unknown source type": ('source.type = "xlsx"', "source.type: unknown source 'xlsx' (known: csv, json, jsonl)"),
+    "unknown source type": ('source.type = "xlsx"', "source.type: unknown source 'xlsx' (known: arrow, csv, excel, json, jsonl, parquet, sql)"),
     "bad source option": ('source.delimiter = "x"', "source.delimiter: 'x' is not one of ',', ';', '\\t', '|'"),
 }
 

@@ -314,8 +314,8 @@ PROBLEMS = {
         AUDITING,
     ),
     "unknown column in the message": (
-        custom_rule(message="{region}"),
-        f"{RULE}: message: unknown column 'region': not a deal field, and the export has no such column",
+        custom_rule(message="{territory}"),
+        f"{RULE}: message: unknown column 'territory': not a deal field, and the export has no such column",
         AUDITING,
     ),
     "text extra compared as a number": (

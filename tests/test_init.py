@@ -188,12 +188,15 @@ def test_hubspot_style_export_gives_a_config_that_validates_and_audits(tmp_path)
     written = init_config(export, tmp_path / "hygiene.toml")
     assert written["source"]["path"] == "exports/hubspot-deals.csv"
     assert "date_format" not in written["source"]
-    assert written["pipeline"]["stages"] == [
-        {"name": "Appointment Scheduled", "probability": 20},
-        {"name": "Contract Sent", "probability": 90},
-        {"name": "Closed won", "probability": 100, "closed": True, "won": True},
-        {"name": "Closed lost", "probability": 0, "closed": True},
-    ]
+    assert written["source"]["preset"] == "hubspot"
+    stages = {stage["name"]: stage for stage in written["pipeline"]["stages"]}
+    # The export's stages, spelled as it spells them, on HubSpot's default pipeline; then the rest of that pipeline.
+    assert stages["Appointment Scheduled"] == {"name": "Appointment Scheduled", "probability": 20, "max_days": 30}
+    assert stages["Contract Sent"] == {"name": "Contract Sent", "probability": 90, "max_days": 21}
+    assert stages["Closed won"] == {"name": "Closed won", "probability": 100, "closed": True, "won": True}
+    assert stages["Closed lost"] == {"name": "Closed lost", "probability": 0, "closed": True}
+    assert {"Qualified To Buy", "Presentation Scheduled", "Decision Maker Bought-In"} <= set(stages)
+    assert "Closed Won" not in stages  # already there as "Closed won"
     report = audit_with(tmp_path / "hygiene.toml", "2026-04-01", tmp_path / "report.json")
     assert {f["deal_id"] for f in report["findings"] if f["code"] == "HY003"} == {"902"}
 
@@ -219,7 +222,7 @@ def test_json_exports_are_read_through_their_source_plugin(tmp_path):
     export.write_text(json.dumps([{"Deal ID": "1", "Deal Stage": "Proposal", "Amount": 100}]), encoding="utf-8")
     written = init_config(export, tmp_path / "hygiene.toml")
     assert written["source"] == {"path": "deals.json", "fields": {"id": "Deal ID", "stage": "Deal Stage", "amount": "Amount"}}
-    assert written["pipeline"]["stages"][0]["name"] == "Proposal"
+    assert "Proposal" in [stage["name"] for stage in written["pipeline"]["stages"]]
 
 
 def test_header_only_export_gets_the_default_stage_table(tmp_path):
@@ -229,12 +232,13 @@ def test_header_only_export_gets_the_default_stage_table(tmp_path):
     assert len(written["pipeline"]["stages"]) == 7
 
 
-def test_an_export_without_an_id_column_still_gets_a_valid_starter_and_says_what_to_map(tmp_path):
+def test_an_export_without_an_id_column_stops_with_exit_2_and_writes_nothing(tmp_path):
     export = write_csv(tmp_path / "deals.csv", ["Opportunity", "Stage"], [["Acme", "Proposal"]])
     result = run_init(str(export), "--output", str(tmp_path / "hygiene.toml"))
-    assert result.exit_code == 0, result.output
-    assert "map id in [source.fields] before auditing; the export's columns are: 'Opportunity', 'Stage'" in result.output
-    load_session(str(tmp_path / "hygiene.toml"))
+    assert result.exit_code == 2, result.output
+    assert "no id column found" in result.output
+    assert "its columns are: 'Opportunity', 'Stage'" in result.output
+    assert not (tmp_path / "hygiene.toml").exists()
 
 
 def test_without_an_export_the_starter_has_the_default_stages_and_no_source(tmp_path):

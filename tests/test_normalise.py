@@ -341,14 +341,16 @@ def test_a_repeated_id_keeps_its_first_row_and_lists_the_others_with_that_row():
 
 
 def test_an_unreadable_cell_is_reported_through_the_cli_as_invalid_value(write_csv, hygiene_cli):
-    write_csv(
+    export = write_csv(
         [
             ["Id", "Stage", "Close Date", "Amount"],
             ["D1", "Closed Won", "2026-03-01", "100"],
             ["D2", "Closed Won", "01/03/2026", "1.000,50"],
         ]
     )
-    result = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF, "--select", "invalid-value")
+    # A configuration of defaults: without one, the audit would guess the export's date format.
+    (export.parent / "empty.toml").write_text("", encoding="utf-8")
+    result = hygiene_cli("audit", "deals.csv", "--as-of", AS_OF, "--select", "invalid-value", "--config", "empty.toml")
     assert result.exit_code == 1
     # The message names the row; the line does not repeat it.
     assert "HY900 invalid-value: D2 (no amount): row 3, column 'Close Date': '01/03/2026' is not a date (YYYY-MM-DD)\n" in result.output

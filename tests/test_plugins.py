@@ -291,7 +291,8 @@ def test_plugins_lists_versions_hooks_and_what_each_registers(acme, installed, h
     assert result.exit_code == 0
     assert "acme (acme-hygiene 2.3.1, third-party): acme_hygiene\n  hooks: hygiene_register_rules\n  rules: ACME001\n" in result.stdout
     assert f"builtin-sources (pipeline-hygiene {__version__}, built-in): hygiene_plugins.sources\n" in result.stdout
-    assert "  sources: csv, json, jsonl\n" in result.stdout
+    assert "  sources: arrow, csv, excel, json, jsonl, parquet, sql\n" in result.stdout
+    assert "  presets: dynamics, hubspot, pipedrive, salesforce-export, salesforce-report, zoho\n" in result.stdout
     assert "  reporters: console, csv, github, gitlab, html, json, junit, markdown, xlsx\n" in result.stdout
 
 

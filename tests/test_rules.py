@@ -135,10 +135,20 @@ def test_gap_to_quota_worked_example():
     )
 
 
+def test_a_quota_under_a_misspelt_name_names_the_closest_owners():
+    deals = [{"id": "D1", "owner": "Ada Lovelace", "stage": "Proposal", "amount": 1000, "close_date": "2026-03-01"}]
+    finding = only(run_rules(deals, rules=["HY004"], as_of="2026-02-15", quotas={"Ada Lovlace": 50000}))
+
+    assert finding.owner == "Ada Lovlace"
+    assert finding.message.startswith("no deals in this export: won 0 + weighted 0 of 2026-Q1 quota 50,000")
+    assert finding.message.endswith("; the quota's owner matches no owner of the export: closest 'Ada Lovelace'")
+    assert finding.details["closest_owners"] == ["Ada Lovelace"]
+
+
 def test_gap_to_quota_of_an_owner_without_deals_is_the_whole_quota():
     finding = only(run_rules([], rules=["HY004"], as_of="2026-02-15", quotas={"Ada": 50000}))
 
-    assert finding.message == "won 0 + weighted 0 of 2026-Q1 quota 50,000: gap 50,000, coverage 0.00x"
+    assert finding.message == "no deals in this export: won 0 + weighted 0 of 2026-Q1 quota 50,000: gap 50,000, coverage 0.00x"
     assert {key: finding.details[key] for key in ("won", "weighted", "gap", "open_amount", "coverage")} == {
         "won": 0.0,
         "weighted": 0.0,

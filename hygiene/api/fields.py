@@ -19,6 +19,9 @@ CANONICAL_FIELDS: dict[str, FieldType] = {
     "account": "str",
     "owner": "str",
     "team": "str",
+    "manager": "str",
+    "region": "str",
+    "segment": "str",
     "stage": "str",
     "amount": "float",
     "currency": "str",
@@ -94,3 +97,29 @@ def column_key(name: str) -> str:
     ``Close Date``, ``close-date``, ``CloseDate`` and ``close_date`` all read ``closedate``.
     """
     return re.sub(r"[\W_]", "", name.casefold())
+#: hygiene's forecast categories; a preset or ``[source.forecast_categories]`` maps a CRM's values onto them.
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "omitted", "closed")
+
+#: What a ``[roster]`` row may say about an owner. ``owner`` (a name) or ``owner_id`` is required.
+ROSTER_FIELDS: dict[str, FieldType] = {
+    "owner": "str",
+    "owner_id": "str",
+    "team": "str",
+    "manager": "str",
+    "region": "str",
+    "segment": "str",
+    "quota": "float",
+    "quota_period": "str",
+    "active": "str",
+    "start_date": "date",
+    "end_date": "date",
+}
+#: The deal table's columns a roster fills, and the levels reports group by.
+GROUP_LEVELS = ("owner", "team", "manager", "region", "segment")
+
+#: Columns the core derives from an export before normalising it (see ``hygiene.export_mapping``):
+#: whether the export says a deal is closed and won, and the date its current stage was entered.
+CLOSED_FLAG_COLUMN = "__export_closed__"
+WON_FLAG_COLUMN = "__export_won__"
+STAGE_ENTERED_COLUMN = "__export_stage_entered__"
+DERIVED_COLUMNS = (CLOSED_FLAG_COLUMN, WON_FLAG_COLUMN, STAGE_ENTERED_COLUMN)

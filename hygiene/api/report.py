@@ -11,6 +11,7 @@ import attrs
 import polars as pl
 
 from hygiene.api.figures import HistoryFigures, ReportFigures, compute_figures
+from hygiene.api.groups import Grouping
 from hygiene.api.models import SEVERITIES, Finding, Period, severities_at_or_above
 
 REPORT_SCHEMA_VERSION = 1
@@ -99,6 +100,10 @@ class AuditReport:
     history_figures: HistoryFigures | None = None
     #: The ``--owner``/``--team``/``--manager`` filters the report was narrowed by, as the user gave them.
     scope: tuple[str, ...] = ()
+    #: What :meth:`groups` is computed from (None: an audit that kept no deal table).
+    grouping: Grouping | None = None
+    #: The currency every amount is in (None: not known); see ``[currency]``.
+    currency: str | None = None
     _figures: ReportFigures | None = attrs.field(default=None, init=False, repr=False, eq=False)
 
     def figures(self) -> ReportFigures:
@@ -106,6 +111,15 @@ class AuditReport:
         if self._figures is None:
             self._figures = compute_figures(self)
         return self._figures
+
+    def groups(self) -> dict[str, list[dict[str, Any]]]:
+        """Findings, hygiene score, open amount, quota and gap per owner, team, manager, region, segment.
+
+        Level -> one row per group (``name`` null for deals with no value at
+        that level); only the levels the audit has data for. See
+        :mod:`hygiene.groups`.
+        """
+        return self.grouping.summarise(self.findings) if self.grouping is not None else {}
 
     def score(self) -> dict[str, Any]:
         """The hygiene score: the share of open deals with no error or warning finding.
@@ -196,5 +210,7 @@ class AuditReport:
             "baseline": self.baseline_summary(),
             "waived": self.waived,
             "counters": {rule.code: list(rule.counter_details) for rule in sorted(self.rules, key=lambda r: r.code) if rule.counter_details},
+            "currency": self.currency,
+            "groups": self.groups(),
             **({"history": self.history} if self.history is not None else {}),
         }

@@ -86,8 +86,13 @@ class ReportScope:
             owner_in_scope = owner_in_scope & pl.col("owner").is_in(owners)
         kept = findings.filter(pl.col("deal_id").is_in(deal_ids) | (owner_level & owner_in_scope))
         open_deals = pipeline.filter(pl.col("open"))
+        quotas = {owner: quota for owner, quota in report.quotas.items() if self._owns_quota(owner, set(owners.explode().to_list()))}
+        grouping = report.grouping
+        if grouping is not None:
+            grouping = attrs.evolve(grouping, deals=grouping.deals.filter(pl.col("id").is_in(deal_ids)), quotas=quotas)
         return attrs.evolve(
             report,
+            grouping=grouping,
             findings=kept,
             pipeline=pipeline,
             deals=pipeline.height,
@@ -95,7 +100,7 @@ class ReportScope:
             open_deal_owners=open_deals.select("id", "owner"),
             not_evaluable=not_evaluable_counts(pipeline),
             invalid_values=None if report.invalid_values is None else report.invalid_values.filter(pl.col("deal_id").is_in(deal_ids)),
-            quotas={owner: quota for owner, quota in report.quotas.items() if self._owns_quota(owner, set(owners.explode().to_list()))},
+            quotas=quotas,
             scope=(*report.scope, *self.describe()),
             fixed=[entry for entry in report.fixed if entry.get("deal_id") in set(deal_ids.explode().to_list())],
         )

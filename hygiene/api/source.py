@@ -38,6 +38,8 @@ class RawTable:
     rows: Sequence[int] | None = None
     lazy: pl.LazyFrame | None = None
     read_eagerly: Callable[[], RawTable] | None = None
+    #: The text holds spreadsheet dates as day serials (45382 is 2024-04-01) where a cell was not formatted as a date.
+    date_serials: bool = False
 
     @property
     def frame(self) -> pl.DataFrame:
@@ -46,7 +48,7 @@ class RawTable:
             if self.read_eagerly is None:
                 raise ValueError("a RawTable needs a frame, or a lazy table and read_eagerly")
             eager = self.read_eagerly()
-            self._frame, self.rows, self.first_row = eager.frame, eager.rows, eager.first_row
+            self._frame, self.rows, self.first_row, self.date_serials = eager.frame, eager.rows, eager.first_row, eager.date_serials
         return self._frame
 
     @property
@@ -67,8 +69,10 @@ class Source:
     name: ClassVar[str]
     summary: ClassVar[str] = ""
     extensions: ClassVar[tuple[str, ...]] = ()
+    #: False for sources that read no file (a database): ``read`` then gets ``path=None``.
+    reads_file: ClassVar[bool] = True
     options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
 
-    def read(self, path: Path, *, options: Mapping[str, Any], display_name: str) -> RawTable:
+    def read(self, path: Path | None, *, options: Mapping[str, Any], display_name: str) -> RawTable:
         """Read ``path``; raise :class:`hygiene.SourceError` naming ``display_name`` when it is unusable."""
         raise NotImplementedError

@@ -26,10 +26,13 @@ import polars as pl
 from hygiene.api.extras import ExtraColumns
 from hygiene.api.fields import (
     CANONICAL_FIELDS,
+    CLOSED_FLAG_COLUMN,
+    GROUP_LEVELS,
     HISTORY_SNAPSHOTS_COLUMN,
     ROW_COLUMN,
     SNAPSHOTS_SEEN_COLUMN,
     STAGE_ENTERED_LOWER_BOUND_COLUMN,
+    WON_FLAG_COLUMN,
 )
 from hygiene.api.figures import not_evaluable_column, not_evaluable_counts, pipeline_table
 from hygiene.api.models import Deal, Period
@@ -74,6 +77,8 @@ class RuleRun:
     not_evaluable_reasons: dict[str, dict[str, int]] = attrs.field(factory=dict)
     #: One row per audited deal with what reports show about it (see :func:`hygiene.api.figures.pipeline_table`).
     pipeline: pl.DataFrame | None = None
+    #: ``id``, ``open``, ``amount``, ``currency`` and the group columns of every audited deal (see ``hygiene.api.groups``).
+    deal_groups: pl.DataFrame | None = None
 
 
 @attrs.define(kw_only=True)
@@ -146,11 +151,18 @@ def prepare_deals(frame: pl.DataFrame, stages: StageTable) -> pl.DataFrame:
     missing_history = [pl.lit(None, pl.Int64).alias(c) for c in (SNAPSHOTS_SEEN_COLUMN, HISTORY_SNAPSHOTS_COLUMN) if c not in frame.columns]
     if STAGE_ENTERED_LOWER_BOUND_COLUMN not in frame.columns:
         missing_history.append(pl.lit(False).alias(STAGE_ENTERED_LOWER_BOUND_COLUMN))
+    is_open = (~stage.replace_strict(lookup("closed", False), default=False, return_dtype=pl.Boolean)).fill_null(True)
+    is_won = stage.replace_strict(lookup("won", False), default=False, return_dtype=pl.Boolean).fill_null(False)
+    # Where the export says itself that a deal is closed or won (IsClosed / IsWon, a status column), it wins over the stage.
+    if CLOSED_FLAG_COLUMN in frame.columns:
+        is_open = pl.when(pl.col(CLOSED_FLAG_COLUMN).is_not_null()).then(~pl.col(CLOSED_FLAG_COLUMN)).otherwise(is_open)
+    if WON_FLAG_COLUMN in frame.columns:
+        is_won = pl.coalesce(pl.col(WON_FLAG_COLUMN), is_won)
     return frame.with_columns(
         *missing_history,
         stage.replace_strict(known, default=False, return_dtype=pl.Boolean).fill_null(False).alias(KNOWN_STAGE_COLUMN),
-        (~stage.replace_strict(lookup("closed", False), default=False, return_dtype=pl.Boolean)).fill_null(True).alias(OPEN_COLUMN),
-        stage.replace_strict(lookup("won", False), default=False, return_dtype=pl.Boolean).fill_null(False).alias(WON_COLUMN),
+        is_open.alias(OPEN_COLUMN),
+        is_won.alias(WON_COLUMN),
         stage.replace_strict(lookup("probability", None), default=None, return_dtype=pl.Float64).alias(STAGE_PROBABILITY_COLUMN),
         stage.replace_strict(lookup("max_days", None), default=None, return_dtype=pl.Int64).alias(STAGE_MAX_DAYS_COLUMN),
     )
@@ -194,6 +206,14 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
         rule_errors=plans.errors,
         not_evaluable_reasons=reasons,
         pipeline=pipeline,
+        deal_groups=deals.select(
+            "id",
+            pl.col(OPEN_COLUMN).alias("open"),
+            *(
+                pl.col(c) if c in deals.columns else pl.lit(None, pl.Float64 if c == "amount" else pl.String).alias(c)
+                for c in ("amount", "currency", *GROUP_LEVELS)
+            ),
+        ),
     )
 
 

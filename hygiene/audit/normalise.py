@@ -8,21 +8,32 @@ deal id keeps its first row and lists the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 import polars as pl
 
 from hygiene.api.errors import SourceError
 from hygiene.api.escaping import terminal_text
-from hygiene.api.fields import CANONICAL_FIELDS, REQUIRED_FIELDS, ROW_COLUMN, column_key, polars_dtype
+from hygiene.api.fields import (
+    CANONICAL_FIELDS,
+    DERIVED_COLUMNS,
+    REQUIRED_FIELDS,
+    ROW_COLUMN,
+    STAGE_ENTERED_COLUMN,
+    column_key,
+    polars_dtype,
+)
 from hygiene.api.source import RawTable
 
 #: Years outside these are typing slips (0000-01-01, 20260-03-31), not deals' dates: ``[source] date_window`` widens them.
 DEFAULT_DATE_WINDOW = (1900, 2200)
 
 _TIME_DIRECTIVES = re.compile(r"%[HIMSpfzTXcR]")
+#: A spreadsheet day serial from 1927 to 2173 (five digits, maybe a time of day as a fraction).
+_DATE_SERIAL = r"^[1-9]\d{4}(?:\.\d+)?$"
 _ISO_DATE_PREFIX = r"^\d{4}-\d{2}-\d{2}(?:$|[T ])"
 _TRAILING_OFFSET_DIRECTIVE = re.compile(r"\s*%[:#]?z$")
 _TRAILING_OFFSET = r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
@@ -78,12 +89,20 @@ class NormalisedDeals:
     location: str
 
 
-def resolve_columns(columns: list[str], mapping: Mapping[str, str], location: str) -> dict[str, str]:
+def same_name(column: str, field: str) -> bool:
+    """Whether ``column`` feeds ``field`` without any mapping (``Close Date`` feeds ``close_date``)."""
+    return column_key(column) == column_key(field)
+
+
+def resolve_columns(
+    columns: list[str], mapping: Mapping[str, str], location: str, candidates: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, str]:
     """Decide which export column feeds each canonical field.
 
     An explicit ``[source.fields]`` entry wins (matched exactly, else
-    case-insensitively); an unmapped field takes a column of the same name,
-    compared as :func:`hygiene.api.fields.column_key` compares them
+    case-insensitively); then the first of a preset's ``candidates`` the
+    export has; an unmapped field takes a column of the same name. Names
+    are compared as :func:`hygiene.api.fields.column_key` compares them
     (ignoring case, spaces and punctuation).
     """
     by_key: dict[str, str] = {}
@@ -102,6 +121,8 @@ def resolve_columns(columns: list[str], mapping: Mapping[str, str], location: st
                     f"its columns are: {_list_columns(columns)}"
                 )
             resolved[field] = column
+        elif (column := _first_candidate(candidates, field, columns, by_key)) is not None:
+            resolved[field] = column
         elif (column := by_key.get(column_key(field))) is not None:
             resolved[field] = column
     for field in REQUIRED_FIELDS:
@@ -117,6 +138,15 @@ def resolve_columns(columns: list[str], mapping: Mapping[str, str], location: st
 #: "header" of a file that is not an export (``/etc/passwd``) must not be echoed whole.
 MAX_COLUMNS_SHOWN = 12
 MAX_COLUMN_CHARS = 24
+
+
+def _first_candidate(candidates, field: str, columns: list[str], by_key: dict[str, str]) -> str | None:
+    for name in (candidates or {}).get(field, ()):
+        if name in columns:
+            return name
+        if (column := by_key.get(column_key(name))) is not None:
+            return column
+    return None
 
 
 def _list_columns(columns: list[str]) -> str:
@@ -147,12 +177,17 @@ def _parse_float(text: pl.Expr, dtype: pl.DataType, decimal: str) -> pl.Expr:
     return pl.when(value.is_finite()).then(value)
 
 
-def _parse_date(text: pl.Expr, dtype: pl.DataType, date_format: str | None) -> pl.Expr:
+def _parse_date(text: pl.Expr, dtype: pl.DataType, date_format: str | None, serials: bool = False) -> pl.Expr:
     if dtype == pl.Date:
         return text
     if isinstance(dtype, pl.Datetime):
         return text.dt.date()
     iso = pl.when(text.str.contains(_ISO_DATE_PREFIX)).then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    if serials:
+        # A spreadsheet date whose cell is not formatted as one: days since 1899-12-30 (Excel's day 0,
+        # which absorbs its 1900 leap-year bug for every date after February 1900).
+        days = pl.when(text.str.contains(_DATE_SERIAL)).then(text.cast(pl.Float64, strict=False).floor().cast(pl.Int64))
+        iso = pl.coalesce(iso, pl.lit(dt.date(1899, 12, 30)) + pl.duration(days=days))
     if date_format is None:
         return iso
     if _TRAILING_OFFSET_DIRECTIVE.search(date_format):
@@ -172,10 +207,10 @@ def _parse_date(text: pl.Expr, dtype: pl.DataType, date_format: str | None) -> p
     return pl.coalesce(custom, iso)
 
 
-def _parse(field: str, text: pl.Expr, dtype: pl.DataType, options: ReadOptions) -> pl.Expr:
+def _parse(field: str, text: pl.Expr, dtype: pl.DataType, options: ReadOptions, serials: bool = False) -> pl.Expr:
     """The value of a date or number ``field`` read from ``text`` (null where it cannot be read)."""
     if CANONICAL_FIELDS[field] == "date":
-        return _parse_date(text, dtype, options.date_format)
+        return _parse_date(text, dtype, options.date_format, serials)
     return _parse_float(text, dtype, options.decimal)
 
 
@@ -199,7 +234,12 @@ def _value_column(field: str) -> str:
     return f"__value__{field}"
 
 
-def normalise(raw: RawTable, fields: Mapping[str, str], options: ReadOptions | None = None) -> NormalisedDeals:
+def normalise(
+    raw: RawTable,
+    fields: Mapping[str, str],
+    options: ReadOptions | None = None,
+    candidates: Mapping[str, Sequence[str]] | None = None,
+) -> NormalisedDeals:
     """Turn a source's raw table into the canonical deal table.
 
     One lazy query, collected by polars' streaming engine: each used column
@@ -211,17 +251,24 @@ def normalise(raw: RawTable, fields: Mapping[str, str], options: ReadOptions | N
     """
     options = options or ReadOptions()
     lazy, schema, columns = _numbered_rows(raw)
-    column_for_field = resolve_columns(columns, fields, raw.location)
+    derived = [c for c in schema if c in DERIVED_COLUMNS]
+    column_for_field = resolve_columns(columns, fields, raw.location, candidates)
+    if "stage_entered_date" not in column_for_field and STAGE_ENTERED_COLUMN in derived:
+        column_for_field["stage_entered_date"] = STAGE_ENTERED_COLUMN
     used = set(column_for_field.values())
-    extra_columns = tuple(c for c in columns if c not in used)
-    query = _TypingQuery(lazy, schema, column_for_field, options)
+    # Columns that only feed the grouping fields (a "Region" column feeding region) stay extras
+    # too: rules written before those fields existed read them under their own names.
+    group_only = {c for f, c in column_for_field.items() if f in _GROUP_FIELDS} - {c for f, c in column_for_field.items() if f not in _GROUP_FIELDS}
+    extra_columns = tuple(c for c in columns if c not in used or c in group_only)
+    query = _TypingQuery(lazy, schema, column_for_field, options, raw.date_serials)
     extras = [pl.col(c).alias(_extra_name(c)) for c in extra_columns]
+    flags = [pl.col(c) for c in derived if c != STAGE_ENTERED_COLUMN]
     try:
-        deals = query.plan.select(*query.typed, *extras, pl.col(ROW_COLUMN), query.any_invalid()).collect(engine="streaming")
+        deals = query.plan.select(*query.typed, *extras, *flags, pl.col(ROW_COLUMN), query.any_invalid()).collect(engine="streaming")
     except pl.exceptions.PolarsError:
         if not raw.is_lazy:
             raise
-        return normalise(raw.read_eagerly(), fields, options)  # the eager read names what is wrong
+        return normalise(raw.read_eagerly(), fields, options, candidates)  # the eager read names what is wrong
     invalid_values = query.invalid_values() if deals.get_column(_INVALID_COLUMN).any() else pl.DataFrame(schema=INVALID_SCHEMA)
     deals = deals.drop(_INVALID_COLUMN)
     if deals.get_column("id").null_count():
@@ -241,7 +288,7 @@ def _numbered_rows(raw: RawTable) -> tuple[pl.LazyFrame, Mapping[str, pl.DataTyp
     """The raw table as a lazy frame with its row numbers, its schema, and its columns."""
     if raw.is_lazy:
         schema = raw.lazy.collect_schema()
-        columns = [c for c in schema.names() if c != ROW_COLUMN]
+        columns = [c for c in schema.names() if c != ROW_COLUMN and c not in DERIVED_COLUMNS]
         return raw.lazy.with_columns(pl.col(ROW_COLUMN).cast(pl.Int64)), schema, columns
     frame = raw.frame
     if isinstance(raw.rows, range) and raw.rows.step == 1:
@@ -250,13 +297,15 @@ def _numbered_rows(raw: RawTable) -> tuple[pl.LazyFrame, Mapping[str, pl.DataTyp
         rows = pl.Series(ROW_COLUMN, list(raw.rows), dtype=pl.Int64)
     else:
         rows = pl.int_range(raw.first_row, raw.first_row + frame.height, dtype=pl.Int64, eager=True).alias(ROW_COLUMN)
-    return frame.with_columns(rows).lazy(), frame.schema, list(frame.columns)
+    return frame.with_columns(rows).lazy(), frame.schema, [c for c in frame.columns if c not in DERIVED_COLUMNS]
 
 
 class _TypingQuery:
     """The expressions that type the mapped columns, and those that find the cells that cannot be read."""
 
-    def __init__(self, lazy: pl.LazyFrame, schema: Mapping[str, pl.DataType], column_for_field: dict[str, str], options: ReadOptions) -> None:
+    def __init__(
+        self, lazy: pl.LazyFrame, schema: Mapping[str, pl.DataType], column_for_field: dict[str, str], options: ReadOptions, serials: bool = False
+    ) -> None:
         self.schema = schema
         self.column_for_field = column_for_field
         used = set(column_for_field.values())
@@ -264,7 +313,7 @@ class _TypingQuery:
         self.plan = lazy.with_columns(
             _clean_text(pl.col(c)).alias(_text_column(c)) for c in schema if c in used and self._is_text(c)
         ).with_columns(
-            _parse(f, self.source(column_for_field[f]), schema[column_for_field[f]], options).alias(_value_column(f)) for f in typed_fields
+            _parse(f, self.source(column_for_field[f]), schema[column_for_field[f]], options, serials).alias(_value_column(f)) for f in typed_fields
         )
         self.typed: list[pl.Expr] = []
         self.invalid_masks: list[tuple[str, str, pl.Expr, str]] = []
@@ -332,6 +381,7 @@ def _set_aside_duplicates(deals: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
 
 
 _INVALID_COLUMN = "__invalid__"
+_GROUP_FIELDS = frozenset({"manager", "region", "segment"})
 
 
 def _extra_name(column: str) -> str:

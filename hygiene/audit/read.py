@@ -28,6 +28,12 @@ def choose_source(config: Config, registry: Registry, path: str) -> type:
 
 def read_source(config: Config, registry: Registry, source_path: str | None) -> RawTable:
     """Read the deal data the configuration (or the command line) points at."""
+    wanted = config.source.type
+    if source_path is None and wanted in registry.sources and not registry.sources[wanted].cls.reads_file:
+        # A database: the source gets the configuration's folder, for what it locates relative to it.
+        source_cls = registry.sources[wanted].cls
+        _validate_source_options(source_cls, config)
+        return source_cls().read(config.base_dir, options=config.source.options, display_name=config.file or "configuration")
     display = source_path or config.source.path
     if display is None:
         where = config.file or "no hygiene.toml found"

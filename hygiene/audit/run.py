@@ -12,17 +12,24 @@ from pathlib import Path
 import attrs
 import polars as pl
 
+from hygiene.api.errors import ConfigError
+from hygiene.api.groups import grouping_for
 from hygiene.api.periods import period_containing
 from hygiene.api.report import AuditReport, RuleInfo
 from hygiene.api.rule import doc_sections
 from hygiene.api.source import RawTable
 from hygiene.api.stages import StageTable
+from hygiene.api.fields import CLOSED_FLAG_COLUMN, WON_FLAG_COLUMN
 from hygiene.api.rule import OPEN_COLUMN
+from hygiene.audit.currency import Money, convert_amounts
 from hygiene.audit.engine import AuditInputs, evaluate_rules, prepare_deals
+from hygiene.audit.export_mapping import map_forecast_categories, prepare_export
 from hygiene.audit.normalise import ReadOptions, normalise
 from hygiene.audit.read import read_source
 from hygiene.audit.steps import run_step
+from hygiene.audit.roster import Roster, read_roster
 from hygiene.audit.waivers import apply_waivers
+from hygiene.config.presets import apply_preset
 from hygiene.config.selection import ConfiguredRule, configure_rules
 from hygiene.config.settings import Config
 from hygiene.history.crm_history import hubspot_stage_entry
@@ -47,12 +54,24 @@ class AuditOptions:
 
 
 def read_deals(config: Config, registry: Registry, source_path: str | None, raw: RawTable | None = None):
-    """The configured source (or ``raw``, already read) as the normalised deal table."""
+    """The configured source (or ``raw``, already read) as the normalised deal table.
+
+    The ``[source] preset`` (if the caller has not applied it already), the
+    export's own columns (status flags, lookups, stage-entry columns) and the
+    preset's column candidates all apply here, so that every command reads an
+    export the same way.
+    """
+    config = apply_preset(config, registry)
     if raw is None:
         with run_step("reading the source"):
             raw = read_source(config, registry, source_path)
+    with run_step("reading the export's own columns"):
+        raw = prepare_export(raw, config.source, base_dir=config.base_dir, registry=registry, config_file=config.file)
     with run_step("normalising the deals"):
-        return normalise(raw, config.source.fields, read_options(config))
+        deals = normalise(raw, config.source.fields, read_options(config), config.source.field_candidates)
+    del raw
+    deals.frame = map_forecast_categories(deals.frame, config.source.forecast_categories)
+    return deals
 
 
 def stage_table(config: Config) -> StageTable:
@@ -74,6 +93,16 @@ def with_history(
     return derived.frame, derived
 
 
+def with_roster_and_currency(config: Config, registry: Registry, frame: pl.DataFrame, location: str) -> tuple[pl.DataFrame, Roster | None, Money]:
+    """The deal table with the roster's columns (team, manager, region, segment) joined in and every amount in one currency."""
+    roster = read_roster(config.roster, config.base_dir, registry, config.file) if config.roster is not None else None
+    if roster is not None:
+        with run_step("joining the roster"):
+            frame = roster.join(frame)
+    frame, money = convert_amounts(frame, config.currency, base_dir=config.base_dir, registry=registry, location=location, config_file=config.file)
+    return frame, roster, money
+
+
 def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: RawTable | None = None) -> AuditReport:
     """Audit the configured source (or ``raw``, already read) and return an :class:`AuditReport`.
 
@@ -82,6 +111,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
     compares each finding with the previous recorded run, and, when
     ``options.record_run``, the run is recorded.
     """
+    config = apply_preset(config, registry)
     rules = configure_rules(config, registry.rules, select=options.select, ignore=options.ignore)
     raw_given = raw is not None
     deals = read_deals(config, registry, options.source_path, raw)
@@ -90,7 +120,8 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
     store = open_configured_store(config)
     try:
         frame, _ = with_history(deals, options.as_of, stages, store, None if raw_given else export_sha256(config, options.source_path))
-        report = _audit_frame(config, registry, options, rules, deals, frame, stages)
+        frame, roster, money = with_roster_and_currency(config, registry, frame, deals.location)
+        report = _audit_frame(config, registry, options, rules, deals, frame, stages, roster, money)
         if store is not None:
             _compare_and_record(store, config, options, report, frame, stages)
     finally:
@@ -108,14 +139,32 @@ def export_sha256(config: Config, source_path: str | None) -> str | None:
     return file_sha256(Path(source_path) if source_path else config.base_dir / config.source.path)
 
 
-def _audit_frame(config: Config, registry: Registry, options: AuditOptions, rules: list[ConfiguredRule], deals, frame: pl.DataFrame, stages: StageTable) -> AuditReport:
+def _audit_frame(
+    config: Config,
+    registry: Registry,
+    options: AuditOptions,
+    rules: list[ConfiguredRule],
+    deals,
+    frame: pl.DataFrame,
+    stages: StageTable,
+    roster: Roster | None,
+    money: Money,
+) -> AuditReport:
     from hygiene import __version__
 
+    period = _report_period(rules, options.as_of, config.fiscal_year_start_month)
+    # [quotas] beats the roster, owner by owner.
+    quotas = {**(roster.quotas(period, _period_kind(rules)) if roster is not None else {}), **config.quotas}
+    if quotas and money.per_currency:
+        raise ConfigError(
+            f"{config.file or 'configuration'}: quotas need amounts in one currency, and the deals are in "
+            f"{', '.join(money.currencies)}: set [currency] base and [currency.rates] instead of on_mixed = \"per-currency\""
+        )
     inputs = AuditInputs(
         as_of=options.as_of,
-        period=_report_period(rules, options.as_of, config.fiscal_year_start_month),
+        period=period,
         stages=stages,
-        quotas=config.quotas,
+        quotas=quotas,
         invalid_values=deals.invalid_values,
         duplicate_rows=deals.duplicate_rows,
         extra_columns=deals.extra_columns,
@@ -155,8 +204,15 @@ def _audit_frame(config: Config, registry: Registry, options: AuditOptions, rule
         not_evaluable_reasons=run.not_evaluable_reasons,
         pipeline=run.pipeline,
         mapped_fields=tuple(deals.column_for_field),
-        quotas=dict(config.quotas),
+        quotas=dict(quotas),
         invalid_values=deals.invalid_values,
+        grouping=grouping_for(
+            run.deal_groups,
+            roster_owners=roster.frame if roster is not None else None,
+            quotas=quotas,
+            per_currency=money.per_currency,
+        ),
+        currency=None if money.per_currency else money.base,
     )
 
 
@@ -167,7 +223,7 @@ def read_options(config: Config) -> ReadOptions:
 
 def pipeline_figures(frame: pl.DataFrame, stages: StageTable, findings: pl.DataFrame) -> PipelineFigures:
     """Open pipeline, and the part of it on deals with an error or warning finding (each deal counted once)."""
-    open_deals = prepare_deals(frame.select("id", "stage", "amount"), stages).filter(pl.col(OPEN_COLUMN))
+    open_deals = prepare_deals(frame.select("id", "stage", "amount", *_status_flags(frame)), stages).filter(pl.col(OPEN_COLUMN))
     flagged = findings.filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null()).select(pl.col("deal_id").alias("id")).unique()
     at_risk = open_deals.join(flagged, on="id", how="semi")
     return PipelineFigures(
@@ -177,7 +233,7 @@ def pipeline_figures(frame: pl.DataFrame, stages: StageTable, findings: pl.DataF
 
 
 def _compare_and_record(store: HistoryStore, config: Config, options: AuditOptions, report: AuditReport, frame: pl.DataFrame, stages: StageTable) -> None:
-    prepared = prepare_deals(frame.select("id", "stage"), stages)
+    prepared = prepare_deals(frame.select("id", "stage", *_status_flags(frame)), stages)
     open_ids = prepared.filter(pl.col(OPEN_COLUMN)).get_column("id")
     comparison = compare_with_previous_run(store, options.as_of, report.findings, open_ids, prepared.get_column("id"))
     figures = pipeline_figures(frame, stages, report.findings)
@@ -193,8 +249,16 @@ def _compare_and_record(store: HistoryStore, config: Config, options: AuditOptio
         record_run(store, report, figures, comparison.statuses, options.recorded_at or options.as_of.isoformat())
 
 
+def _status_flags(frame: pl.DataFrame) -> list[str]:
+    """The export's own closed and won flags, where it has them: they decide what is open (see :func:`prepare_deals`)."""
+    return [c for c in (CLOSED_FLAG_COLUMN, WON_FLAG_COLUMN) if c in frame.columns]
+
+
 def _report_period(rules: list[ConfiguredRule], as_of: dt.date, fiscal_year_start_month: int):
     """The report's period: the quota rules' when they agree on one, else the fiscal quarter."""
+    return period_containing(as_of, _period_kind(rules), fiscal_year_start_month)
+
+
+def _period_kind(rules: list[ConfiguredRule]) -> str:
     kinds = {c.options["period"] for c in rules if "period" in c.options}
-    kind = kinds.pop() if len(kinds) == 1 else "quarter"
-    return period_containing(as_of, kind, fiscal_year_start_month)
+    return kinds.pop() if len(kinds) == 1 else "quarter"

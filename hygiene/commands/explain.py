@@ -92,13 +92,21 @@ def describe_plugins(registry: Registry) -> str:
     reporters_by_plugin: dict[str, list[str]] = {}
     for name, entry in registry.reporters.items():
         reporters_by_plugin.setdefault(entry.plugin, []).append(name)
+    presets_by_plugin: dict[str, list[str]] = {}
+    for name, entry in registry.presets.items():
+        presets_by_plugin.setdefault(entry.plugin, []).append(name)
     lines = []
     for info in registry.plugins:
         origin = f"{info.distribution} {info.version}" if info.distribution else "local"
         kind = "built-in" if info.builtin else "third-party" if info.distribution else "configured"
         lines.append(f"{info.name} ({origin}, {kind}): {info.module}")
         lines.append(f"  hooks: {', '.join(info.hooks) or '(none)'}")
-        for label, index in (("rules", rules_by_plugin), ("sources", sources_by_plugin), ("reporters", reporters_by_plugin)):
+        for label, index in (
+            ("rules", rules_by_plugin),
+            ("sources", sources_by_plugin),
+            ("reporters", reporters_by_plugin),
+            ("presets", presets_by_plugin),
+        ):
             if info.name in index:
                 lines.append(f"  {label}: {', '.join(index[info.name])}")
         if info.error:

@@ -20,13 +20,16 @@ import attrs
 import tomli_w
 
 from hygiene.api.errors import ConfigError, SourceError
-from hygiene.api.fields import CANONICAL_FIELDS, REQUIRED_FIELDS, column_key
-from hygiene.api.models import DEFAULT_STAGES
+from hygiene.api.fields import CANONICAL_FIELDS, CLOSED_FLAG_COLUMN, REQUIRED_FIELDS, WON_FLAG_COLUMN, column_key
+from hygiene.api.models import DEFAULT_STAGES, Stage
 from hygiene.api.source import RawTable
 from hygiene.api.stages import stage_key
-from hygiene.audit.normalise import ReadOptions, normalise
+from hygiene.audit.export_mapping import prepare_export, read_side_table
+from hygiene.audit.normalise import ReadOptions, normalise, resolve_columns
 from hygiene.audit.read import choose_source
-from hygiene.config.settings import Config
+from hygiene.audit.roster import guess_roster_fields
+from hygiene.config.presets import detect_preset
+from hygiene.config.settings import Config, SourceSettings
 from hygiene.files import atomic_text_writer, claim_output, note_input
 from hygiene.plugin.registry import Registry, load_registry
 
@@ -51,15 +54,25 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
         "OwnerId",
         "hubspot_owner_id",
     ),
-    "team": ("Owner Role", "Sales Team", "HubSpot Team", "Team", "Regional Office", "Region", "Territory"),
+    "team": ("Owner Role", "Sales Team", "HubSpot Team", "Team"),
+    "manager": ("Manager", "Sales Manager", "Owner Manager"),
+    "region": ("Region", "Regional Office", "Sales Region", "Territory"),
+    "segment": ("Segment", "Market Segment"),
     "stage": ("Stage", "StageName", "Deal Stage", "Opportunity Stage", "Sales Stage", "Pipeline Stage"),
     "amount": ("Amount", "Deal Amount", "Opportunity Amount", "Amount in company currency", "Deal Value", "Close Value", "Value"),
     "currency": ("Opportunity Currency", "CurrencyIsoCode", "Deal currency code", "Currency", "Currency Code"),
-    "probability": ("Probability (%)", "Deal probability", "Win Probability", "hs_deal_stage_probability"),
+    "probability": ("Probability (%)", "Probability", "Deal probability", "Win Probability", "hs_deal_stage_probability"),
     "forecast_category": ("ForecastCategoryName", "Forecast Category", "hs_manual_forecast_category"),
     "created_date": ("Created Date", "Create Date", "Date Created", "Created On", "Created"),
     "close_date": ("Close Date", "Expected Close Date", "Estimated Close Date", "Closing Date"),
-    "stage_entered_date": ("Last Stage Change Date", "Date entered current stage", "Stage Entered Date", "Stage Change Date", "Stage Date"),
+    "stage_entered_date": (
+        "Last Stage Change Date",
+        "Date entered current stage",
+        "Stage Entered Date",
+        "Stage Change Date",
+        "Stage Date",
+        "Engage Date",
+    ),
     "last_activity_date": ("Last Activity", "Last Activity Date", "Last Contacted", "Last Engagement Date", "notes_last_updated"),
     "close_date_pushes": ("Push Count", "Push_Count__c", "Close Date Pushes", "Close Date Push Count", "Times Pushed", "Pushes"),
     "contacts": ("Contact Roles", "Number of Contact Roles", "Number of Associated Contacts", "num_associated_contacts", "Contact Count", "Number of Contacts", "Contacts"),
@@ -213,15 +226,296 @@ def describe_fields(fields: dict[str, str], columns: list[str]) -> list[str]:
     lines = [f"[source.fields]: {len(fields)} of {len(CANONICAL_FIELDS)} fields mapped from the export's header; check them"]
     if missing:
         lines[0] += f" (no column found for {', '.join(missing)})"
-    required = [field for field in REQUIRED_FIELDS if field not in fields]
-    if required:
-        shown = ", ".join(repr(column) for column in columns[:20]) + (", ..." if len(columns) > 20 else "")
-        lines.append(f"map {' and '.join(required)} in [source.fields] before auditing; the export's columns are: {shown or '(none)'}")
     return lines
 
 
-def write_starter_config(path: Path, export: Path | None, *, force: bool = False, blocked: Iterable[str] = ()) -> StarterConfig:
-    """Write a starter configuration to ``path``, guessed from ``export`` when given."""
+@attrs.define(kw_only=True)
+class Guess:
+    """What ``init`` (and ``audit`` without a configuration) guessed from an export."""
+
+    head: dict[str, Any]
+    stages: list[dict[str, Any]]
+    tail: dict[str, Any]
+    #: What the user should check, in the order the file has it.
+    next_steps: list[str]
+    #: What could not be decided (also written as comments at the top of the file).
+    undecided: list[str]
+    #: Comments for stage tables, by stage name (the deal count, how it was placed).
+    stage_notes: dict[str, str]
+    preset: str | None = None
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return {**self.head, "pipeline": {**self.head["pipeline"], "stages": self.stages}, **self.tail}
+
+
+def _no_id(export: Path, columns: list[str]) -> SourceError:
+    shown = ", ".join(repr(column) for column in columns[:20]) + (", ..." if len(columns) > 20 else "")
+    looked = ", ".join(repr(name) for name in COLUMN_NAMES["id"])
+    return SourceError(
+        f"{export}: no id column found (looked for {looked} and the presets' id columns); its columns are: {shown or '(none)'}; "
+        'write a hygiene.toml with [source.fields] id = "Column Name"'
+    )
+
+
+def guess_config(
+    export: Path,
+    registry: Registry,
+    *,
+    config_path: Path,
+    roster: Path | None = None,
+    lookups: Iterable[Path] = (),
+) -> Guess:
+    """Guess a configuration that audits ``export`` as it is: its preset, fields, date format, stages, roster and lookups.
+
+    Raises :class:`SourceError` when no column can be the deal id: a
+    configuration of defaults would only fail later, less clearly.
+    """
+
+    raw = read_export(export, registry)
+    columns = list(raw.frame.columns)
+    match = detect_preset(columns, [entry.cls for entry in registry.presets.values()])
+    preset = match.preset if match is not None else None
+    next_steps: list[str] = []
+    undecided: list[str] = []
+    fields = guess_fields(columns)
+    if preset is not None:
+        try:
+            from_preset = resolve_columns(columns, {}, str(export), preset.fields)
+        except SourceError:
+            from_preset = {}
+        fields = {field: from_preset.get(field, fields.get(field)) for field in CANONICAL_FIELDS if field in from_preset or field in fields}
+        next_steps.append(f'[source] preset = "{preset.name}": recognised from the header, {match.describe()}; check it')
+    elif registry.presets:
+        next_steps.append("no CRM preset matched the header (known: " + ", ".join(registry.presets) + "); the columns were guessed by name")
+    if "id" not in fields:
+        raise _no_id(export, columns)
+    source: dict[str, Any] = {"path": path_from_config(export, config_path)}
+    if preset is not None:
+        source["preset"] = preset.name
+    next_steps += describe_fields(fields, columns)
+    if "stage" not in fields:
+        undecided.append("no stage column: every deal is audited as open in an unknown stage")
+    settings = SourceSettings(fields=fields)
+    if preset is not None:
+        settings = attrs.evolve(
+            settings,
+            status=preset.status,
+            status_optional=True,
+            stage_entered_columns=preset.stage_entered_columns,
+            pipeline_column=preset.pipeline_column,
+        )
+    prepared = prepare_export(raw, settings, base_dir=config_path.resolve().parent, registry=registry, config_file=None)
+    date_format = guess_date_format(prepared, fields)
+    preset_format = preset.date_format if preset is not None else None
+    if date_format is not None:
+        source["date_format"] = date_format
+        next_steps.append(f"[source] date_format = {date_format!r} reads the export's dates best; check it")
+    stages = [stage_entry(stage.name, None) for stage in (preset.stages if preset is not None else DEFAULT_STAGES)]
+    stage_notes: dict[str, str] = {}
+    owner_example = "Ada Lovelace"
+    if "stage" in fields:
+        normalised = normalise(prepared, fields, ReadOptions(date_format=source.get("date_format", preset_format)))
+        deals = normalised.frame
+        for field in ("owner", "amount", "close_date", "stage_entered_date"):
+            if field not in normalised.column_for_field:
+                undecided.append(f"no column for {field}: the rules that need it count its deals as not evaluable")
+        if deals.height:
+            # Flags that say "closed" deal by deal (IsClosed) mark the stages they close; a status column
+            # (Pipedrive, Dynamics) closes deals in any stage, so it marks none.
+            flags_close_stages = preset is not None and preset.status is not None and preset.status.closed_flag is not None
+            stages, stage_notes, unplaced = stages_from_export(
+                deals if flags_close_stages else deals.drop(CLOSED_FLAG_COLUMN, strict=False),
+                preset.stages if preset is not None else DEFAULT_STAGES,
+                whole_table=preset is not None,
+            )
+            undecided += unplaced
+            owners = deals.get_column("owner").drop_nulls()
+            owner_example = owners[0] if len(owners) else owner_example
+            if CLOSED_FLAG_COLUMN in deals.columns:
+                next_steps.append("open, won and lost come from the export's own status columns; the stage table's closed and won mark the stages the export closes")
+    source["fields"] = fields
+    head: dict[str, Any] = {"fail_on": "error", "source": source, "pipeline": {"fiscal_year_start_month": 1}}
+    tail: dict[str, Any] = {"quotas": {}, "rules": rule_option_defaults(registry)}
+    if roster is not None:
+        head["roster"] = guess_roster(roster, registry, config_path, next_steps, undecided)
+    if lookups:
+        source["lookups"] = [guess_lookup(lookup, raw, registry, config_path, next_steps) for lookup in lookups]
+    next_steps += [
+        f"[[pipeline.stages]]: {len(stages)} stages; check each one's probability, max_days, closed and won",
+        f'[quotas]: add one line per owner with a quota for the period, e.g. "{owner_example}" = 150000'
+        + (" (or a quota column in the roster)" if roster is not None else ""),
+        "then run: hygiene audit   (the audit date is today; pin it with --as-of YYYY-MM-DD or as_of = \"YYYY-MM-DD\")",
+    ]
+    return Guess(head=head, stages=stages, tail=tail, next_steps=next_steps, undecided=undecided, stage_notes=stage_notes, preset=preset.name if preset else None)
+
+
+def stages_from_export(
+    deals: pl.DataFrame, known: Iterable[Stage], *, whole_table: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, str], list[str]]:
+    """The stage table for the stages the export holds, their deal counts, and the stages that could not be placed.
+
+    A stage in ``known`` (the preset's, or the default table) takes its
+    row; the export's own most common probability for it wins over the
+    table's. Where the export says deals are closed and won (status
+    columns), a stage all of whose deals are closed is closed, and won when
+    they are all won. Any other stage is placed by its name.
+    """
+    import polars as pl
+
+
+    table = {stage_key(stage.name): stage for stage in known}
+    has_flags = CLOSED_FLAG_COLUMN in deals.columns
+    aggregations = [pl.len().alias("deals"), pl.col("position").min(), pl.col("probability").drop_nulls().mode().min().alias("usual_probability")]
+    if has_flags:
+        aggregations += [
+            pl.col(CLOSED_FLAG_COLUMN).drop_nulls().len().alias("flagged"),
+            pl.col(CLOSED_FLAG_COLUMN).drop_nulls().all().alias("all_closed"),
+            (~pl.col(CLOSED_FLAG_COLUMN).drop_nulls()).all().alias("all_open"),
+            pl.col(WON_FLAG_COLUMN).drop_nulls().all().alias("all_won"),
+        ]
+    found = (
+        deals.lazy()
+        .with_row_index("position")
+        .filter(pl.col("stage").is_not_null())
+        .with_columns(pl.col("stage").str.strip_chars())
+        .group_by(pl.col("stage").str.to_lowercase().alias("key"))
+        .agg(pl.col("stage").first().alias("stage"), *aggregations)
+        .sort("position")
+        .collect()
+    )
+    entries: list[dict[str, Any]] = []
+    notes: dict[str, str] = {}
+    unplaced: list[str] = []
+    for row in found.iter_rows(named=True):
+        name = row["stage"]
+        count = f"{row['deals']:,} deal{'s' if row['deals'] != 1 else ''} in the export"
+        known_stage = table.get(stage_key(name))
+        if known_stage is not None:
+            entry: dict[str, Any] = {"name": name}
+            probability = row["usual_probability"] if row["usual_probability"] is not None else known_stage.probability
+            if probability is not None:
+                entry["probability"] = _number(probability)
+            if known_stage.max_days is not None:
+                entry["max_days"] = known_stage.max_days
+            if known_stage.closed:
+                entry["closed"] = True
+            if known_stage.won:
+                entry["won"] = True
+            how = "from the preset's stage table"
+        else:
+            entry = stage_entry(name, row["usual_probability"])
+            how = "placed by its name"
+        if has_flags and row["flagged"]:
+            if row["all_closed"]:
+                entry["closed"] = True
+                entry["probability"] = 100 if row["all_won"] else 0
+                entry.pop("max_days", None)
+                if row["all_won"]:
+                    entry["won"] = True
+                else:
+                    entry.pop("won", None)
+                how = "closed by the export's status columns" + (" (all won)" if row["all_won"] else "")
+            elif row["all_open"]:
+                entry.pop("closed", None)
+                entry.pop("won", None)
+                how = "open by the export's status columns"
+            else:
+                how = "the export closes some of its deals and not others: the status columns decide deal by deal"
+        elif known_stage is None:
+            words = set(re.findall(r"[a-z]+", name.casefold()))
+            if not words & CLOSED_WORDS:
+                unplaced.append(f"stage {name!r} is in no stage table: written as open" + ("" if "probability" in entry else ", with no probability"))
+        notes[name] = f"{count}; {how}"
+        entries.append(entry)
+    found_keys = {stage_key(entry["name"]) for entry in entries}
+    for stage in known if whole_table else ():
+        # The rest of the CRM's table: the next export may hold them.
+        if stage_key(stage.name) not in found_keys:
+            entry = {"name": stage.name}
+            if stage.probability is not None:
+                entry["probability"] = _number(stage.probability)
+            if stage.max_days is not None:
+                entry["max_days"] = stage.max_days
+            if stage.closed:
+                entry["closed"] = True
+            if stage.won:
+                entry["won"] = True
+            entries.append(entry)
+            notes[stage.name] = "no deal in the export; from the " + ("preset's" if tuple(known) != DEFAULT_STAGES else "default") + " stage table"
+
+    def order(stage: dict[str, Any]) -> tuple:
+        probability = stage.get("probability")
+        return (stage.get("closed", False), not stage.get("won", False), probability is None, probability or 0)
+
+    return sorted(entries, key=order), notes, unplaced
+
+
+def guess_roster(roster: Path, registry: Registry, config_path: Path, next_steps: list[str], undecided: list[str]) -> dict[str, Any]:
+
+    frame = read_side_table(roster, str(roster), registry)
+    fields = guess_roster_fields(frame.columns, {})
+    if "owner" not in fields:
+        raise SourceError(f"{roster}: no owner column found in the roster; its columns are: {', '.join(frame.columns)}")
+    unused = [column for column in frame.columns if column not in fields.values()]
+    next_steps.append(f"[roster]: {frame.height} owners; {', '.join(f'{f} = {c!r}' for f, c in fields.items())}; check them")
+    if unused:
+        undecided.append(f"roster columns not used: {', '.join(repr(c) for c in unused)} (map them in [roster.fields])")
+    return {"path": path_from_config(roster, config_path), "fields": fields}
+
+
+def guess_lookup(lookup: Path, raw: RawTable, registry: Registry, config_path: Path, next_steps: list[str]) -> dict[str, Any]:
+    """A ``[[source.lookups]]`` entry: the export column whose values the file's id column holds most of."""
+    import polars as pl
+
+
+    table = read_side_table(lookup, str(lookup), registry)
+    best: tuple[int, str, str] | None = None
+    export = raw.frame
+    for key in table.columns:
+        ids = set(table.get_column(key).cast(pl.String).drop_nulls().to_list())
+        if len(ids) < table.height * 0.9 or not ids:
+            continue  # an id column is (nearly) unique
+        for column in export.columns:
+            overlap = export.get_column(column).cast(pl.String).is_in(list(ids)).sum()
+            if overlap and (best is None or overlap > best[0]):
+                best = (int(overlap), column, key)
+    if best is None:
+        raise SourceError(f"{lookup}: none of its columns holds values of the export's columns; write [[source.lookups]] by hand")
+    _, column, key = best
+    names = [c for c in table.columns if c.casefold() == "name"] or [c for c in table.columns if c != key and table.schema[c] == pl.String]
+    if not names:
+        raise SourceError(f"{lookup}: no name column to replace {column!r} with")
+    next_steps.append(f"[[source.lookups]]: {column!r} replaced by {lookup.name}'s {names[0]!r} (joined on its {key!r}); check it")
+    return {"column": column, "path": path_from_config(lookup, config_path), "key": key, "value": names[0]}
+
+
+def render_commented(guess: Guess) -> str:
+    """The configuration as TOML, with what could not be decided and each stage's deal count as comments."""
+    lines = ["# Written by hygiene init" + (f" (preset {guess.preset})" if guess.preset else "") + "."]
+    if guess.undecided:
+        lines.append("# Not decided, check these:")
+        lines += [f"#   - {item}" for item in guess.undecided]
+    blocks = ["\n".join(lines) + "\n", tomli_w.dumps(guess.head)]
+    for stage in guess.stages:
+        note = guess.stage_notes.get(stage["name"])
+        comment = f"# {note}\n" if note else ""
+        blocks.append(comment + "[[pipeline.stages]]\n" + tomli_w.dumps(stage))
+    blocks.append(tomli_w.dumps(guess.tail))
+    return "\n".join(blocks)
+
+
+def write_starter_config(
+    path: Path,
+    export: Path | None,
+    *,
+    force: bool = False,
+    blocked: Iterable[str] = (),
+    roster: Path | None = None,
+    lookups: Iterable[Path] = (),
+) -> StarterConfig:
+    """Write a starter configuration to ``path``, guessed from ``export`` (and its roster and lookups) when given."""
+    lookups = list(lookups)
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory")
     if path.exists() and not force:
@@ -229,42 +523,39 @@ def write_starter_config(path: Path, export: Path | None, *, force: bool = False
     if export is not None:
         # Before reading the export, so that `init EXPORT -o EXPORT` is refused without a word of guessing.
         note_input(export, str(export), "the export")
+        if roster is not None:
+            note_input(roster, str(roster), "the roster")
+        for lookup in lookups:
+            note_input(lookup, str(lookup), "the lookup")
         claim_output(path, str(path), "the configuration")
     registry = load_registry(blocked=blocked)
-    head: dict[str, Any] = {"fail_on": "error"}
-    stages = default_stages()
-    next_steps = []
-    owner_example = "Ada Lovelace"
     if export is None:
-        next_steps.append("set [source] path to your export and map its columns in [source.fields] (or run: hygiene init EXPORT)")
+        head: dict[str, Any] = {"fail_on": "error", "pipeline": {"fiscal_year_start_month": 1}}
+        guess = Guess(
+            head=head,
+            stages=default_stages(),
+            tail={"quotas": {}, "rules": rule_option_defaults(registry)},
+            next_steps=[
+                "set [source] path to your export and map its columns in [source.fields] (or run: hygiene init EXPORT)",
+                "[[pipeline.stages]]: 7 stages; check each one's probability, max_days, closed and won",
+                '[quotas]: add one line per owner with a quota for the period, e.g. "Ada Lovelace" = 150000',
+                "then run: hygiene audit   (the audit date is today; pin it with --as-of YYYY-MM-DD or as_of = \"YYYY-MM-DD\")",
+            ],
+            undecided=[],
+            stage_notes={},
+        )
     else:
-        raw = read_export(export, registry)
-        fields = guess_fields(raw.frame.columns)
-        source: dict[str, Any] = {"path": path_from_config(export, path)}
-        next_steps += describe_fields(fields, raw.frame.columns)
-        if all(field in fields for field in REQUIRED_FIELDS):
-            date_format = guess_date_format(raw, fields)
-            if date_format is not None:
-                source["date_format"] = date_format
-                next_steps.append(f"[source] date_format = {date_format!r} reads the export's dates best; check it")
-            deals = normalise(raw, fields, ReadOptions(date_format=date_format)).frame
-            if deals.height:
-                stages = guess_stages(deals)
-                owners = deals.get_column("owner").drop_nulls()
-                owner_example = owners[0] if len(owners) else owner_example
-        source["fields"] = fields
-        head["source"] = source
-    head["pipeline"] = {"fiscal_year_start_month": 1}
-    next_steps += [
-        f"[[pipeline.stages]]: {len(stages)} stages; check each one's probability, max_days, closed and won",
-        f'[quotas]: add one line per owner with a quota for the period, e.g. "{owner_example}" = 150000',
-        "then run: hygiene audit   (the audit date is today; pin it with --as-of YYYY-MM-DD or as_of = \"YYYY-MM-DD\")",
-    ]
-    tail = {"quotas": {}, "rules": rule_option_defaults(registry)}
+        guess = guess_config(export, registry, config_path=path, roster=roster, lookups=lookups)
     try:
         with atomic_text_writer(path, what="the configuration", claimed=export is not None) as stream:
-            stream.write(render(head, stages, tail))
+            stream.write(render_commented(guess))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the configuration: {exc.strerror or exc}") from None
-    document = {**head, "pipeline": {**head["pipeline"], "stages": stages}, **tail}
-    return StarterConfig(path=path, document=document, next_steps=next_steps)
+    next_steps = list(guess.next_steps)
+    if guess.stage_notes:
+        counted = [(name, note.split(";")[0].replace(" in the export", "")) for name, note in guess.stage_notes.items()]
+        # Most deals first; the preset's stages the export does not hold last.
+        counted.sort(key=lambda item: -int(item[1].split(" ")[0].replace(",", "")) if item[1][0].isdigit() else 1)
+        next_steps.insert(-3, "stages found: " + "; ".join(f"{name} ({count})" for name, count in counted))
+    next_steps += [f"not decided: {item}" for item in guess.undecided]
+    return StarterConfig(path=path, document=guess.document, next_steps=next_steps)

@@ -87,3 +87,18 @@ def rule_rows(session: Session) -> list[tuple[str, str, str, str, str]]:
         severity = tables.get(code, {}).get("severity", entry.cls.severity)
         rows.append((code, entry.cls.name, severity, entry.plugin, entry.cls.summary))
     return rows
+
+
+def guessed_session(export: Path, *, blocked: Iterable[str] = ()):
+    """A session for auditing ``export`` with no configuration: what ``hygiene init`` would write, unwritten.
+
+    Returns the session and the :class:`~hygiene.commands.init.Guess`.
+    """
+    from hygiene.commands.init import guess_config
+
+    registry = load_registry(blocked=blocked)
+    guess = guess_config(export, registry, config_path=Path.cwd() / DEFAULT_CONFIG_NAME)
+    # The stage table stays the preset's (or the default one), not every stage the export holds:
+    # a stage no table knows is still reported, as an unwritten configuration cannot be checked.
+    raw = RawConfig(data={**guess.head, "quotas": {}}, file=None, base_dir=Path.cwd())
+    return Session(config=validate(raw, session_schema(registry)), registry=registry), guess

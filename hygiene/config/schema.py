@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hygiene.api.fields import CANONICAL_FIELDS
+from hygiene.api.fields import CANONICAL_FIELDS, FORECAST_CATEGORIES, ROSTER_FIELDS
 from hygiene.api.models import SEVERITIES
 from hygiene.api.periods import PERIOD_KINDS
 from hygiene.config.custom_rules import CUSTOM_RULES_KEY, CUSTOM_RULES_SCHEMA
@@ -75,6 +75,60 @@ BASE_SCHEMA: dict[str, Any] = {
                     "additionalProperties": False,
                     "properties": {field: {"type": "string", "minLength": 1} for field in CANONICAL_FIELDS},
                 },
+                "preset": {"type": "string", "minLength": 1},
+                "status": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "column": {"type": "string", "minLength": 1},
+                        "open": _STRING_LIST,
+                        "won": _STRING_LIST,
+                        "lost": _STRING_LIST,
+                        "closed_flag": {"type": "string", "minLength": 1},
+                        "won_flag": {"type": "string", "minLength": 1},
+                    },
+                },
+                "forecast_categories": {"type": "object", "additionalProperties": {"enum": list(FORECAST_CATEGORIES)}},
+                "stage_entered_columns": {"type": "string", "pattern": "\\{stage\\}"},
+                "pipeline_column": {"type": "string", "minLength": 1},
+                "lookups": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["column", "path"],
+                        "properties": {
+                            "column": {"type": "string", "minLength": 1},
+                            "path": {"type": "string", "minLength": 1},
+                            "key": {"type": "string", "minLength": 1},
+                            "value": {"type": "string", "minLength": 1},
+                        },
+                    },
+                },
+            },
+        },
+        "roster": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["path"],
+            "properties": {
+                "path": {"type": "string", "minLength": 1},
+                "sheet": {"type": ["string", "integer"]},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {field: {"type": "string", "minLength": 1} for field in ROSTER_FIELDS},
+                },
+            },
+        },
+        "currency": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "base": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+                "rates": {"type": "object", "additionalProperties": {"type": "number", "exclusiveMinimum": 0}},
+                "rates_path": {"type": "string", "minLength": 1},
+                "on_mixed": {"enum": ["error", "per-currency"]},
             },
         },
         "pipeline": {

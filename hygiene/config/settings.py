@@ -19,6 +19,7 @@ import attrs
 
 from hygiene.api.errors import ConfigError
 from hygiene.api.models import Stage
+from hygiene.api.preset import DealStatus
 from hygiene.api.stages import stage_key
 from hygiene.config.waivers import Waiver, dates_as_text, parse_waivers
 from hygiene.files import json_path, json_value_problem, read_user_text
@@ -37,6 +38,57 @@ class SourceSettings:
     fields: dict[str, str] = attrs.field(factory=dict)
     #: Keys a source plugin declares (``delimiter``, ``encoding`` ...).
     options: dict[str, Any] = attrs.field(factory=dict)
+    #: ``[source] preset``: the CRM preset the other keys start from.
+    preset: str | None = None
+    #: Columns that may feed each field, preferred first, used only when the export has them (a preset's).
+    field_candidates: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    #: ``[source.status]``: where the export says a deal is open, won or lost.
+    status: DealStatus | None = None
+    #: True when ``status`` came from a preset: an export without its columns then decides by stage alone.
+    status_optional: bool = False
+    #: ``[source.forecast_categories]``: the export's value -> hygiene's category.
+    forecast_categories: dict[str, str] = attrs.field(factory=dict)
+    #: ``[source] stage_entered_columns``: one column per stage holding the date it was entered.
+    stage_entered_columns: str | None = None
+    pipeline_column: str | None = None
+    #: ``[[source.lookups]]``: id-to-name joins from other files.
+    lookups: list[Lookup] = attrs.field(factory=list)
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Lookup:
+    """``[[source.lookups]]``: replace the ids in an export ``column`` by names from another file.
+
+    ``key`` is the other file's id column and ``value`` its name column; an
+    id the file does not hold is kept as it is.
+    """
+
+    column: str
+    path: str
+    key: str = "Id"
+    value: str = "Name"
+
+
+@attrs.define(frozen=True, kw_only=True)
+class RosterSettings:
+    """``[roster]``: one row per owner, with the team, manager, region, segment and quota they belong to."""
+
+    path: str
+    #: roster field -> column, as ``[source.fields]`` maps deal fields.
+    fields: dict[str, str] = attrs.field(factory=dict)
+    sheet: str | int | None = None
+
+
+@attrs.define(frozen=True, kw_only=True)
+class CurrencySettings:
+    """``[currency]``: the currency every sum is in, and how to get there."""
+
+    base: str | None = None
+    #: currency -> how many ``base`` one unit of it is worth.
+    rates: dict[str, float] = attrs.field(factory=dict)
+    rates_path: str | None = None
+    #: ``error`` (exit 2 on a sum over several currencies without rates) or ``per-currency``.
+    on_mixed: str = "error"
 
 
 @attrs.define(kw_only=True)
@@ -74,6 +126,8 @@ class Config:
     forecast: dict[str, Any] = attrs.field(factory=dict)
     #: ``[history]`` as written; None when the file has no such table.
     history: HistorySettings | None = None
+    roster: RosterSettings | None = None
+    currency: CurrencySettings | None = None
 
 
 @attrs.define(kw_only=True)
@@ -139,7 +193,13 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         best = jsonschema.exceptions.best_match(errors)
         raise ConfigError(f"{name}: {_describe(best)}")
     source = dict(data.get("source", {}))
-    core_keys = {"path", "type", "date_format", "decimal", "fields", "date_window"}
+    core_keys = {
+        "path", "type", "date_format", "decimal", "fields", "date_window", "preset", "status",
+        "forecast_categories", "stage_entered_columns", "pipeline_column", "lookups",
+    }
+    status = source.get("status")
+    if status is not None and ("column" in status) == ("closed_flag" in status):
+        raise ConfigError(f"{name}: source.status: give either column (a status column) or closed_flag (and won_flag)")
     settings = SourceSettings(
         path=source.get("path"),
         type=source.get("type"),
@@ -148,7 +208,15 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         date_window=_date_window(source.get("date_window", [1900, 2200]), name),
         fields=dict(source.get("fields", {})),
         options={k: v for k, v in source.items() if k not in core_keys},
+        preset=source.get("preset"),
+        status=DealStatus.from_table(status) if status is not None else None,
+        forecast_categories=dict(source.get("forecast_categories", {})),
+        stage_entered_columns=source.get("stage_entered_columns"),
+        pipeline_column=source.get("pipeline_column"),
+        lookups=[Lookup(**table) for table in source.get("lookups", [])],
     )
+    roster = data.get("roster")
+    currency = data.get("currency")
     pipeline = data.get("pipeline", {})
     stages = None
     if "stages" in pipeline:
@@ -171,6 +239,17 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         waivers=parse_waivers(data.get("waivers", []), name),
         forecast=dict(data.get("forecast", {})),
         history=_history(data.get("history"), name),
+        roster=RosterSettings(path=roster["path"], fields=dict(roster.get("fields", {})), sheet=roster.get("sheet")) if roster else None,
+        currency=_currency(currency) if currency else None,
+    )
+
+
+def _currency(table: dict[str, Any]) -> CurrencySettings:
+    return CurrencySettings(
+        base=table.get("base"),
+        rates={code.upper(): float(rate) for code, rate in table.get("rates", {}).items()},
+        rates_path=table.get("rates_path"),
+        on_mixed=table.get("on_mixed", "error"),
     )
 
 

@@ -1,6 +1,6 @@
 """Hook specifications: every hook a plugin may implement.
 
-Hooks discover things (rules, sources, reporters). None is called once per
+Hooks discover things (rules, sources, reporters, CRM presets). None is called once per
 deal: the engine runs rules directly, vectorised over the deal table.
 """
 
@@ -39,4 +39,17 @@ def hygiene_register_reporters() -> list[type]:
     Called once when the plugin manager is built. Each class subclasses
     :class:`hygiene.Reporter` and has a unique ``name`` (what users pass to
     ``--format``).
+    """
+
+
+@hookspec
+def hygiene_register_presets() -> list:
+    """Return the CRM presets this plugin provides (:class:`hygiene.Preset` instances).
+
+    Called once when the plugin manager is built. Each preset has a unique
+    ``name``: what users write as ``[source] preset``, and what ``hygiene
+    init`` reports when it recognises an export's header. A preset names
+    the export's columns for each canonical field, its date and number
+    formats, its default stage table, where it says a deal is won or lost,
+    and its forecast-category values.
     """

@@ -1,4 +1,4 @@
-"""The registry: every rule, source and reporter the plugins provide, and the one place they are checked.
+"""The registry: every rule, source, reporter and CRM preset the plugins provide, and the one place they are checked.
 
 Plugins' rules, sources and reporters, and the configuration's custom
 rules, all enter through :meth:`Registry.add_rule` / :meth:`Registry.add`,
@@ -18,6 +18,7 @@ import pluggy
 
 from hygiene.api.errors import PluginError
 from hygiene.api.models import SEVERITIES
+from hygiene.api.preset import Preset
 from hygiene.api.reporter import Reporter
 from hygiene.api.rule import DealRule, PipelineRule
 from hygiene.api.source import Source
@@ -71,6 +72,8 @@ class Registry:
     rules: dict[str, Registered] = attrs.field(factory=dict)
     sources: dict[str, Registered] = attrs.field(factory=dict)
     reporters: dict[str, Registered] = attrs.field(factory=dict)
+    #: CRM presets by name (``Registered.cls`` holds the :class:`hygiene.Preset` itself).
+    presets: dict[str, Registered] = attrs.field(factory=dict)
 
     def rule_by_name(self) -> dict[str, Registered]:
         return {entry.cls.name: entry for entry in self.rules.values()}
@@ -88,6 +91,20 @@ class Registry:
         # After the clash check: a third party's HY001 is better named as the clash it is.
         check_rule_prefix(entry, builtin=builtin)
         self.rules = dict(sorted({**self.rules, entry.cls.code: entry}.items()))
+
+    def add_preset(self, entry: Registered) -> None:
+        """Register a CRM preset (a :class:`hygiene.Preset` instance, not a class)."""
+        preset = entry.cls
+        if not isinstance(preset, Preset):
+            raise PluginError(f"plugin {entry.plugin!r} registered {preset!r} as a preset, which is not a hygiene.Preset")
+        if not RULE_NAME.match(preset.name):
+            raise PluginError(f"plugin {entry.plugin!r}: preset {preset.name!r} has a name that is not kebab-case, e.g. 'salesforce-export'")
+        if "id" not in preset.fields or "stage" not in preset.fields:
+            raise PluginError(f"plugin {entry.plugin!r}: preset {preset.name!r} names no column for id or stage")
+        if preset.name in self.presets:
+            other = self.presets[preset.name]
+            raise PluginError(f"preset {preset.name!r} is registered twice: by plugin {other.plugin!r} and by plugin {entry.plugin!r}")
+        self.presets = dict(sorted({**self.presets, preset.name: entry}.items()))
 
     def add(self, kind: str, entry: Registered) -> None:
         """Register a ``source`` or ``reporter`` class."""
@@ -138,7 +155,7 @@ def load_registry(
     local_plugins: Iterable[tuple[str, Path | LocalModule | str]] = (),
     strict: bool = True,
 ) -> Registry:
-    """Load the plugins and register their rules, sources and reporters.
+    """Load the plugins and register their rules, sources, reporters and presets.
 
     With ``strict`` the first problem raises :class:`PluginError`; otherwise
     it is recorded on its plugin (``hygiene plugins`` shows it) and the rest
@@ -151,6 +168,7 @@ def load_registry(
         ("hygiene_register_rules", lambda entry: registry.add_rule(entry, builtin=by_name[entry.plugin].builtin)),
         ("hygiene_register_sources", lambda entry: registry.add("source", entry)),
         ("hygiene_register_reporters", lambda entry: registry.add("reporter", entry)),
+        ("hygiene_register_presets", registry.add_preset),
     )
     for hook_name, register in steps:
         for entry in _collect(manager, hook_name, by_name, strict):

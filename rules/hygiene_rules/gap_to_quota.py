@@ -1,3 +1,5 @@
+import difflib
+
 import polars as pl
 
 from hygiene import Finding, PipelineRule, TrailingWindow, format_number
@@ -54,7 +56,10 @@ class GapToQuota(PipelineRule):
     The period is the quarter containing the audit date (``period`` option:
     ``month``, ``quarter`` or ``year``), in the fiscal calendar set by
     ``[pipeline] fiscal_year_start_month``; bounds are inclusive. An owner
-    with a quota and no deals at all is flagged with the whole quota as gap.
+    with a quota and no deals at all in the export (a roster owner who sells
+    nothing yet) is flagged with the whole quota as gap, saying "no deals in
+    this export"; when the name is close to an owner's who has deals (a
+    typo in ``[quotas]``), the message names the closest owner names.
     The finding is about the owner, not a deal.
 
     **Example**
@@ -106,10 +111,17 @@ class GapToQuota(PipelineRule):
             {"owner": list(ctx.quotas), "quota": [float(q) for q in ctx.quotas.values()]},
             schema={"owner": pl.String, "quota": pl.Float64},
         )
-        table = _shortfalls(quotas.join(_owner_totals(deals, ctx), on="owner", how="left")).with_columns(message=_message(ctx)).collect()
+        owners_with_deals = deals.get_column("owner").drop_nulls().unique().sort().to_list()
+        table = (
+            _shortfalls(quotas.join(_owner_totals(deals, ctx), on="owner", how="left"))
+            .with_columns(pl.col("owner").is_in(owners_with_deals).alias("has_deals"))
+            .with_columns(message=_message(ctx))
+            .collect()
+        )
+        closest = {owner: _closest(owner, owners_with_deals) for owner in table.filter(~pl.col("has_deals")).get_column("owner").to_list()}
         return [
             Finding(
-                message=row["message"],
+                message=row["message"] + _did_you_mean(closest.get(row["owner"], [])),
                 owner=row["owner"],
                 details={
                     "period": ctx.period.name,
@@ -121,6 +133,7 @@ class GapToQuota(PipelineRule):
                     "gap": row["gap"],
                     "open_amount": row["open_amount"],
                     "coverage": row["coverage"],
+                    **({"closest_owners": closest[row["owner"]]} if closest.get(row["owner"]) else {}),
                 },
             )
             for row in table.iter_rows(named=True)
@@ -177,8 +190,22 @@ def _shortfalls(table: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _closest(name: str, owners: list[str]) -> list[str]:
+    """Owner names like ``name``: a quota under a misspelt name would otherwise be a silent full gap."""
+    by_key = {owner.casefold(): owner for owner in owners}
+    return [by_key[key] for key in difflib.get_close_matches(name.casefold(), list(by_key), n=3, cutoff=0.6)]
+
+
+def _did_you_mean(names: list[str]) -> str:
+    if not names:
+        return ""
+    return "; the quota's owner matches no owner of the export: closest " + ", ".join(repr(n) for n in names)
+
+
 def _message(ctx) -> pl.Expr:
-    return pl.concat_str(
+    # An owner with a quota and no deals at all says so: a roster owner who sells nothing yet, or a typo.
+    no_deals = pl.when(~pl.col("has_deals")).then(pl.lit("no deals in this export: ")).otherwise(pl.lit(""))
+    return no_deals + pl.concat_str(
         [
             pl.lit("won "),
             format_number(pl.col("won")),

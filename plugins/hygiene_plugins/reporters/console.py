@@ -89,6 +89,7 @@ class ConsoleReporter(Reporter):
                 stream.write(f"  not evaluable by {code} {names.get(code, '')}: {deals} the data\n")
         score = summary["score"]
         figures = report.figures()
+        write_group_tables(report.groups(), stream, style)
         if score["overall"] is not None:
             stream.write(f"  hygiene score: {format_share(score['overall'])} of open deals have no error or warning\n")
             for label, table, key in (("owner", figures.owners, "owner"), *((name, group, name) for name, group in figures.groups().items())):
@@ -157,3 +158,27 @@ def _aligned(stream, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> No
     for cells in (header, *rows):
         line = cells[0].ljust(widths[0]) + "".join("  " + cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
         stream.write(f"    {line.rstrip()}\n")
+
+
+GROUP_LEVELS_SHOWN = ("team", "manager", "region", "segment")
+
+
+def write_group_tables(groups: dict[str, list[dict]], stream, style) -> None:
+    """A compact table per level above the owner: open deals, findings, score, open amount and gap to quota.
+
+    One function, so that a restyled console report can replace it whole.
+    """
+    for level in GROUP_LEVELS_SHOWN:
+        rows = groups.get(level)
+        if not rows:
+            continue
+        names = [terminal_text(row["name"]) if row["name"] is not None else f"(no {level})" for row in rows]
+        width = max(len(level), *(len(name) for name in names))
+        stream.write(f"  by {level}:\n")
+        stream.write(f"    {level:<{width}}  {'open':>5}  {'findings':>8}  {'score':>6}  {'open amount':>12}  {'gap to quota':>12}\n")
+        for name, row in zip(names, rows, strict=True):
+            score = "" if row["score"] is None else format_share(row["score"])
+            amount = row["open_amount"]
+            amount_text = ", ".join(f"{c} {v:,.0f}" for c, v in sorted(amount.items())) if isinstance(amount, dict) else f"{amount:,.0f}"
+            gap = "" if row["gap"] is None else f"{row['gap']:,.0f}"
+            stream.write(f"    {name:<{width}}  {row['open_deals']:>5}  {row['findings']:>8}  {score:>6}  {amount_text:>12}  {gap:>12}\n")

@@ -79,6 +79,7 @@ def render_markdown(report, *, max_bytes: int | None = COMMENT_LIMIT_BYTES, max_
     if scores:
         rows = [[owner, format_share(share)] for owner, share in list(scores.items())[:MAX_TABLE_ROWS]]
         page.table("Hygiene score by owner", ["Owner", "Score"], rows, len(scores), "owners")
+    _group_tables(page, report.groups())
     if findings.height:
         by_rule = _counts_by(findings, pl.concat_str(pl.col("code"), pl.lit(" "), pl.col("rule")), baseline is not None).sort("key")
         page.table("Findings by rule", ["Rule", *by_rule.columns[1:]], by_rule.rows(), by_rule.height, "rules")
@@ -95,6 +96,42 @@ def render_markdown(report, *, max_bytes: int | None = COMMENT_LIMIT_BYTES, max_
     if page.omitted_tables:
         page.add(f"_{plural(page.omitted_tables, 'table')} left out to stay under the size limit._\n")
     return page.text().rstrip("\n") + "\n"
+
+
+GROUP_TITLES = {"team": "By team", "manager": "By manager", "region": "By region", "segment": "By segment"}
+
+
+def money(value) -> str:
+    """An amount as the tables show it: whole units with thousands separators; per currency when amounts are."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{code or '?'} {amount:,.0f}" for code, amount in sorted(value.items())) or "0"
+    return f"{value:,.0f}"
+
+
+def _group_tables(page: MarkdownPage, groups: dict[str, list[dict]]) -> None:
+    """A table per level above the owner (team, manager, region, segment): findings, score, open amount, quota, gap."""
+    for level, title in GROUP_TITLES.items():
+        rows = groups.get(level)
+        if not rows:
+            continue
+        table = [
+            [
+                f"({'no ' + level})" if row["name"] is None else row["name"],
+                row["open_deals"],
+                row["findings"],
+                row["by_severity"]["error"],
+                row["by_severity"]["warning"],
+                "" if row["score"] is None else format_share(row["score"]),
+                money(row["open_amount"]),
+                money(row["quota"]),
+                money(row["gap"]),
+            ]
+            for row in rows[:MAX_TABLE_ROWS]
+        ]
+        headers = [level.capitalize(), "Open deals", "Findings", "Errors", "Warnings", "Score", "Open amount", "Quota", "Gap to quota"]
+        page.table(title, headers, table, len(rows), f"{level}s")
 
 
 def _summary(page: MarkdownPage, report, summary: dict, baseline: dict | None) -> None:

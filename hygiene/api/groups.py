@@ -1,0 +1,137 @@
+"""Findings, hygiene score and gap to quota per owner, team, manager, region and segment.
+
+One computation that every reporter shares (``AuditReport.groups()``): the
+JSON report writes it as its ``groups`` section, the Markdown and console
+reports as a table per level. The levels are the ones the audit has data
+for: ``owner`` always, then each of ``team``, ``manager``, ``region`` and
+``segment`` that a roster or the export fills for some deal.
+
+Per group: deals and open deals, findings by severity (deal findings by the
+deal's group, owner findings such as gap to quota by the owner's), the
+hygiene score over its open deals, the open amount, and the quota and gap
+to quota of its owners (the sum of the gaps of the owners short of quota).
+Deals with no value at a level form the group ``null`` ("(none)").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import polars as pl
+
+from hygiene.api.fields import GROUP_LEVELS
+from hygiene.api.models import SEVERITIES
+
+GAP_TO_QUOTA_CODE = "HY004"
+
+
+@attrs.define(kw_only=True)
+class Grouping:
+    """What the groups are computed from: each deal's groups, each owner's, the quotas."""
+
+    #: ``id``, ``open``, ``amount``, ``currency`` and a column per level, one row per audited deal.
+    deals: pl.DataFrame
+    #: ``owner`` and a column per level above it, one row per owner (the roster's, then the export's).
+    owners: pl.DataFrame
+    levels: tuple[str, ...]
+    quotas: Mapping[str, float] = attrs.field(factory=dict)
+    #: Sums are per currency (``[currency] on_mixed = "per-currency"``).
+    per_currency: bool = False
+
+    def summarise(self, findings: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+        """Level -> one row per group, sorted by name (the group without a name last)."""
+        return {level: self._level(level, findings) for level in self.levels}
+
+    def _level(self, level: str, findings: pl.DataFrame) -> list[dict[str, Any]]:
+        deals = self.deals.select("id", "open", "amount", "currency", pl.col(level).alias("group"))
+        owners = self.owners.select("owner", pl.col(level).alias("group")) if level != "owner" else self.owners.select("owner", pl.col("owner").alias("group"))
+        deal_findings = findings.filter(pl.col("deal_id").is_not_null()).join(
+            deals.select(pl.col("id").alias("deal_id"), "group").unique("deal_id"), on="deal_id", how="left"
+        )
+        owner_findings = findings.filter(pl.col("deal_id").is_null() & pl.col("owner").is_not_null())
+        if level == "owner":
+            owner_findings = owner_findings.with_columns(pl.col("owner").alias("group"))
+        else:
+            owner_findings = owner_findings.join(owners, on="owner", how="left")
+        counted = pl.concat([deal_findings.select("group", "severity"), owner_findings.select("group", "severity")])
+        flagged = (
+            findings.filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
+            .select(pl.col("deal_id").alias("id"))
+            .unique()
+            .with_columns(pl.lit(True).alias("flagged"))
+        )
+        open_deals = deals.filter(pl.col("open")).join(flagged, on="id", how="left").with_columns(pl.col("flagged").fill_null(False))
+        per_deal = deals.group_by("group").agg(pl.len().alias("deals"), pl.col("open").sum().alias("open_deals"))
+        scores = open_deals.group_by("group").agg(((~pl.col("flagged")).sum() / pl.len()).alias("score"))
+        amount_key = ["group", "currency"] if self.per_currency else ["group"]
+        amounts = open_deals.group_by(amount_key).agg(_exact_sum(pl.col("amount").fill_null(0.0)).alias("open_amount"))
+        gaps = {
+            owner: float(json.loads(details).get("gap") or 0.0)
+            for owner, details in findings.filter((pl.col("code") == GAP_TO_QUOTA_CODE) & pl.col("deal_id").is_null()).select("owner", "details").iter_rows()
+        }
+        owner_group = dict(owners.iter_rows()) if level != "owner" else {o: o for o in self.owners.get_column("owner").to_list()}
+        quota_by_group: dict[Any, float] = {}
+        gap_by_group: dict[Any, float] = {}
+        for owner, quota in self.quotas.items():
+            group = owner_group.get(owner, owner if level == "owner" else None)
+            quota_by_group[group] = quota_by_group.get(group, 0.0) + float(quota)
+            gap_by_group[group] = gap_by_group.get(group, 0.0) + gaps.get(owner, 0.0)
+        names = set(per_deal.get_column("group").to_list()) | set(quota_by_group) | set(counted.get_column("group").to_list())
+        severity_counts: dict[Any, dict[str, int]] = {}
+        for group, severity, n in counted.group_by("group", "severity").len().iter_rows():
+            severity_counts.setdefault(group, {})[severity] = int(n)
+        deal_counts = {group: (int(n), int(o)) for group, n, o in per_deal.iter_rows()}
+        score_by = {group: value for group, value in scores.iter_rows()}
+        if self.per_currency:
+            amount_by: dict[Any, Any] = {}
+            for group, currency, value in amounts.iter_rows():
+                amount_by.setdefault(group, {})[currency or ""] = round(float(value), 2)
+        else:
+            amount_by = {group: round(float(value), 2) for group, value in amounts.iter_rows()}
+        rows = []
+        for name in sorted(names, key=lambda n: (n is None, n or "")):
+            counts = {severity: severity_counts.get(name, {}).get(severity, 0) for severity in SEVERITIES}
+            deals_n, open_n = deal_counts.get(name, (0, 0))
+            score = score_by.get(name)
+            rows.append(
+                {
+                    "name": name,
+                    "deals": deals_n,
+                    "open_deals": open_n,
+                    "findings": sum(counts.values()),
+                    "by_severity": counts,
+                    "score": None if score is None else round(float(score), 4),
+                    "open_amount": amount_by.get(name, {} if self.per_currency else 0.0),
+                    "quota": round(quota_by_group[name], 2) if name in quota_by_group else None,
+                    "gap": round(gap_by_group[name], 2) if name in gap_by_group else None,
+                }
+            )
+        return rows
+
+
+#: Amounts are summed in units of 1/10,000, as integers, so that a sum never depends on row order.
+_SCALE = 10_000
+
+
+def _exact_sum(values: pl.Expr) -> pl.Expr:
+    return (values * _SCALE).round(0).cast(pl.Int64).sum() / _SCALE
+
+
+def grouping_for(deal_groups: pl.DataFrame, *, roster_owners: pl.DataFrame | None, quotas: Mapping[str, float], per_currency: bool = False) -> Grouping:
+    """The :class:`Grouping` of an audit: ``deal_groups`` has ``id``, ``open``, ``amount``, ``currency`` and the level columns."""
+    upper = GROUP_LEVELS[1:]
+    table = deal_groups.with_columns(pl.col("currency").str.strip_chars().str.to_uppercase())
+    from_export = (
+        table.filter(pl.col("owner").is_not_null())
+        .group_by("owner", maintain_order=True)
+        .agg(pl.col(level).drop_nulls().mode().sort().first() for level in upper)
+    )
+    owners = from_export
+    if roster_owners is not None and roster_owners.height:
+        roster = roster_owners.filter(pl.col("owner").is_not_null()).select("owner", *upper).unique("owner", keep="first", maintain_order=True)
+        owners = pl.concat([roster, from_export.join(roster.select("owner"), on="owner", how="anti")], how="vertical_relaxed")
+    levels = ("owner", *(level for level in upper if table.get_column(level).drop_nulls().len() or owners.get_column(level).drop_nulls().len()))
+    return Grouping(deals=table, owners=owners.sort("owner"), levels=levels, quotas=dict(quotas), per_currency=per_currency)
