@@ -135,11 +135,7 @@ def _load_or_guess(config_path: str | None, plugin_flags: tuple[str, ...], sourc
 
     if find_config(config_path)[0] is None and source is not None:
         session, guess = guessed_session(Path(source), blocked=blocked_plugins(plugin_flags))
-        from hygiene.audit.normalise import same_name
-
-        # Said only when something was guessed: a column that does not carry its field's name, a date format, a preset.
-        renamed = {field: column for field, column in guess.head["source"]["fields"].items() if not same_name(column, field)}
-        if guess.preset or renamed or "date_format" in guess.head["source"]:
+        if guess.guessed_anything:
             chosen = f"guessed preset {guess.preset}" if guess.preset else "guessed the columns and formats (no preset matched)"
             click.echo(f"hygiene: no hygiene.toml: {chosen}; run hygiene init to keep and edit these settings", err=True)
         return session

@@ -128,3 +128,19 @@ def test_per_currency_sums_each_currency_and_refuses_quotas(tmp_path):
 
     code, _, stderr = run(tmp_path, '[currency]\non_mixed = "per-currency"\n[quotas]\n"Ada Lovelace" = 1\n', deals=deals)
     assert code == 2 and "quotas need amounts in one currency" in stderr
+
+
+def test_a_roster_in_a_workbook_sheet(tmp_path):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "team.xlsx"))
+    book.add_worksheet("Readme").write(0, 0, "see the Team sheet")
+    sheet = book.add_worksheet("Team")
+    for row, values in enumerate([["Owner", "Team", "Manager", "Quota"], ["Ada Lovelace", "Core", "Mia", 2000], ["Grace Hopper", "Core", "Mia", 1000]]):
+        sheet.write_row(row, 0, values)
+    book.close()
+
+    _, report, stderr = run(tmp_path, '[roster]\npath = "team.xlsx"\nsheet = "Team"\n[currency]\nbase = "EUR"\nrates = {USD = 0.5}\n')
+
+    assert report is not None, stderr
+    assert [(row["name"], row["quota"]) for row in report["groups"]["manager"]] == [("Mia", 3000.0), (None, None)]

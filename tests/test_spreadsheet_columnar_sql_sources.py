@@ -87,6 +87,21 @@ def test_an_xlsx_report_under_a_title_block_audits_like_its_csv(tmp_path):
     assert finding["row"] == 5  # title, subtitle, blank, header: D1 is on the sheet's row 5
 
 
+def test_a_table_starting_below_blank_rows_keeps_the_spreadsheet_row_numbers(tmp_path):
+    book = xlsxwriter.Workbook(str(tmp_path / "pipeline.xlsx"))
+    sheet = book.add_worksheet("Deals")
+    # Nothing in rows 1 to 3: the table starts at B4.
+    for column, name in enumerate(HEADER, start=1):
+        sheet.write(3, column, name)
+    sheet.write_row(4, 1, ["D1", "Proposal", "Ada", "lots", "2026-06-30"])
+    book.close()
+
+    _, report, _ = audit(tmp_path, '[source]\npath = "pipeline.xlsx"', "--select", "HY900")
+
+    [finding] = report["findings"]
+    assert finding["message"] == "row 5, column 'Amount': 'lots' is not a number"
+
+
 def test_a_sheet_chosen_by_position_and_dates_written_as_serials(tmp_path):
     workbook(tmp_path / "pipeline.xlsx", serial_dates=True)
 

@@ -89,11 +89,6 @@ class NormalisedDeals:
     location: str
 
 
-def same_name(column: str, field: str) -> bool:
-    """Whether ``column`` feeds ``field`` without any mapping (``Close Date`` feeds ``close_date``)."""
-    return column_key(column) == column_key(field)
-
-
 def resolve_columns(
     columns: list[str], mapping: Mapping[str, str], location: str, candidates: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, str]:

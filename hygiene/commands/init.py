@@ -245,6 +245,14 @@ class Guess:
     preset: str | None = None
 
     @property
+    def guessed_anything(self) -> bool:
+        """Whether anything was guessed beyond what an audit without a configuration reads anyway:
+        a preset, a date format, or a column that does not carry its field's name."""
+        source = self.head.get("source", {})
+        renamed = [field for field, column in source.get("fields", {}).items() if column_key(column) != column_key(field)]
+        return bool(self.preset or renamed or "date_format" in source)
+
+    @property
     def document(self) -> dict[str, Any]:
         return {**self.head, "pipeline": {**self.head["pipeline"], "stages": self.stages}, **self.tail}
 
