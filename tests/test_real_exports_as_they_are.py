@@ -276,3 +276,16 @@ def test_maven_as_a_postgresql_table_gives_the_csv_audit(maven, tmp_path, postgr
 
     assert verdicts(report) == verdicts(maven[2])
     assert report["groups"] == maven[2]["groups"]
+
+
+def test_the_hostile_strings_export_has_no_id_column_so_init_stops_with_exit_2(tmp_path):
+    from test_real_data import APEX_FUZZ_OPPORTUNITIES
+
+    export = real_export(APEX_FUZZ_OPPORTUNITIES)
+
+    result = CliRunner().invoke(cli, ["init", str(export), "--output", str(tmp_path / "hygiene.toml")], env=AUDIT_ENV)
+
+    assert result.exit_code == 2
+    assert "no id column found" in result.stderr
+    assert "its columns are: 'amount', 'closedate', 'description', 'name', 'StageName', 'accountId'" in result.stderr
+    assert not (tmp_path / "hygiene.toml").exists()
