@@ -27,7 +27,7 @@ from hygiene.config.settings import Config, Lookup, SourceSettings
 from hygiene.plugin.registry import Registry
 
 TRUE_WORDS = ("1", "true", "yes", "y", "t", "x")
-FALSE_WORDS = ("0", "false", "no", "n", "f", "")
+FALSE_WORDS = ("0", "false", "no", "n", "f")
 
 Table = TypeVar("Table", pl.DataFrame, pl.LazyFrame)
 
