@@ -22,8 +22,9 @@ from hygiene.api.fields import CLOSED_FLAG_COLUMN, STAGE_ENTERED_COLUMN, WON_FLA
 from hygiene.api.preset import DealStatus
 from hygiene.api.source import RawTable
 from hygiene.audit.normalise import resolve_columns
-from hygiene.audit.read import choose_source
+from hygiene.audit.read import check_export_path, choose_source
 from hygiene.config.settings import Config, Lookup, SourceSettings
+from hygiene.files import note_input
 from hygiene.plugin.registry import Registry
 
 TRUE_WORDS = ("1", "true", "yes", "y", "t", "x")
@@ -51,8 +52,9 @@ def raw_columns(raw: RawTable) -> list[str]:
 
 def read_side_raw(path: Path, display: str, registry: Registry, sheet: str | int | None = None) -> RawTable:
     """A lookup or roster file, read through the source plugin its extension chooses (CSV, xlsx ...)."""
-    if not path.is_file():
-        raise SourceError(f"{display}: no such file")
+    check_export_path(path, display)
+    # An input of the run like the export: no report may be written over it.
+    note_input(path, display, "an input")
     source_cls = choose_source(Config(), registry, display)
     options = {"sheet": sheet} if sheet is not None and "sheet" in source_cls.options_schema.get("properties", {}) else {}
     return source_cls().read(path, options=options, display_name=display)

@@ -41,6 +41,14 @@ def read_source(config: Config, registry: Registry, source_path: str | None) -> 
     # A path from the command line is relative to where the user is; one from the config to the config file.
     path = Path(display) if source_path else config.base_dir / display
     source_cls = choose_source(config, registry, display)
+    check_export_path(path, display)
+    _validate_source_options(source_cls, config)
+    note_input(path, display, "the source")
+    return source_cls().read(path, options=config.source.options, display_name=display)
+
+
+def check_export_path(path: Path, display: str) -> None:
+    """One line when ``path`` is not a file an export can be read from."""
     if not path.exists():
         raise SourceError(f"{display}: no such file")
     if path.is_dir():
@@ -48,9 +56,6 @@ def read_source(config: Config, registry: Registry, source_path: str | None) -> 
     if not path.is_file():
         # A FIFO would block the read, a device such as /dev/zero would never end.
         raise SourceError(f"{display}: not a regular file (a FIFO, a device or a socket); give the path of an export")
-    _validate_source_options(source_cls, config)
-    note_input(path, display, "the source")
-    return source_cls().read(path, options=config.source.options, display_name=display)
 
 
 def _validate_source_options(source_cls: type, config: Config) -> None:

@@ -26,7 +26,7 @@ from hygiene.api.source import RawTable
 from hygiene.api.stages import stage_key
 from hygiene.audit.export_mapping import prepare_export, read_side_table
 from hygiene.audit.normalise import ReadOptions, normalise, resolve_columns
-from hygiene.audit.read import choose_source
+from hygiene.audit.read import check_export_path, choose_source
 from hygiene.audit.roster import guess_roster_fields
 from hygiene.config.presets import detect_preset
 from hygiene.config.settings import Config, SourceSettings
@@ -214,8 +214,7 @@ def render(head: dict[str, Any], stages: list[dict[str, Any]], tail: dict[str, A
 
 
 def read_export(export: Path, registry: Registry) -> RawTable:
-    if not export.is_file():
-        raise SourceError(f"{export}: no such file")
+    check_export_path(export, str(export))
     note_input(export, str(export), "the export")
     source_cls = choose_source(Config(), registry, str(export))
     return source_cls().read(export, options={}, display_name=str(export))

@@ -13,6 +13,7 @@ from hygiene.config.schema import config_schema
 from hygiene.config.selection import rule_tables_by_code
 from hygiene.config.settings import DEFAULT_CONFIG_NAME, Config, RawConfig, read_config, validate
 from hygiene.files import begin_run, note_input
+from hygiene.files import note_input
 from hygiene.plugin.loading import LocalModule
 from hygiene.plugin.registry import Registry, load_registry
 
@@ -96,6 +97,8 @@ def guessed_session(export: Path, *, blocked: Iterable[str] = ()):
     """
     from hygiene.commands.init import guess_config
 
+    # The audit reads it as its source: so its messages name it, not the guess that reads it first.
+    note_input(export, str(export), "the source")
     registry = load_registry(blocked=blocked)
     guess = guess_config(export, registry, config_path=Path.cwd() / DEFAULT_CONFIG_NAME)
     # The stage table stays the preset's (or the default one), not every stage the export holds:
