@@ -101,7 +101,7 @@ def column_key(name: str) -> str:
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "omitted", "closed")
 
 #: What a ``[roster]`` row may say about an owner. ``owner`` (a name) or ``owner_id`` is required.
-ROSTER_FIELDS: dict[str, FieldType] = {
+ROSTER_ROW_FIELDS: dict[str, FieldType] = {
     "owner": "str",
     "owner_id": "str",
     "team": "str",

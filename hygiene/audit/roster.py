@@ -20,7 +20,7 @@ import polars as pl
 
 from hygiene.config.settings import RosterSettings
 from hygiene.api.errors import SourceError
-from hygiene.api.fields import GROUP_LEVELS, ROSTER_FIELDS
+from hygiene.api.fields import GROUP_LEVELS, ROSTER_ROW_FIELDS
 from hygiene.api.models import Period
 from hygiene.plugin.registry import Registry
 from hygiene.api.fields import column_key
@@ -52,7 +52,7 @@ def guess_roster_fields(columns: list[str], explicit: Mapping[str, str]) -> dict
         by_key.setdefault(column_key(column), column)
     used = set(explicit.values())
     resolved = dict(explicit)
-    for field in ROSTER_FIELDS:
+    for field in ROSTER_ROW_FIELDS:
         if field in resolved:
             continue
         for name in (*ROSTER_COLUMN_NAMES.get(field, ()), field):
@@ -128,7 +128,7 @@ def read_roster(settings: RosterSettings, base_dir: Path, registry: Registry, co
         )
     rows = list(raw.rows) if raw.rows is not None else list(range(raw.first_row, raw.first_row + frame.height))
     columns = {}
-    for field, kind in ROSTER_FIELDS.items():
+    for field, kind in ROSTER_ROW_FIELDS.items():
         column = fields.get(field)
         if column is None:
             columns[field] = pl.Series(field, [None] * frame.height, dtype={"str": pl.String, "float": pl.Float64, "date": pl.Date}[kind])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hygiene.api.fields import CANONICAL_FIELDS, FORECAST_CATEGORIES, ROSTER_FIELDS
+from hygiene.api.fields import CANONICAL_FIELDS, FORECAST_CATEGORIES, ROSTER_ROW_FIELDS
 from hygiene.api.models import SEVERITIES
 from hygiene.api.periods import PERIOD_KINDS
 from hygiene.config.custom_rules import CUSTOM_RULES_KEY, CUSTOM_RULES_SCHEMA
@@ -117,7 +117,7 @@ BASE_SCHEMA: dict[str, Any] = {
                 "fields": {
                     "type": "object",
                     "additionalProperties": False,
-                    "properties": {field: {"type": "string", "minLength": 1} for field in ROSTER_FIELDS},
+                    "properties": {field: {"type": "string", "minLength": 1} for field in ROSTER_ROW_FIELDS},
                 },
             },
         },
