@@ -144,3 +144,44 @@ def test_a_roster_in_a_workbook_sheet(tmp_path):
 
     assert report is not None, stderr
     assert [(row["name"], row["quota"]) for row in report["groups"]["manager"]] == [("Mia", 3000.0), (None, None)]
+
+
+FLAGGED_DEALS = """id,stage,owner,amount,close_date,IsClosed,IsWon
+D1,Proposal,Ada Lovelace,1000,2026-03-20,false,false
+D2,Negotiation,,2000,2026-03-25,false,false
+D3,Closed Won,Grace Hopper,5000,2026-02-10,true,true
+D4,Proposal,Ada Lovelace,3000,2026-06-30,true,false
+"""
+FLAGS = '[source.status]\nclosed_flag = "IsClosed"\nwon_flag = "IsWon"\n'
+
+
+def test_the_rosters_teams_managers_and_regions_feed_the_report_figures_and_filters(tmp_path):
+    (tmp_path / "deals.csv").write_text(FLAGGED_DEALS, encoding="utf-8")
+    (tmp_path / "team.csv").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "hygiene.toml").write_text('[source]\npath = "deals.csv"\n' + FLAGS + '[roster]\npath = "team.csv"\n', encoding="utf-8")
+    audit = ["audit", "--config", str(tmp_path / "hygiene.toml"), "--as-of", AS_OF]
+
+    console = CliRunner().invoke(cli, audit, env=AUDIT_ENV).stdout
+    # The per-team, per-manager and per-region score tables read the deals' roster columns.
+    assert "    manager  score  open  at risk  amount at risk\n    Mia       0.0%     1        1           1,000\n" in console
+    assert "    region  score  open  at risk  amount at risk\n    EMEA     0.0%     1        1           1,000\n" in console
+
+    narrowed = CliRunner().invoke(cli, [*audit, "--manager", "Mia", "--format", "json"], env=AUDIT_ENV)
+    report = json.loads(narrowed.stdout)
+    assert_valid_report(report)
+    assert {(f["deal_id"], f["owner"]) for f in report["findings"]} == {("D1", "Ada Lovelace"), (None, "Ada Lovelace")}
+    # The groups of a narrowed report are the narrowed deals' and quotas' only.
+    assert [(row["name"], row["deals"], row["quota"]) for row in report["groups"]["manager"]] == [("Mia", 3, 7000.0)]
+
+
+def test_the_history_sections_open_pipeline_follows_the_exports_own_closed_flag(tmp_path):
+    (tmp_path / "deals.csv").write_text(FLAGGED_DEALS, encoding="utf-8")
+    (tmp_path / "hygiene.toml").write_text('[source]\npath = "deals.csv"\n' + FLAGS + "[history]\n", encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["audit", "--config", str(tmp_path / "hygiene.toml"), "--as-of", AS_OF, "--format", "json"], env=AUDIT_ENV)
+    report = json.loads(result.stdout)
+
+    assert_valid_report(report)
+    # D4 is in an open stage, but the export says it is closed: open pipeline is D1 and D2.
+    assert report["history"]["open_pipeline"] == 3000.0
+    assert report["summary"]["open_deals"] == 2

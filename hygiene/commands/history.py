@@ -13,7 +13,8 @@ import polars as pl
 
 from hygiene.api.fields import ROW_COLUMN
 from hygiene.api.stages import StageTable
-from hygiene.audit.run import AuditOptions, export_sha256, read_deals, stage_table, with_history
+from hygiene.audit.run import AuditOptions, export_sha256, read_deals, stage_table, with_history, with_roster_and_currency
+from hygiene.config.presets import apply_preset
 from hygiene.config.settings import Config
 from hygiene.history.derive import export_sources
 from hygiene.history.snapshots import add_deals, snapshot_date
@@ -25,6 +26,7 @@ def add_snapshot(config: Config, registry: Registry, source_path: str | None, da
     """Read the export as an audit does and store it; the changes, and the store's name for messages."""
     from hygiene import __version__
 
+    config = apply_preset(config, registry)
     deals = read_deals(config, registry, source_path)
     display = source_path or config.source.path
     path = Path(source_path) if source_path else config.base_dir / display
@@ -41,10 +43,12 @@ def _open_stage(stages: StageTable) -> pl.Expr:
 
 def deal_table(config: Config, registry: Registry, options: AuditOptions) -> pl.DataFrame:
     """The deal table as the rules see it, with a ``<field>_source`` column per derivable field and the export's row."""
+    config = apply_preset(config, registry)
     deals = read_deals(config, registry, options.source_path)
     store = open_configured_store(config)
     try:
         frame, derived = with_history(deals, options.as_of, stage_table(config), store, export_sha256(config, options.source_path))
+        frame, _, _ = with_roster_and_currency(config, registry, frame, deals.location)
     finally:
         if store is not None:
             store.close()
