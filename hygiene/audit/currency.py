@@ -23,6 +23,7 @@ import polars as pl
 from hygiene.api.errors import ConfigError, SourceError
 from hygiene.api.fields import GROUP_LEVELS
 from hygiene.audit.export_mapping import read_side_raw
+from hygiene.audit.normalise import list_columns
 from hygiene.config.settings import CurrencySettings
 from hygiene.plugin.registry import Registry
 
@@ -71,7 +72,7 @@ def read_rates(path: Path, display: str, registry: Registry) -> dict[str, float]
     frame = raw.frame
     columns = {c.strip().lower(): c for c in frame.columns}
     if "currency" not in columns or "rate" not in columns:
-        raise SourceError(f"{display}: a rates file needs the columns currency and rate; its columns are: {', '.join(frame.columns)}")
+        raise SourceError(f"{display}: a rates file needs the columns currency and rate; its columns are: {list_columns(frame.columns)}")
     rows = list(raw.rows) if raw.rows is not None else list(range(raw.first_row, raw.first_row + frame.height))
     rates = {}
     for row, code, rate in zip(rows, frame.get_column(columns["currency"]).to_list(), frame.get_column(columns["rate"]).to_list(), strict=True):

@@ -21,7 +21,7 @@ from hygiene.api.errors import SourceError
 from hygiene.api.fields import CLOSED_FLAG_COLUMN, STAGE_ENTERED_COLUMN, WON_FLAG_COLUMN
 from hygiene.api.preset import DealStatus
 from hygiene.api.source import RawTable
-from hygiene.audit.normalise import resolve_columns
+from hygiene.audit.normalise import list_columns, resolve_columns
 from hygiene.audit.read import check_export_path, choose_source
 from hygiene.config.settings import Config, Lookup, SourceSettings
 from hygiene.files import note_input
@@ -83,7 +83,7 @@ def apply_lookups(raw: RawTable, lookups: list[Lookup], base_dir: Path, registry
         key, value = _column(table.columns, lookup.key), _column(table.columns, lookup.value)
         for name, found in (("key", key), ("value", value)):
             if found is None:
-                raise SourceError(f"{lookup.path}: no column {getattr(lookup, name)!r} (source.lookups[{index}].{name}); its columns are: {', '.join(table.columns)}")
+                raise SourceError(f"{lookup.path}: no column {getattr(lookup, name)!r} (source.lookups[{index}].{name}); its columns are: {list_columns(table.columns)}")
         pairs = (
             table.select(pl.col(key).cast(pl.String).str.strip_chars(), pl.col(value).cast(pl.String).str.strip_chars())
             .drop_nulls()
@@ -135,7 +135,7 @@ def add_status(raw: RawTable, status: DealStatus | None, optional: bool, where: 
     if missing:
         if optional:
             return raw
-        raise SourceError(f"{raw.location}: no column {missing[0]!r} ({where}: source.status); its columns are: {', '.join(columns[:40])}")
+        raise SourceError(f"{raw.location}: no column {missing[0]!r} ({where}: source.status); its columns are: {list_columns(columns)}")
     if status.column is not None:
         word = pl.col(found[status.column]).cast(pl.String).str.strip_chars().str.to_lowercase()
         won, lost, open_ = ([w.lower() for w in words] for words in (status.won, status.lost, status.open))

@@ -113,7 +113,7 @@ def resolve_columns(
             if column is None:
                 raise SourceError(
                     f"{location}: column {wanted!r} (source.fields.{field}) is not in the file; "
-                    f"its columns are: {_list_columns(columns)}"
+                    f"its columns are: {list_columns(columns)}"
                 )
             resolved[field] = column
         elif (column := _first_candidate(candidates, field, columns, by_key)) is not None:
@@ -124,7 +124,7 @@ def resolve_columns(
         if field not in resolved:
             raise SourceError(
                 f"{location}: no column for required field {field!r} (looked for {mapping.get(field, field)!r}; "
-                f"map it with [source.fields] {field} = \"Column Name\"); its columns are: {_list_columns(columns)}"
+                f"map it with [source.fields] {field} = \"Column Name\"); its columns are: {list_columns(columns)}"
             )
     return resolved
 
@@ -144,7 +144,8 @@ def _first_candidate(candidates, field: str, columns: list[str], by_key: dict[st
     return None
 
 
-def _list_columns(columns: list[str]) -> str:
+def list_columns(columns: list[str]) -> str:
+    """A file's column names for an error line: at most :data:`MAX_COLUMNS_SHOWN`, each cut and escaped."""
     def shown(column: str) -> str:
         cut = column if len(column) <= MAX_COLUMN_CHARS else column[: MAX_COLUMN_CHARS - 1] + "…"
         return "'" + terminal_text(cut) + "'"

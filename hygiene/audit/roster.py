@@ -25,6 +25,7 @@ from hygiene.api.models import Period
 from hygiene.plugin.registry import Registry
 from hygiene.api.fields import column_key
 from hygiene.audit.export_mapping import read_side_raw
+from hygiene.audit.normalise import list_columns
 
 #: Roster columns recognised without ``[roster.fields]``, preferred first (the field's own name is tried last).
 ROSTER_COLUMN_NAMES: dict[str, tuple[str, ...]] = {
@@ -120,11 +121,11 @@ def read_roster(settings: RosterSettings, base_dir: Path, registry: Registry, co
     fields = guess_roster_fields(frame.columns, settings.fields)
     for field, column in settings.fields.items():
         if column not in frame.columns:
-            raise SourceError(f"{display}: no column {column!r} (roster.fields.{field}); its columns are: {', '.join(frame.columns)}")
+            raise SourceError(f"{display}: no column {column!r} (roster.fields.{field}); its columns are: {list_columns(frame.columns)}")
     if "owner" not in fields:
         raise SourceError(
             f"{display}: no owner column (looked for {', '.join(repr(n) for n in ROSTER_COLUMN_NAMES['owner'])}; "
-            f"map it with [roster.fields] owner = \"Column Name\"); its columns are: {', '.join(frame.columns)}"
+            f"map it with [roster.fields] owner = \"Column Name\"); its columns are: {list_columns(frame.columns)}"
         )
     rows = list(raw.rows) if raw.rows is not None else list(range(raw.first_row, raw.first_row + frame.height))
     columns = {}

@@ -25,7 +25,7 @@ from hygiene.api.models import DEFAULT_STAGES, Stage
 from hygiene.api.source import RawTable
 from hygiene.api.stages import stage_key
 from hygiene.audit.export_mapping import prepare_export, read_side_table
-from hygiene.audit.normalise import ReadOptions, normalise, resolve_columns
+from hygiene.audit.normalise import ReadOptions, list_columns, normalise, resolve_columns
 from hygiene.audit.read import check_export_path, choose_source
 from hygiene.audit.roster import guess_roster_fields
 from hygiene.config.presets import detect_preset
@@ -257,10 +257,9 @@ class Guess:
 
 
 def _no_id(export: Path, columns: list[str]) -> SourceError:
-    shown = ", ".join(repr(column) for column in columns[:20]) + (", ..." if len(columns) > 20 else "")
     looked = ", ".join(repr(name) for name in COLUMN_NAMES["id"])
     return SourceError(
-        f"{export}: no id column found (looked for {looked} and the presets' id columns); its columns are: {shown or '(none)'}; "
+        f"{export}: no id column found (looked for {looked} and the presets' id columns); its columns are: {list_columns(columns)}; "
         'write a hygiene.toml with [source.fields] id = "Column Name"'
     )
 
@@ -463,7 +462,7 @@ def guess_roster(roster: Path, registry: Registry, config_path: Path, next_steps
     frame = read_side_table(roster, str(roster), registry)
     fields = guess_roster_fields(frame.columns, {})
     if "owner" not in fields:
-        raise SourceError(f"{roster}: no owner column found in the roster; its columns are: {', '.join(frame.columns)}")
+        raise SourceError(f"{roster}: no owner column found in the roster; its columns are: {list_columns(frame.columns)}")
     unused = [column for column in frame.columns if column not in fields.values()]
     next_steps.append(f"[roster]: {frame.height} owners; {', '.join(f'{f} = {c!r}' for f, c in fields.items())}; check them")
     if unused:
