@@ -38,7 +38,19 @@ def bucket(deal_id: str) -> int:
 
 
 def parse(text: str) -> dt.date | None:
-    return dt.datetime.strptime(text, DATE_FORMAT).date() if text else None
+    """The cell's date; None when it is empty or not a date (the sample's unreadable cells stay as they are)."""
+    try:
+        return dt.datetime.strptime(text, DATE_FORMAT).date() if text else None
+    except ValueError:
+        return None
+
+
+def number(text: str) -> float | None:
+    """The cell's amount; None when it is empty or not a number ("TBD")."""
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def shown(day: dt.date | None) -> str:
@@ -52,8 +64,8 @@ def earlier(row: dict[str, str], weeks_back: int) -> dict[str, str] | None:
     is_open = row["Stage"] not in CLOSED
     if kind == 0 and is_open and (close := parse(row["Close Date"])):
         row["Close Date"] = shown(close - dt.timedelta(days=(0, 14, 49)[weeks_back]))
-    elif kind == 1 and is_open and row["Amount"]:
-        row["Amount"] = str(round(float(row["Amount"]) * 1.3))
+    elif kind == 1 and is_open and (amount := number(row["Amount"])) is not None:
+        row["Amount"] = str(round(amount * 1.3))
     elif kind == 2 and row["Stage"] == "Proposal" and weeks_back >= 1:
         row["Stage"], row["Probability (%)"], row["Forecast Category"] = "Negotiation", "80", "Commit"
     elif kind == 3 and not is_open:

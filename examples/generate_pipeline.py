@@ -1,9 +1,14 @@
 """Generate ``examples/pipeline.csv``, the sample export the top-level ``hygiene.toml`` audits.
 
 The export looks like a Salesforce opportunity report ("Export Details",
-US date format): about 200 deals for 10 reps in three teams, mostly clean,
-with several of every problem the built-in rules detect on
-``REFERENCE_DATE``, which the sample configuration pins as its ``as_of``.
+US date format): about 200 deals for 10 reps in three teams (one of whom
+has left), mostly clean, with several of every problem the built-in rules
+detect on ``REFERENCE_DATE``, which the sample configuration pins as its
+``as_of``: stale, silent and past-due deals, missing and vague next steps,
+early commits, implausible close dates and probabilities, single-threaded
+deals, missing, inflated and placeholder amounts and names, close dates
+clumped on a quarter end, deals entered twice, broken won records and
+dates out of order.
 
 Everything is drawn from ``random.Random(SEED)`` around that fixed date and
 nothing reads the clock, so every run writes the same bytes:
@@ -19,6 +24,7 @@ import datetime as dt
 import io
 import itertools
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -51,6 +57,11 @@ COLUMNS = (
     "Push Count",
     "Contact Roles",
     "Next Step",
+    "Next Step Date",
+    "Next Activity",
+    "Product",
+    "Loss Reason",
+    "Owner Active",
 )
 
 
@@ -70,6 +81,8 @@ class Rep:
     team: Team
     #: Whether won plus weighted pipeline this quarter reaches quota (HY004 flags the others).
     on_track: bool
+    #: Whether the rep still works here: the deals of one who left are owner-inactive (HY070).
+    active: bool = True
 
 
 AMERICAS_ACCOUNTS = (
@@ -98,7 +111,7 @@ EMEA = Team("EMEA Sales", "EUR", 200_000, 25_000, 180_000, EMEA_ACCOUNTS)
 
 REPS = (
     Rep("Dana Whitfield", ENTERPRISE, on_track=True),
-    Rep("Marcus Oyelaran", ENTERPRISE, on_track=False),
+    Rep("Marcus Oyelaran", ENTERPRISE, on_track=False, active=False),
     Rep("Priya Raman", ENTERPRISE, on_track=True),
     Rep("Carlos Mendes", MID_MARKET, on_track=True),
     Rep("Hannah Kowalski", MID_MARKET, on_track=False),
@@ -133,6 +146,11 @@ NEXT_STEPS = {
     "Closed Lost": ("",),
 }
 STALLED_NEXT_STEPS = ("Follow up", "Check in after budget freeze", "Chase champion", "")
+#: Next steps that say nothing (HY021 vague-next-step).
+VAGUE_NEXT_STEPS = ("Follow up", "Pending", "Touch base next week", "Waiting on customer")
+#: Names and next steps typed to get past a required field (HY052 placeholder-deal).
+PLACEHOLDER_NAMES = ("Test opp - please ignore", "New Opportunity", "xxx")
+LOSS_REASONS = ("Price", "Lost to competitor", "No decision", "Budget cut", "Timing")
 OFFERINGS = (
     ("Platform Subscription", "New Business"),
     ("Enterprise License", "New Business"),
@@ -145,10 +163,12 @@ OFFERINGS = (
     ("Multi-year Renewal", "Renewal"),
 )
 LEAD_SOURCES = ("Inbound - Web", "Outbound", "Partner Referral", "Trade Show", "Customer Referral")
+#: Days without activity each open stage allows (the default stage table's max_inactive_days).
+MAX_INACTIVE_DAYS = {"Prospecting": 45, "Qualification": 30, "Needs Analysis": 21, "Proposal": 14, "Negotiation": 7}
 
 #: How many deals of each kind the base pipeline holds, before the quarter is shaped per rep.
 BASE_KINDS = {
-    "open": 72,
+    "open": 36,
     "won": 34,
     "lost": 28,
     "stale": 10,
@@ -157,7 +177,27 @@ BASE_KINDS = {
     "drop_pushed": 5,
     "drop_unlikely": 5,
     "unknown_stage": 3,
+    # The problems of the wider rule catalogue, several of each.
+    "gone_quiet": 3,
+    "nothing_scheduled": 3,
+    "next_step_overdue": 3,
+    "vague_next_step": 3,
+    "commit_too_early": 3,
+    "probability_off": 3,
+    "far_out": 3,
+    "closing_too_soon": 3,
+    "single_threaded": 3,
+    "no_amount": 3,
+    "placeholder": 3,
+    "won_record_broken": 3,
+    "dates_out_of_order": 4,
 }
+#: Deals entered twice under another id, the name retyped (HY054 possible-duplicate).
+DUPLICATE_PAIRS = 3
+#: Open deals of one rep moved onto the next quarter's last day (HY053 close-date-clumping).
+CLUMPED_DEALS = 7
+#: Open deals whose amount got two zeros too many (HY051 amount-outlier).
+OUTLIER_AMOUNTS = 4
 DUPLICATED_ROWS = 3
 
 
@@ -180,6 +220,10 @@ class SampleDeal:
     close_date_pushes: int = 0
     contacts: int = 1
     next_step: str = ""
+    next_step_date: dt.date | None = None
+    next_activity_date: dt.date | None = None
+    product: str = ""
+    loss_reason: str = ""
     #: Cells written as given instead of from the typed value: the export's invalid values (HY900).
     raw_cells: dict[str, str] = field(default_factory=dict)
 
@@ -208,6 +252,11 @@ class SampleDeal:
             "Push Count": str(self.close_date_pushes),
             "Contact Roles": str(self.contacts),
             "Next Step": self.next_step,
+            "Next Step Date": us_date(self.next_step_date),
+            "Next Activity": us_date(self.next_activity_date),
+            "Product": self.product,
+            "Loss Reason": self.loss_reason,
+            "Owner Active": "1" if self.rep.active else "0",
         }
         cells.update(self.raw_cells)
         return [cells[column] for column in COLUMNS]
@@ -253,7 +302,8 @@ class PipelineGenerator:
         self.names.add(f"{account} - {offering}")
         amount = self.rng.randrange(rep.team.min_amount, rep.team.max_amount, 500)
         known = STAGES.get(stage)
-        return SampleDeal(
+        is_open = known is None or not known.closed
+        deal = SampleDeal(
             id=self.new_id(),
             name=f"{account} - {offering}",
             account=account,
@@ -271,7 +321,17 @@ class PipelineGenerator:
             close_date_pushes=self.rng.choices((0, 1, 2), weights=(70, 20, 10))[0],
             contacts=self.rng.randint(1, 6),
             next_step=self.rng.choice(NEXT_STEPS.get(stage, ("",))),
+            product=offering,
         )
+        if is_open:
+            # A live deal has its next step dated and its next meeting booked.
+            deal.next_step_date = self.days_ahead(1, 21)
+            deal.next_activity_date = self.days_ahead(1, 14)
+            if deal.amount >= 100_000:
+                deal.contacts = max(deal.contacts, 2)
+            if activity is not None and stage in MAX_INACTIVE_DAYS:
+                deal.last_activity_date = max(activity, self.as_of - dt.timedelta(days=self.rng.randint(0, MAX_INACTIVE_DAYS[stage])))
+        return deal
 
     def open_stage(self, stages: tuple[str, ...] = OPEN_STAGES) -> str:
         return self.rng.choice(stages)
@@ -302,6 +362,8 @@ class PipelineGenerator:
         created = close - dt.timedelta(days=self.rng.randint(25, 160))
         deal = self.deal(rep, stage, created=created, close=close, entered=close, activity=close - dt.timedelta(days=self.rng.randint(0, 4)))
         deal.contacts = self.rng.randint(2, 8)
+        if stage == "Closed Lost":
+            deal.loss_reason = self.rng.choice(LOSS_REASONS)
         return deal
 
     def won(self, rep: Rep) -> SampleDeal:
@@ -334,6 +396,9 @@ class PipelineGenerator:
         entered = max(created, activity - dt.timedelta(days=self.rng.randint(0, 60)))
         deal = self.deal(rep, stage, created=created, close=self.days_ahead(5, 120), entered=entered, activity=activity)
         deal.next_step = self.rng.choice(STALLED_NEXT_STEPS)
+        deal.next_step_date = activity + dt.timedelta(days=self.rng.randint(3, 20))
+        deal.next_activity_date = None
+        deal.last_activity_date = activity
         return deal
 
     def drop_pushed(self, rep: Rep) -> SampleDeal:
@@ -352,6 +417,103 @@ class PipelineGenerator:
         created = self.days_ago(20, 120)
         deal = self.deal(rep, stage, created=created, close=self.days_ahead(20, 140), entered=max(created, self.days_ago(2, 25)), activity=self.days_ago(0, 14))
         deal.probability, deal.forecast_category = probability, category
+        return deal
+
+    # The wider catalogue: each deal is clean but for the problem it is named after.
+
+    def later_open(self, rep: Rep, stages: tuple[str, ...] = OPEN_STAGES) -> SampleDeal:
+        """A clean open deal closing after this quarter, to be given one problem."""
+        deal = self.open(rep)
+        if deal.stage not in stages:
+            stage = self.open_stage(stages)
+            deal.stage, deal.probability = stage, STAGES[stage].probability
+            deal.forecast_category = FORECAST_CATEGORY[stage]
+            deal.stage_entered_date = self.entered_within_limit(stage, deal.created_date)
+            deal.last_activity_date = self.days_ago(0, MAX_INACTIVE_DAYS[stage])
+            deal.next_step = self.rng.choice(NEXT_STEPS[stage])
+        return deal
+
+    def gone_quiet(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[2:])
+        deal.stage_entered_date = max(deal.created_date, self.days_ago(0, 10))
+        deal.last_activity_date = self.as_of - dt.timedelta(days=MAX_INACTIVE_DAYS[deal.stage] + self.rng.randint(3, 20))
+        return deal
+
+    def nothing_scheduled(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[1:])
+        deal.next_activity_date = self.rng.choice((None, self.days_ago(2, 20)))
+        return deal
+
+    def next_step_overdue(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[1:])
+        deal.next_step_date = self.days_ago(1, 25)
+        return deal
+
+    def vague_next_step(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[1:])
+        deal.next_step = self.rng.choice(VAGUE_NEXT_STEPS)
+        return deal
+
+    def commit_too_early(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[1:3])
+        deal.forecast_category = "Commit"
+        return deal
+
+    def probability_off(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[:2])
+        deal.probability = self.rng.choice((75, 80, 90))
+        return deal
+
+    def far_out(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[2:])
+        deal.close_date = self.days_ahead(300, 480)
+        return deal
+
+    def on_track(self, rep: Rep) -> Rep:
+        """``rep``, or an on-track rep for deals that land in this quarter: a rep short of quota must stay short."""
+        return rep if rep.on_track else self.rng.choice([r for r in REPS if r.on_track])
+
+    def closing_too_soon(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(self.on_track(rep), OPEN_STAGES[:3])
+        deal.close_date = self.days_ahead(1, 14)
+        return deal
+
+    def single_threaded(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[2:])
+        deal.amount = self.rng.randrange(max(100_000, rep.team.min_amount), max(rep.team.max_amount, 150_000), 500)
+        deal.contacts = 1
+        return deal
+
+    def no_amount(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep)
+        deal.raw_cells["Amount"] = self.rng.choice(("", "0"))
+        return deal
+
+    def placeholder(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[:2])
+        deal.name = self.rng.choice((*PLACEHOLDER_NAMES, deal.account))
+        return deal
+
+    def won_record_broken(self, rep: Rep) -> SampleDeal:
+        deal = self.won(self.on_track(rep))
+        problem = self.rng.choice(("amount", "probability", "future"))
+        if problem == "amount":
+            deal.raw_cells["Amount"] = ""
+        elif problem == "probability":
+            deal.probability = 90
+        else:
+            deal.close_date = deal.stage_entered_date = self.days_ahead(2, 20)
+            deal.last_activity_date = self.as_of
+        return deal
+
+    def dates_out_of_order(self, rep: Rep) -> SampleDeal:
+        deal = self.later_open(rep, OPEN_STAGES[1:])
+        if self.rng.random() < 0.5:
+            # Migrated from another CRM: the stage date survived, the created date is the import's.
+            deal.stage_entered_date = deal.created_date - dt.timedelta(days=self.rng.randint(5, 40))
+        else:
+            # A meeting logged ahead, as done.
+            deal.last_activity_date = self.days_ahead(1, 5)
         return deal
 
     def won_this_quarter(self, rep: Rep) -> SampleDeal:
@@ -391,6 +553,13 @@ class PipelineGenerator:
         for rep in REPS:
             attained = self.attainment(deals, rep)
             target = rep.team.quota * self.rng.uniform(1.05, 1.3) if rep.on_track else rep.team.quota * self.rng.uniform(0.45, 0.75)
+            if not rep.on_track:
+                # A rep meant to be short slips open deals out of the quarter until the quarter is short.
+                for deal in [d for d in deals if d.rep == rep and d.is_open and d.close_date and d.close_date <= self.quarter.end and d.close_date >= self.as_of]:
+                    if attained < target:
+                        break
+                    attained -= self.attainment([deal], rep)
+                    deal.close_date = self.quarter.end + dt.timedelta(days=self.rng.randint(5, 60))
             for _ in range(12):
                 if rep.on_track and attained >= target:
                     break
@@ -416,9 +585,43 @@ class PipelineGenerator:
         unknown.raw_cells["Amount"] = "TBD"
         self.rng.choice([deal for deal in deals if not deal.is_open]).raw_cells["Created Date"] = "2/30/2026"
 
+    def clean_later(self, deals: list[SampleDeal]) -> list[SampleDeal]:
+        """Clean open deals closing after this quarter in a stage the table knows: safe to give a problem."""
+        return [d for d in deals if d.stage in MAX_INACTIVE_DAYS and not d.raw_cells and d.close_date and d.close_date > self.quarter.end and d.next_step_date and d.next_step_date >= self.as_of and d.rep.active]
+
+    def duplicate_pairs(self, deals: list[SampleDeal]) -> list[SampleDeal]:
+        """The same opportunity entered again under another id, its name retyped."""
+        copies = []
+        candidates = self.clean_later(deals)
+        # Two retyped the same (equal once case and punctuation are ignored), one with a plural typed on
+        # (nearly equal: a long offering name, so that one letter more stays above the similarity option).
+        originals = self.rng.sample(candidates, DUPLICATE_PAIRS - 1)
+        originals.append(self.rng.choice([d for d in candidates if len(d.product) >= 18 and d not in originals]))
+        retypings = (str.upper, lambda name: name.replace(" - ", ": "), lambda name: name + "s")
+        for original, retype in zip(originals, retypings, strict=True):
+            retyped = retype(original.name)
+            copies.append(replace(original, id=self.new_id(), name=retyped, created_date=original.created_date + dt.timedelta(days=1), raw_cells={}))
+        return copies
+
+    def clump(self, deals: list[SampleDeal]) -> None:
+        """One rep parks most open deals on the next quarter's last day."""
+        rep = self.rng.choice([r for r in REPS if r.on_track and r.active])
+        quarter_end = period_containing(self.quarter.end + dt.timedelta(days=1), "quarter").end
+        for deal in [d for d in self.clean_later(deals) if d.rep == rep][:CLUMPED_DEALS]:
+            deal.close_date = quarter_end
+
+    def inflate(self, deals: list[SampleDeal]) -> None:
+        """Amounts typed with two zeros too many, on deals of reps with enough open deals to compare with."""
+        open_deals = Counter(d.rep for d in deals if d.is_open)
+        for deal in self.rng.sample([d for d in self.clean_later(deals) if open_deals[d.rep] >= 12], OUTLIER_AMOUNTS):
+            deal.amount *= 100
+
     def deals(self) -> list[SampleDeal]:
         deals = self.base_deals()
         deals += self.shape_quarter(deals)
+        deals += self.duplicate_pairs(deals)
+        self.clump(deals)
+        self.inflate(deals)
         self.corrupt(deals)
         deals.sort(key=lambda deal: (deal.rep.name, deal.created_date, deal.id))
         # A report joined to contact roles repeats some opportunities (HY902): the copy lands further down.

@@ -433,17 +433,18 @@ def forecast(source, config_path, as_of, by, output_format, output, plugin_flags
 
 @cli.command("rules")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file (adds its local plugins and severities).")
+@click.option("--group", "groups", multiple=True, metavar="GROUP", help="Only the rules of this group (repeatable, or comma-separated): activity, forecast, 'next steps' ...")
 @common_options
-def rules_command(config_path, plugin_flags):
-    """List the available rules: code, name, severity, summary, plugin."""
+def rules_command(config_path, groups, plugin_flags):
+    """List the available rules: code, name, severity, plugin, group, summary."""
     from hygiene.commands.session import rule_rows
 
     session = _load(config_path, plugin_flags)
     # Custom rules' names and summaries come from a configuration file.
-    rows = [[terminal_text(cell) for cell in row] for row in rule_rows(session)]
-    widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
+    rows = [[terminal_text(cell) for cell in row] for row in rule_rows(session, split_list(groups))]
+    widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     for row in rows:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4])
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row[:5], widths)) + "  " + row[5])
 
 
 @cli.command()

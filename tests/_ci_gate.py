@@ -22,8 +22,8 @@ STALE = {"id": "D1", "name": "Alpha", "owner": "Zoe", "stage": "Negotiation", "c
 NO_CLOSE_DATE = {"id": "D2", "name": "Beta", "owner": "Ada", "stage": "Proposal", "stage_entered_date": "2026-03-25"}
 #: HY003 past-due-close-date (error).
 PAST_DUE = {"id": "D4", "name": "Delta", "owner": "Ada", "stage": "Proposal", "close_date": "2026-02-01", "stage_entered_date": "2026-03-20"}
-#: No finding.
-CLEAN = {"id": "D3", "name": "Gamma", "owner": "Ada", "stage": "Proposal", "close_date": "2026-06-30", "stage_entered_date": "2026-03-25"}
+#: No finding (its close date is not a month end, so that many copies of it do not clump: HY053).
+CLEAN = {"id": "D3", "name": "Gamma", "owner": "Ada", "stage": "Proposal", "close_date": "2026-06-29", "stage_entered_date": "2026-03-25"}
 
 
 def deal(template: dict[str, Any], deal_id: str, **fields: Any) -> dict[str, Any]:

@@ -244,16 +244,40 @@ def test_formats_that_would_share_one_output_are_refused(tmp_path, write_csv, hy
 # The documentation commands.
 
 
-def test_rules_lists_code_name_severity_plugin_and_summary(hygiene_cli):
+def test_rules_lists_code_name_severity_plugin_group_and_summary(hygiene_cli):
     result = hygiene_cli("rules")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["CODE", "NAME", "SEVERITY", "PLUGIN", "SUMMARY"]
+    assert lines[0].split() == ["CODE", "NAME", "SEVERITY", "PLUGIN", "GROUP", "SUMMARY"]
     listed = {line.split()[0]: line.split()[1:4] for line in lines[1:]}
     assert listed["HY001"] == ["stale-stage", "warning", "builtin-rules"]
     assert listed["HY004"] == ["gap-to-quota", "warning", "builtin-rules"]
     assert listed["HY900"] == ["invalid-value", "error", "builtin-rules"]
     assert "Open deal has no close date" in result.stdout
+    group_at = lines[0].index("GROUP")
+    groups = {line.split()[0]: line[group_at:].split("  ")[0] for line in lines[1:]}
+    assert (groups["HY001"], groups["HY020"], groups["HY040"], groups["HY054"]) == ("activity", "next steps", "buying team", "data quality")
+
+
+@pytest.mark.parametrize("group", ["forecast", "Forecast"])
+def test_rules_filters_by_group(hygiene_cli, group):
+    result = hygiene_cli("rules", "--group", group)
+
+    assert result.exit_code == 0, result.output
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["HY002", "HY003", "HY004", "HY030", "HY031", "HY032", "HY033"]
+
+
+def test_rules_filters_by_several_groups_written_with_hyphens(hygiene_cli):
+    result = hygiene_cli("rules", "--group", "next-steps,buying-team")
+
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["HY020", "HY021", "HY040"]
+
+
+def test_rules_names_the_groups_when_one_is_unknown(hygiene_cli):
+    result = hygiene_cli("rules", "--group", "forecasts")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("hygiene: error: --group: 'forecasts' is not a rule group (groups: activity, buying team, configuration, data quality, forecast,")
 
 
 @pytest.mark.parametrize("rule", ["stale-stage", "HY001", "hy001"])

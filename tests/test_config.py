@@ -57,8 +57,8 @@ CONFIG_ERRORS = {
     "won but not closed": ('pipeline.stages = [{name = "Demo"}, {name = "Won", won = true}]', "pipeline.stages[1]: a won stage must also be closed (add closed = true)"),
     "every stage closed": ('pipeline.stages = [{name = "Lost", closed = true}]', "pipeline.stages: every stage is closed; at least one must be open"),
     "stage without a name": ("pipeline.stages = [{probability = 10}]", "pipeline.stages[0]: 'name' is a required property"),
-    "select matching no rule": ('select = ["HY", "XX9"]', "select: 'XX9' matches no rule code, prefix or name (`hygiene rules` lists them)"),
-    "ignore matching no rule": ('ignore = ["stale-stages"]', "ignore: 'stale-stages' matches no rule code, prefix or name (`hygiene rules` lists them)"),
+    "select matching no rule": ('select = ["HY", "XX9"]', "select: 'XX9' matches no rule code, prefix, name or group (`hygiene rules` lists them)"),
+    "ignore matching no rule": ('ignore = ["stale-stages"]', "ignore: 'stale-stages' matches no rule code, prefix, name or group (`hygiene rules` lists them)"),
     "unknown source type": ('source.type = "xlsx"', "source.type: unknown source 'xlsx' (known: arrow, csv, excel, json, jsonl, parquet, sql)"),
     "bad source option": ('source.delimiter = "x"', "source.delimiter: 'x' is not one of ',', ';', '\\t', '|'"),
 }
@@ -92,8 +92,8 @@ def test_a_config_given_with_config_is_named_as_given(audit_with):
     ("args", "line"),
     [
         (("--format", "xml"), "--format: unknown reporter 'xml' (known: console, csv, github, gitlab, html, json, junit, markdown, xlsx)"),
-        (("--select", "HY001,nope"), "--select: 'nope' matches no rule code, prefix or name (`hygiene rules` lists them)"),
-        (("--ignore", "XX"), "--ignore: 'XX' matches no rule code, prefix or name (`hygiene rules` lists them)"),
+        (("--select", "HY001,nope"), "--select: 'nope' matches no rule code, prefix, name or group (`hygiene rules` lists them)"),
+        (("--ignore", "XX"), "--ignore: 'XX' matches no rule code, prefix, name or group (`hygiene rules` lists them)"),
     ],
 )
 def test_a_bad_command_line_setting_exits_2_with_one_line(audit_with, args, line):

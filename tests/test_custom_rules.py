@@ -305,7 +305,7 @@ PROBLEMS = {
     ),
     "unknown key": (
         custom_rule(options={"min": 1}),
-        "hygiene.toml: custom_rules[0].options: unknown key in custom_rules[0] (expected one of: code, message, name, severity, summary, where)",
+        "hygiene.toml: custom_rules[0].options: unknown key in custom_rules[0] (expected one of: code, group, message, name, severity, summary, weight, where)",
         LOADING,
     ),
     "unknown column": (

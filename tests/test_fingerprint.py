@@ -171,8 +171,13 @@ def test_changing_or_adding_other_deals_leaves_a_deals_fingerprints_alone(audit_
     alone, _ = audit_export([kept])
     # The kept deal moves down the export, behind deals that differ in every way.
     crowded, _ = audit_export([*others, *rows[1:], kept])
-    about_kept = [f for f in crowded if f.deal_id == kept["Id"]]
-    assert identities(about_kept) == identities([f for f in alone if f.deal_id is not None])
+    # Rules that judge a deal against its owner's or account's other deals may flag it only in company.
+    about_kept = [f for f in crowded if f.deal_id == kept["Id"] and f.code not in RULES_COMPARING_DEALS]
+    assert identities(about_kept) == identities([f for f in alone if f.deal_id is not None and f.code not in RULES_COMPARING_DEALS])
+
+
+#: amount-outlier, placeholder-deal (a round amount repeated), close-date-clumping, possible-duplicate.
+RULES_COMPARING_DEALS = ("HY051", "HY052", "HY053", "HY054")
 
 
 STALE_AND_PAST_DUE = {

@@ -114,7 +114,8 @@ def test_segments_come_from_a_column_of_that_name_or_a_configured_one_else_say_s
     deals = closed(12, 6, **{"Lead Source": "Web", "Kind": "New"})
     document = forecast(deals, {"forecast": {"columns": {"deal_type": "Kind"}}})
     segments = document["win_rates"]["segments"]
-    assert segments["lead_source"]["column"] == "Lead Source"
+    # "Lead Source" feeds the canonical field lead_source, whose column the forecast reads.
+    assert segments["lead_source"]["column"] == "lead_source"
     assert [(g["key"], g["by_count"]["rate"]) for g in segments["lead_source"]["groups"]] == [("Web", 0.5)]
     assert segments["deal_type"]["groups"][0]["key"] == "New"
     assert segments["product"] == {"reason": "no product column"}

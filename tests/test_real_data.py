@@ -266,3 +266,86 @@ def test_fuzz_export_console_report_is_written(fuzz_config):
     assert result.exit_code == 1, result.stderr
     assert "Dove, emerald-spotted wood" in result.stdout
     assert "\x1b" not in result.stdout
+
+
+# --- The whole rule catalogue on the real exports -------------------------------------------
+#
+# Every built-in rule runs; the expected findings and not-evaluable counts are derived below
+# from the files with plain Python, independently of the rules.
+
+
+def findings_by_rule(report: dict) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for finding in report["findings"]:
+        found.setdefault(finding["code"], set()).add(finding["deal_id"])
+    return found
+
+
+def test_every_rule_on_the_maven_pipeline(tmp_path):
+    export = real_export(MAVEN_PIPELINE)
+    fields = {
+        "id": "opportunity_id",
+        "owner": "sales_agent",
+        "account": "account",
+        "stage": "deal_stage",
+        "stage_entered_date": "engage_date",
+        "close_date": "close_date",
+        "amount": "close_value",
+        "product": "product",
+    }
+    config = source_config(export, fields) | {"pipeline": {"stages": MAVEN_STAGES}}
+
+    report = audit_real_export(write_config(tmp_path, config), MAVEN_PIPELINE, MAVEN_AS_OF)
+
+    rows = [row for _, row in read_rows(export)]
+    as_of = dt.date.fromisoformat(MAVEN_AS_OF)
+    open_rows = [row for row in rows if row["deal_stage"] in ("Prospecting", "Engaging")]
+    stale = {r["opportunity_id"] for r in open_rows if r["engage_date"] and (as_of - dt.date.fromisoformat(r["engage_date"])).days > 90}
+    # Open deals carry neither a close date nor a value (PROVENANCE.md §1, quirks 1 and 6): both are missing.
+    assert all(r["close_date"] == "" and r["close_value"] == "" for r in open_rows)
+    expected = {"HY001": stale, "HY002": {r["opportunity_id"] for r in open_rows}, "HY050": {r["opportunity_id"] for r in open_rows}}
+    assert findings_by_rule(report) == expected
+    assert (len(stale), len(open_rows)) == (1479, 2089)
+
+    by_field = report["summary"]["not_evaluable_by_field"]
+    # No names, probabilities, created dates, activities or next steps in the export: never evidence.
+    assert by_field["HY054"] == {"account": sum(r["account"] == "" for r in open_rows), "name": 2089}
+    assert by_field["HY054"]["account"] == 337 + 1088  # PROVENANCE.md §1, quirk 3
+    assert by_field["HY061"] == {"created_date": sum(bool(r["close_date"] or r["engage_date"]) for r in rows)} == {"created_date": 8300}
+    assert by_field["HY060"] == {"probability": 8800}
+    assert by_field["HY020"] == {"next_step": sum(r["deal_stage"] == "Engaging" for r in rows), "stage": 0} == {"next_step": 1589, "stage": 0}
+    assert by_field["HY070"] == {"roster": 2089}
+    # Every open deal is at risk (no close date) and none has an amount: 0 at risk, not a guess.
+    risk = report["summary"]["amount_at_risk"]
+    assert (risk["overall"], risk["deals"], risk["deals_without_amount"]) == (0, 2089, 2089)
+    assert risk["by_owner"] == dict.fromkeys(sorted({r["sales_agent"] for r in open_rows}), 0)
+
+
+def test_every_rule_on_the_salesforce_sample_org(tmp_path):
+    export = real_export(SALESFORCE_OPPORTUNITIES)
+    fields = SALESFORCE_FIELDS | {"account": "AccountId", "deal_type": "Type", "lead_source": "LeadSource", "forecast_category": "ForecastCategoryName"}
+    config = source_config(export, fields) | {"pipeline": {"stages": SALESFORCE_STAGES}}
+
+    report = audit_real_export(write_config(tmp_path, config), SALESFORCE_OPPORTUNITIES, "2018-10-16")
+
+    rows = [row for _, row in read_rows(export)]
+    open_rows = [row for row in rows if row["IsClosed"] == "0"]
+    expected = {
+        # Every open deal closed before 2018-10-16 (PROVENANCE.md §2, quirk 1).
+        "HY003": {r["Id"] for r in open_rows if r["CloseDate"][:10] < "2018-10-16"},
+        # NextStep is empty on every open deal; the first stage (Prospecting) does not require one.
+        "HY020": {r["Id"] for r in open_rows if r["NextStep"] == "" and r["StageName"] != "Prospecting"},
+        # All 31 were created 2018-10-13, most of them with an earlier close date.
+        "HY061": {r["Id"] for r in rows if r["CloseDate"][:10] < r["CreatedDate"][:10]},
+    }
+    assert findings_by_rule(report) == expected
+    assert {code: len(ids) for code, ids in expected.items()} == {"HY003": 13, "HY020": 12, "HY061": 30}
+
+    by_field = report["summary"]["not_evaluable_by_field"]
+    # No contact counts: the 8 open deals of 100,000 or more cannot be judged single-threaded.
+    assert by_field["HY040"] == {"amount": 0, "contacts": sum(float(r["Amount"]) >= 100_000 for r in open_rows)} == {"amount": 0, "contacts": 8}
+    # LastActivityDate is blank on every row (quirk 3); there is no roster.
+    assert by_field["HY010"] == {"last_activity_date": 13}
+    assert by_field["HY070"] == {"roster": 13}
+    risk = report["summary"]["amount_at_risk"]
+    assert (risk["deals"], risk["overall"]) == (13, sum(float(r["Amount"]) for r in open_rows)) == (13, 2_115_000)

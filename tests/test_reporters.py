@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import jsonschema
+import polars as pl
 import pytest
 
 from _cli_audit import (
@@ -47,7 +48,7 @@ QUOTAS = {"Ada": 50_000}
 
 #: (severity, code, deal) of each finding, under its owner's heading, in report order.
 EXPECTED_GROUPS = [
-    ("Ada", [("error", "HY002", "D2"), ("error", "HY900", "D2"), ("warning", "HY901", "D6"), ("warning", "HY004", "Ada")]),
+    ("Ada", [("error", "HY002", "D2"), ("error", "HY050", "D2"), ("error", "HY900", "D2"), ("warning", "HY901", "D6"), ("warning", "HY004", "Ada")]),
     ("Zoe", [("error", "HY003", "D3"), ("warning", "HY001", "D1")]),
     ("(no owner)", [("error", "HY002", "D4")]),
 ]
@@ -108,29 +109,47 @@ def test_console_summary_counts_rules_severities_deals_and_not_evaluable(pipelin
         f" ({pipeline_config.parent / 'pipeline.csv'}, as of 2026-03-31, period 2026-Q1)",
         "  deals audited: 6 (5 open)",
         "  open pipeline: 1,610 (5 open deals, 1 without an amount)",
-        "  amount at risk: 1,610 (5 open deals with an error or warning)",
+        "  amount at risk: 1,610 (5 open deals with an error or warning, 1 of them without an amount)",
         "  quota: 50,000, won 100, weighted 0, gap 49,900, coverage 0.00x",
         "  win rate: 100.0%",
-        "  findings: 7 (4 errors, 3 warnings, 0 infos)",
+        "  findings: 8 (5 errors, 3 warnings, 0 infos)",
         "    HY001 stale-stage: 1",
         "    HY002 missing-close-date: 2",
         "    HY003 past-due-close-date: 1",
         "    HY004 gap-to-quota: 1",
+        "    HY050 amount-missing: 1",
         "    HY900 invalid-value: 1",
         "    HY901 unknown-stage: 1",
-        "  not evaluable by HY001 stale-stage: 1 open deal lacks the data",
-        "  not evaluable by HY005 ruthless-drop: 5 open deals lack the data",
+        "  not evaluable by HY001 stale-stage: 1 deal lacks the data",
+        "  not evaluable by HY005 ruthless-drop: 5 deals lack the data",
+        "  not evaluable by HY010 no-recent-activity: 5 deals lack last_activity_date",
+        "  not evaluable by HY011 no-scheduled-activity: 5 deals lack next_activity_date (4), stage (1)",
+        "  not evaluable by HY020 next-step-missing: 5 deals lack next_step (4), stage (1)",
+        "  not evaluable by HY021 vague-next-step: 5 deals lack next_step",
+        "  not evaluable by HY030 commit-in-early-stage: 5 deals lack forecast_category",
+        "  not evaluable by HY031 probability-stage-mismatch: 5 deals lack probability (5), stage (1)",
+        "  not evaluable by HY032 far-out-close-date: 2 deals lack close_date",
+        "  not evaluable by HY033 close-too-soon-for-stage: 3 deals lack close_date (2), stage (1)",
+        "  not evaluable by HY040 single-threaded: 1 deal lacks amount",
+        "  not evaluable by HY051 amount-outlier: 5 deals lack amount (1), owner (1), peers (3)",
+        "  not evaluable by HY053 close-date-clumping: 2 deals lack close_date (2), owner (1)",
+        "  not evaluable by HY054 possible-duplicate: 5 deals lack account",
+        "  not evaluable by HY060 closed-record-integrity: 5 deals lack probability",
+        "  not evaluable by HY061 dates-out-of-order: 5 deals lack created_date",
+        "  not evaluable by HY070 owner-inactive: 5 deals lack roster",
         # The change rules need history, which this audit has none of.
-        "  not evaluable by HY200 slipped-out-of-period: 5 open deals lack the data",
-        "  not evaluable by HY201 serial-slippage: 5 open deals lack the data",
-        "  not evaluable by HY202 big-push: 5 open deals lack the data",
-        "  not evaluable by HY203 amount-dropped: 5 open deals lack the data",
-        "  not evaluable by HY204 stage-regressed: 5 open deals lack the data",
-        "  not evaluable by HY205 no-movement: 5 open deals lack the data",
+        "  not evaluable by HY200 slipped-out-of-period: 5 deals lack the data",
+        "  not evaluable by HY201 serial-slippage: 5 deals lack the data",
+        "  not evaluable by HY202 big-push: 5 deals lack the data",
+        "  not evaluable by HY203 amount-dropped: 5 deals lack the data",
+        "  not evaluable by HY204 stage-regressed: 5 deals lack the data",
+        "  not evaluable by HY205 no-movement: 5 deals lack the data",
         "  hygiene score: 0.0% of open deals have no error or warning",
         "    owner  score  open  at risk  amount at risk",
         "    Zoe     0.0%     2        2           1,500",
         "    Ada     0.0%     2        2              10",
+        # D2 50 (HY002, HY050, HY900), D3 80 (HY003), D4 80 (HY002), D1 90 (HY001), D6 90 (HY901).
+        "  deal health: 78.0 on average (0-100), 5 open deals below 100",
     ]
 
 
@@ -141,7 +160,7 @@ def test_console_summary_agrees_with_the_json_report(pipeline_config):
     for code, count in summary["by_rule"].items():
         assert re.search(rf"^    {code} \S+: {count}$", console, re.MULTILINE)
     for code, count in summary["not_evaluable"].items():
-        assert bool(re.search(rf"^  not evaluable by {code} \S+: {count} open deals? lacks? the data$", console, re.MULTILINE)) == (count > 0)
+        assert bool(re.search(rf"^  not evaluable by {code} \S+: {count} deals? lacks? \S", console, re.MULTILINE)) == (count > 0)
 
 
 @pytest.mark.parametrize(
@@ -212,8 +231,10 @@ def test_json_report_matches_its_schema_and_the_report_object(builtins_only):
 
     document = json.loads(stream.getvalue())
     assert_valid_report(document)
-    assert document == {**report.header(), "findings": [finding.to_dict() for finding in report.iter_findings()]}
+    deal_health = report.deal_health().filter(pl.col("health") < 100).to_dicts()
+    assert document == {**report.header(), "deal_health": deal_health, "findings": [finding.to_dict() for finding in report.iter_findings()]}
     assert {f["owner"] for f in document["findings"] if f["deal_id"] is None} == {"Ada", "Bob"}
+    assert [deal["deal_id"] for deal in document["deal_health"]] == ["D1", "D2"]
 
 
 def test_json_report_of_an_empty_audit_matches_its_schema(builtins_only):
@@ -267,6 +288,7 @@ def test_json_findings_are_ordered_by_severity_owner_deal_and_code(pipeline_conf
 
     assert [(f["severity"], f["owner"], f["deal_id"], f["code"]) for f in findings] == [
         ("error", "Ada", "D2", "HY002"),
+        ("error", "Ada", "D2", "HY050"),
         ("error", "Ada", "D2", "HY900"),
         ("error", "Zoe", "D3", "HY003"),
         ("error", None, "D4", "HY002"),

@@ -169,7 +169,9 @@ def test_the_rosters_teams_managers_and_regions_feed_the_report_figures_and_filt
     narrowed = CliRunner().invoke(cli, [*audit, "--manager", "Mia", "--format", "json"], env=AUDIT_ENV)
     report = json.loads(narrowed.stdout)
     assert_valid_report(report)
-    assert {(f["deal_id"], f["owner"]) for f in report["findings"]} == {("D1", "Ada Lovelace"), (None, "Ada Lovelace")}
+    # D4 is closed by the export's flag with a close date after as_of: closed-record-integrity (HY060) flags it.
+    assert {(f["deal_id"], f["owner"]) for f in report["findings"]} == {("D1", "Ada Lovelace"), ("D4", "Ada Lovelace"), (None, "Ada Lovelace")}
+    assert {f["code"] for f in report["findings"] if f["deal_id"] == "D4"} == {"HY060"}
     # The groups of a narrowed report are the narrowed deals' and quotas' only.
     assert [(row["name"], row["deals"], row["quota"]) for row in report["groups"]["manager"]] == [("Mia", 3, 7000.0)]
 

@@ -274,6 +274,8 @@ def test_summary_counts_open_deals_a_rule_cannot_evaluate():
             {"id": "CLOSED-NO-DATES", "stage": "Closed Lost"},
             {"id": "ALL-DATES", "stage": "Proposal", "created_date": "2026-01-01", "stage_entered_date": "2026-03-01"},
         ],
+        # The catalogue's other rules count deals of their own: these are the rules this test is about.
+        rules=["HY001", "HY005", "HY200", "HY201", "HY202", "HY203", "HY204", "HY205"],
         as_of=AS_OF,
     )
 
@@ -282,6 +284,9 @@ def test_summary_counts_open_deals_a_rule_cannot_evaluate():
     # The change rules (HY200-HY205) need history, which this audit has none of: every open deal.
     history_rules = {code: 4 for code in ("HY200", "HY201", "HY202", "HY203", "HY204", "HY205")}
     assert summary["not_evaluable"] == {"HY001": 2, "HY005": 2, **history_rules}
+    # HY001 and HY005 say why (not_evaluable_reason); only rules that name their fields count per field.
+    assert "HY001" in summary["not_evaluable_reasons"] and "HY005" in summary["not_evaluable_reasons"]
+    assert "HY001" not in summary["not_evaluable_by_field"] and "HY005" not in summary["not_evaluable_by_field"]
 
 
 def test_summary_counts_not_evaluable_deals_only_for_rules_that_ran():
@@ -353,10 +358,14 @@ def test_all_installed_rules_run_by_default_and_findings_come_in_report_order():
     findings = run_rules(deals, as_of=AS_OF, quotas={"Ada": 1000})
 
     # Errors first, then warnings; within a severity by owner, then deal id, then code.
+    # The export has an amount column, so the deals left without one are flagged (HY050).
     assert [(f.severity, f.owner, f.deal_id, f.code) for f in findings] == [
+        ("error", "Ada", "D3", "HY050"),
         ("error", "Ada", "D3", "HY900"),
         ("error", "Bob", "D1", "HY003"),
+        ("error", "Bob", "D1", "HY050"),
         ("error", "Bob", "D2", "HY002"),
+        ("error", "Bob", "D2", "HY050"),
         ("warning", "Ada", None, "HY004"),
         ("warning", "Bob", "D1", "HY001"),
         ("warning", "Bob", "D2", "HY901"),

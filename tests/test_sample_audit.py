@@ -24,7 +24,12 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CONFIG = REPO / "hygiene.toml"
 SAMPLE_EXPORT = REPO / "examples" / "pipeline.csv"
 GENERATOR = REPO / "examples" / "generate_pipeline.py"
-BUILTIN_CODES = ("HY001", "HY002", "HY003", "HY004", "HY005", "HY900", "HY901", "HY902")
+BUILTIN_CODES = (
+    "HY001", "HY002", "HY003", "HY004", "HY005",
+    "HY010", "HY011", "HY020", "HY021", "HY030", "HY031", "HY032", "HY033", "HY040",
+    "HY050", "HY051", "HY052", "HY053", "HY054", "HY060", "HY061", "HY070",
+    "HY900", "HY901", "HY902",
+)
 
 
 def load_generator():
@@ -104,7 +109,10 @@ def test_sample_audit_finds_several_of_every_builtin_rule_and_exits_1(sample_rep
     assert exit_code == 1
     by_rule = Counter(finding["code"] for finding in report["findings"])
     assert {code: by_rule[code] >= 3 for code in BUILTIN_CODES} == {code: True for code in BUILTIN_CODES}
-    assert report["summary"]["deals"] > 3 * sum(by_rule.values()) // 2  # mostly clean deals, with problems
+    # Mostly clean deals, with problems: fewer than half the deals have any finding (problems come
+    # together on the same deals, as they do in real pipelines, so there are more findings than that).
+    flagged = {finding["deal_id"] for finding in report["findings"] if finding["deal_id"] is not None}
+    assert len(flagged) < report["summary"]["deals"] / 2
 
 
 def test_sample_reps_short_of_quota_are_the_ones_the_generator_made_short(generator, sample_report):

@@ -131,7 +131,8 @@ def test_known_findings_still_lower_the_score(make_deals, hygiene_cli):
 
 
 def test_an_audit_without_open_deals_has_no_score_and_passes_min_score(make_deals, hygiene_cli):
-    make_deals([deal(CLEAN, "W1", stage="Closed Won")])
+    # Won in the past: a won deal closing after as_of would be an error (HY060 closed-record-integrity).
+    make_deals([deal(CLEAN, "W1", stage="Closed Won", close_date="2026-03-30")])
     assert hygiene_cli("audit", "deals.csv", "--as-of", AS_OF, "--min-score", "100").exit_code == 0
 
 

@@ -119,7 +119,7 @@ def test_a_waiver_naming_no_rule_is_a_configuration_error(make_deals, hygiene_co
 
     line = one_error_line(hygiene_cli("audit", "deals.csv", "--as-of", AS_OF))
 
-    assert line == "hygiene.toml: waivers[1].rule: 'stale-stages' matches no rule code, prefix or name (`hygiene rules` lists them)"
+    assert line == "hygiene.toml: waivers[1].rule: 'stale-stages' matches no rule code, prefix, name or group (`hygiene rules` lists them)"
 
 
 # Unused waivers.

@@ -34,6 +34,16 @@ CANONICAL_FIELDS: dict[str, FieldType] = {
     "close_date_pushes": "int",
     "contacts": "int",
     "next_step": "str",
+    "next_step_date": "date",
+    "next_activity_date": "date",
+    "lead_source": "str",
+    "deal_type": "str",
+    "product": "str",
+    "lost_reason": "str",
+    # The owner's roster entry, joined onto each deal (or exported with it): whether the owner is
+    # active (true/false, yes/no, 1/0) and their last day.
+    "owner_active": "str",
+    "owner_end_date": "date",
     # What history derives (hygiene.history fills them where the export has none; an export column always wins).
     "push_days_total": "int",
     "max_push_days": "int",

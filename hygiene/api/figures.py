@@ -33,6 +33,10 @@ GROUP_COLUMNS = ("team", "manager", "region")
 #: The severities that put a deal at risk (info findings only inform).
 AT_RISK_SEVERITIES = ("error", "warning")
 NOT_EVALUABLE_PREFIX = "__not_evaluable__:"
+#: Per rule and missing field, for rules that name the fields they lack (see ``Rule.not_evaluable``).
+NOT_EVALUABLE_FIELD_PREFIX = "__not_evaluable_field__:"
+#: Separates the rule code from the field in a :func:`not_evaluable_field_column`.
+_FIELD_SEPARATOR = "\x1f"
 #: The deal fields whose completeness the data-quality table reports.
 QUALITY_FIELDS = (
     "name",
@@ -64,6 +68,24 @@ def not_evaluable_counts(pipeline: pl.DataFrame) -> dict[str, int]:
         return {}
     row = pipeline.select(pl.col(c).sum().cast(pl.Int64) for c in columns).row(0)
     return {column[len(NOT_EVALUABLE_PREFIX) :]: int(n) for column, n in zip(columns, row, strict=True)}
+
+
+def not_evaluable_field_column(code: str, field: str) -> str:
+    """The pipeline-table column that is True where rule ``code`` could not judge the deal for want of ``field``."""
+    return f"{NOT_EVALUABLE_FIELD_PREFIX}{code}{_FIELD_SEPARATOR}{field}"
+
+
+def not_evaluable_field_counts(pipeline: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Per rule code, the deals it could not evaluate per missing field (a deal lacking two counts under both)."""
+    columns = sorted(c for c in pipeline.columns if c.startswith(NOT_EVALUABLE_FIELD_PREFIX))
+    if not columns:
+        return {}
+    row = pipeline.select(pl.col(c).sum().cast(pl.Int64) for c in columns).row(0)
+    counts: dict[str, dict[str, int]] = {}
+    for column, n in zip(columns, row, strict=True):
+        code, _, field = column[len(NOT_EVALUABLE_FIELD_PREFIX) :].partition(_FIELD_SEPARATOR)
+        counts.setdefault(code, {})[field] = int(n)
+    return {code: dict(sorted(fields.items())) for code, fields in sorted(counts.items())}
 
 
 def _group_source(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -114,6 +136,7 @@ def pipeline_table(deals: pl.DataFrame, stages: StageTable, period: Period) -> p
     ).select(
         "id", "name", "account", "owner", "team", "manager", "region", "stage", "stage_rank", "amount", "probability",
         "close_date", "open", "won", "closing_in_period", "row", "lacking", pl.col(f"^{NOT_EVALUABLE_PREFIX}.*$"),
+        pl.col(f"^{NOT_EVALUABLE_FIELD_PREFIX}.*$"),
     )
 
 
@@ -301,6 +324,8 @@ class ReportFigures:
     open_without_amount: int
     amount_at_risk: Figure
     deals_at_risk: int
+    #: Deals at risk whose amount is unknown: not in ``amount_at_risk`` (a missing amount is not zero).
+    at_risk_without_amount: int
     score: Figure
     quota: Figure
     won: Figure
@@ -351,7 +376,7 @@ def compute_figures(report) -> ReportFigures:
     )
     ranks = {rank: name for name, rank in SEVERITY_RANK.items()}
     deals = (
-        pipeline.select(pl.exclude("lacking", f"^{NOT_EVALUABLE_PREFIX}.*$"))
+        pipeline.select(pl.exclude("lacking", f"^{NOT_EVALUABLE_PREFIX}.*$", f"^{NOT_EVALUABLE_FIELD_PREFIX}.*$"))
         # Row order kept: float sums over the deals must add in the same order on every run.
         .join(per_deal, on="id", how="left", maintain_order="left")
         .with_columns(pl.col("findings", "errors", "warnings").fill_null(0))
@@ -395,6 +420,7 @@ def compute_figures(report) -> ReportFigures:
         open_without_amount=open_deals - int(totals["open_with_amount"]),
         amount_at_risk=at_risk,
         deals_at_risk=int(totals["deals_at_risk"]),
+        at_risk_without_amount=int(totals["deals_at_risk"]) - int(totals["at_risk_with_amount"]),
         score=score,
         quota=quota,
         won=won,

@@ -132,13 +132,23 @@ def waiver_fingerprint(code: str, deal: str, rule: str) -> str:
 
 @attrs.define(frozen=True)
 class Stage:
-    """A row of the stage table."""
+    """A row of the stage table.
+
+    ``order`` places an open stage in the sales process (lower is earlier);
+    ``max_inactive_days`` is how long a deal in it may go without activity;
+    ``requires_next_step`` says whether a deal in it must have a next step.
+    Each is optional: :class:`hygiene.StageTable` fills what a stage leaves
+    out (see its ``order_of``, ``max_inactive_days`` and ``requires_next_step``).
+    """
 
     name: str
     probability: float | None = None
     max_days: int | None = None
     closed: bool = False
     won: bool = False
+    order: int | None = None
+    max_inactive_days: int | None = None
+    requires_next_step: bool | None = None
 
 
 DEFAULT_STAGES: tuple[Stage, ...] = (

@@ -43,6 +43,15 @@ class RuleInfo:
     fix: str = ""
     #: The rule's :attr:`hygiene.DealRule.counter_details`.
     counter_details: tuple[str, ...] = ()
+    group: str = "other"
+    #: Points each of the rule's findings takes off its deal's health score.
+    weight: int = 0
+
+
+def _number(value: float) -> int | float:
+    """A sum as JSON writes it best: a whole number without ``.0``, else rounded to the cent."""
+    value = round(float(value), 2)
+    return int(value) if value.is_integer() else value
 
 
 @attrs.define(kw_only=True)
@@ -104,6 +113,8 @@ class AuditReport:
     grouping: Grouping | None = None
     #: The currency every amount is in (None: not known); see ``[currency]``.
     currency: str | None = None
+    #: Per rule code, not-evaluable deals per missing field (for rules that name their fields).
+    not_evaluable_by_field: dict[str, dict[str, int]] = attrs.field(factory=dict)
     _figures: ReportFigures | None = attrs.field(default=None, init=False, repr=False, eq=False)
 
     def figures(self) -> ReportFigures:
@@ -120,6 +131,90 @@ class AuditReport:
         :mod:`hygiene.groups`.
         """
         return self.grouping.summarise(self.findings) if self.grouping is not None else {}
+
+    def _open_deals(self) -> pl.DataFrame:
+        """``id``, ``owner``, ``team`` and ``amount`` of every open deal: from the pipeline table when the report has one."""
+        if self.pipeline is not None:
+            return self.pipeline.filter(pl.col("open")).select("id", "owner", "team", "amount")
+        deals = self.open_deal_owners
+        for column, dtype in (("team", pl.String), ("amount", pl.Float64)):
+            if column not in deals.columns:
+                deals = deals.with_columns(pl.lit(None, dtype).alias(column))
+        return deals
+
+    def deal_health(self) -> pl.DataFrame:
+        """Every open deal's health score: 100 minus the weights of its findings, floored at 0.
+
+        One row per open deal, in deal id order, with the columns
+        ``deal_id``, ``owner``, ``team``, ``amount``, ``findings`` (how many
+        findings the deal has) and ``health`` (an integer from 0 to 100). A
+        finding weighs what its rule's ``weight`` says (see ``rules``); every
+        finding counts, known to a baseline or not; waived ones are gone.
+        """
+        weights = pl.DataFrame(
+            {"code": [rule.code for rule in self.rules], "weight": [rule.weight for rule in self.rules]},
+            schema={"code": pl.String, "weight": pl.Int64},
+        )
+        per_deal = (
+            self.findings.lazy()
+            .filter(pl.col("deal_id").is_not_null())
+            .select("deal_id", "code")
+            .join(weights.lazy(), on="code", how="left")
+            .group_by("deal_id")
+            .agg(pl.len().cast(pl.Int64).alias("findings"), pl.col("weight").fill_null(0).sum().cast(pl.Int64).alias("lost"))
+        )
+        return (
+            self._open_deals()
+            .lazy()
+            .select(pl.col("id").alias("deal_id"), "owner", "team", "amount")
+            .join(per_deal, on="deal_id", how="left")
+            .select(
+                "deal_id",
+                "owner",
+                "team",
+                "amount",
+                pl.col("findings").fill_null(0),
+                (100 - pl.col("lost").fill_null(0)).clip(lower_bound=0).cast(pl.Int64).alias("health"),
+            )
+            .sort("deal_id")
+            .collect()
+        )
+
+    def health_summary(self) -> dict[str, Any]:
+        """The health scores in brief: the average over open deals (None without any), per owner, and how many are below 100."""
+        health = self.deal_health()
+        average = pl.col("health").mean().round(1)
+        by_owner = health.filter(pl.col("owner").is_not_null()).group_by("owner").agg(average.alias("average")).sort("owner")
+        return {
+            "average": health.select(average).item() if health.height else None,
+            "by_owner": {owner: float(value) for owner, value in by_owner.iter_rows()},
+            "deals_below_100": int(health.select((pl.col("health") < 100).sum()).item()),
+        }
+
+    def _amount_at_risk_summary(self) -> dict[str, Any]:
+        """The summary's ``amount_at_risk``: :meth:`figures`' amount at risk, overall and per owner and team.
+
+        ``overall`` is ``figures().amount_at_risk`` (null, with its
+        ``reason``, when it cannot be computed); ``deals`` counts the open
+        deals at risk, ``deals_without_amount`` those among them whose amount
+        is unknown (not in the sums: a missing amount is not zero);
+        ``by_owner`` and ``by_team`` hold the groups with a deal at risk.
+        """
+        figures = self.figures()
+
+        def by(table: pl.DataFrame, column: str) -> dict[str, int | float]:
+            rows = table.filter(pl.col(column).is_not_null() & (pl.col("deals_at_risk") > 0)).sort(column)
+            return {key: _number(value) for key, value in rows.select(column, "amount_at_risk").iter_rows()}
+
+        risk = figures.amount_at_risk
+        return {
+            "overall": None if risk.value is None else _number(risk.value),
+            **({"reason": risk.reason} if risk.value is None else {}),
+            "deals": figures.deals_at_risk,
+            "deals_without_amount": figures.at_risk_without_amount,
+            "by_owner": by(figures.owners, "owner"),
+            "by_team": by(figures.teams, "team"),
+        }
 
     def score(self) -> dict[str, Any]:
         """The hygiene score: the share of open deals with no error or warning finding.
@@ -174,7 +269,10 @@ class AuditReport:
             "by_rule": self.count_by("code"),
             "not_evaluable": dict(self.not_evaluable),
             **({"not_evaluable_reasons": {code: dict(r) for code, r in self.not_evaluable_reasons.items()}} if self.not_evaluable_reasons else {}),
+            "not_evaluable_by_field": {code: dict(fields) for code, fields in self.not_evaluable_by_field.items()},
             "score": self.score(),
+            "health": self.health_summary(),
+            "amount_at_risk": self._amount_at_risk_summary(),
         }
 
     def counted_findings(self, fail_on: str) -> int:

@@ -1,7 +1,7 @@
 """The rule API for plugin authors: :class:`DealRule`, :class:`PipelineRule`, :class:`RuleContext`.
 
 A rule is a class with explicit metadata (``code``, ``name``, ``summary``,
-``severity``, ``options_schema``) and a docstring with **Why**, **Example**
+``severity``, ``group``, ``weight``, ``options_schema``) and a docstring with **Why**, **Example**
 and **Fix** sections, which ``hygiene explain`` renders. The engine calls it
 once per audit, never once per deal (except :meth:`DealRule.check`, the
 simple row-at-a-time form).
@@ -32,6 +32,12 @@ WON_COLUMN = "__won__"
 KNOWN_STAGE_COLUMN = "__known_stage__"
 STAGE_PROBABILITY_COLUMN = "__stage_probability__"
 STAGE_MAX_DAYS_COLUMN = "__stage_max_days__"
+STAGE_ORDER_COLUMN = "__stage_order__"
+STAGE_MAX_INACTIVE_DAYS_COLUMN = "__stage_max_inactive_days__"
+STAGE_REQUIRES_NEXT_STEP_COLUMN = "__stage_requires_next_step__"
+
+#: A rule's weight when it declares none: what one of its findings takes off a deal's health score.
+DEFAULT_WEIGHTS = {"error": 20, "warning": 10, "info": 0}
 #: Their types, as :func:`empty_deal_table` and the engine give them.
 STAGE_COLUMN_KINDS = {
     KNOWN_STAGE_COLUMN: "bool",
@@ -39,6 +45,9 @@ STAGE_COLUMN_KINDS = {
     WON_COLUMN: "bool",
     STAGE_PROBABILITY_COLUMN: "float",
     STAGE_MAX_DAYS_COLUMN: "int",
+    STAGE_ORDER_COLUMN: "int",
+    STAGE_MAX_INACTIVE_DAYS_COLUMN: "int",
+    STAGE_REQUIRES_NEXT_STEP_COLUMN: "bool",
 }
 
 
@@ -75,6 +84,19 @@ class RuleContext:
     extra_columns: tuple[str, ...] = ()
     #: The extras of the audited table, typed on request (see :meth:`extra`).
     typed_extras: ExtraColumns | None = None
+    #: The canonical fields the export provides (mapped to one of its columns); None when unknown.
+    source_fields: frozenset[str] | None = None
+    #: Every column of the audited deal table: canonical fields, extras, and columns joined onto it.
+    table_columns: tuple[str, ...] = ()
+
+    def has_field(self, name: str) -> bool:
+        """Whether the export provides the canonical field ``name``.
+
+        A field the export has no column for is null on every deal: that is
+        missing data, not evidence, so a rule reading it should count the
+        deals as not evaluable rather than flag (or clear) them all.
+        """
+        return self.source_fields is None or name in self.source_fields
 
     @property
     def is_open(self) -> pl.Expr:
@@ -101,6 +123,45 @@ class RuleContext:
         import polars as pl
 
         return pl.coalesce(pl.col("probability"), pl.col(STAGE_PROBABILITY_COLUMN))
+
+    @property
+    def stage_probability(self) -> pl.Expr:
+        """The stage table's probability for the deal's stage (null for unknown stages)."""
+        import polars as pl
+
+        return pl.col(STAGE_PROBABILITY_COLUMN)
+
+    @property
+    def stage_order(self) -> pl.Expr:
+        """The position of the deal's open stage in the sales process, 0 for the first (null when closed or unknown).
+
+        See :meth:`hygiene.StageTable.order_of`; compare with
+        ``ctx.stages.order_of(name)`` for "before stage X".
+        """
+        import polars as pl
+
+        return pl.col(STAGE_ORDER_COLUMN)
+
+    @property
+    def stage_max_inactive_days(self) -> pl.Expr:
+        """Days without activity the deal's open stage allows (null when closed or unknown)."""
+        import polars as pl
+
+        return pl.col(STAGE_MAX_INACTIVE_DAYS_COLUMN)
+
+    @property
+    def stage_requires_next_step(self) -> pl.Expr:
+        """Whether the deal's open stage requires a next step (null when closed or unknown)."""
+        import polars as pl
+
+        return pl.col(STAGE_REQUIRES_NEXT_STEP_COLUMN)
+
+    @property
+    def forecast_category(self) -> pl.Expr:
+        """``forecast_category`` in one spelling: lower case, spaces and hyphens as underscores ("Best Case" is ``best_case``)."""
+        import polars as pl
+
+        return pl.col("forecast_category").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
 
     @property
     def stage_max_days(self) -> pl.Expr:
@@ -181,10 +242,32 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     severity: ClassVar[str] = "info"
+    #: The family of checks the rule belongs to (``activity``, ``forecast`` ...): ``select``, ``ignore``
+    #: and ``hygiene rules --group`` take it.
+    group: ClassVar[str] = "other"
+    #: Points one finding takes off a deal's health score (0-100); None: by severity (:data:`DEFAULT_WEIGHTS`).
+    #: ``[rules.X] weight`` overrides it.
+    weight: ClassVar[int | None] = None
     options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
     #: Detail keys that grow with time alone (``days_past_due``): a finding whose counters moved
     #: between two reports is the same finding, unchanged, for ``hygiene diff``.
     counter_details: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def default_weight(cls, severity: str | None = None) -> int:
+        """The rule's weight, or the default for ``severity`` (its own by default) when it declares none."""
+        if cls.weight is not None:
+            return cls.weight
+        return DEFAULT_WEIGHTS.get(severity or cls.severity, 0)
+
+    def not_evaluable(self, ctx: RuleContext) -> pl.Expr | Mapping[str, pl.Expr] | None:
+        """True for deals the rule would look at but cannot judge (missing data); counted in the summary.
+
+        Return one expression, or a mapping from the missing field (or
+        input) to an expression: the summary then also counts deals per
+        field. A deal true under several fields counts once for the rule.
+        """
+        return None
 
     @classmethod
     def option_defaults(cls) -> dict[str, Any]:
@@ -234,10 +317,12 @@ class DealRule(Rule):
         """
         return {}
 
-    def not_evaluable(self, ctx: RuleContext) -> pl.Expr | None:
+    def not_evaluable(self, ctx: RuleContext) -> pl.Expr | Mapping[str, pl.Expr] | None:
         """True for deals the rule would look at but cannot judge (missing data); counted in the summary.
 
-        Rules that define :meth:`not_evaluable_reason` get this from it.
+        Rules that define :meth:`not_evaluable_reason` get this from it. A
+        rule may instead return a mapping from the missing field to a mask
+        (see :meth:`Rule.not_evaluable`): the summary then counts per field.
         """
         reason = self.not_evaluable_reason(ctx)
         return None if reason is None else reason.is_not_null()
@@ -247,6 +332,15 @@ class DealRule(Rule):
 
         The summary counts the deals per reason (``not_evaluable_reasons``),
         e.g. ``{"HY201": {"history has 1 snapshot": 120}}``.
+        """
+        return None
+
+    def severity_expr(self, ctx: RuleContext, severity: str) -> pl.Expr | None:
+        """Per-finding severity, for rules whose findings are graver on some deals.
+
+        ``severity`` is the rule's configured severity; return an expression
+        giving each flagged deal's, or None (the default) for ``severity``
+        on every finding.
         """
         return None
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 import polars as pl
 
-from hygiene.api.figures import not_evaluable_counts
+from hygiene.api.figures import not_evaluable_counts, not_evaluable_field_counts
 
 if TYPE_CHECKING:
     from hygiene.api.report import AuditReport
@@ -99,6 +99,7 @@ class ReportScope:
             open_deals=open_deals.height,
             open_deal_owners=open_deals.select("id", "owner"),
             not_evaluable=not_evaluable_counts(pipeline),
+            not_evaluable_by_field=not_evaluable_field_counts(pipeline),
             invalid_values=None if report.invalid_values is None else report.invalid_values.filter(pl.col("deal_id").is_in(deal_ids)),
             quotas=quotas,
             scope=(*report.scope, *self.describe()),

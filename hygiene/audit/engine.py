@@ -34,14 +34,23 @@ from hygiene.api.fields import (
     STAGE_ENTERED_LOWER_BOUND_COLUMN,
     WON_FLAG_COLUMN,
 )
-from hygiene.api.figures import not_evaluable_column, not_evaluable_counts, pipeline_table
+from hygiene.api.figures import (
+    not_evaluable_column,
+    not_evaluable_counts,
+    not_evaluable_field_column,
+    not_evaluable_field_counts,
+    pipeline_table,
+)
 from hygiene.api.models import Deal, Period
 from hygiene.api.periods import period_containing
 from hygiene.api.rule import (
     KNOWN_STAGE_COLUMN,
     OPEN_COLUMN,
     STAGE_MAX_DAYS_COLUMN,
+    STAGE_MAX_INACTIVE_DAYS_COLUMN,
+    STAGE_ORDER_COLUMN,
     STAGE_PROBABILITY_COLUMN,
+    STAGE_REQUIRES_NEXT_STEP_COLUMN,
     WON_COLUMN,
     DealRule,
     RuleContext,
@@ -60,6 +69,8 @@ from hygiene.config.selection import ConfiguredRule
 
 #: Details of a finding whose message is still to be made by ``message(deal, ctx)``.
 DETAILS_COLUMN = "__details__"
+#: Severity of such a finding, for rules with a ``severity_expr``.
+SEVERITY_COLUMN = "__severity__"
 
 
 @attrs.define(kw_only=True)
@@ -79,6 +90,8 @@ class RuleRun:
     pipeline: pl.DataFrame | None = None
     #: ``id``, ``open``, ``amount``, ``currency`` and the group columns of every audited deal (see ``hygiene.api.groups``).
     deal_groups: pl.DataFrame | None = None
+    #: Per rule code, the not-evaluable deals per missing field, for rules that name their fields.
+    not_evaluable_by_field: dict[str, dict[str, int]] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -93,6 +106,8 @@ class AuditInputs:
     duplicate_rows: pl.DataFrame | None = None
     extra_columns: tuple[str, ...] = ()
     fiscal_year_start_month: int = 1
+    #: The canonical fields the export provides (see :meth:`RuleContext.has_field`); None when unknown.
+    source_fields: Iterable[str] | None = None
 
 
 @attrs.define(kw_only=True)
@@ -104,7 +119,7 @@ class _Plans:
     #: Vectorised rules' flagged deals: (rule, plan, whether messages are still to be made in Python).
     flagged: list[tuple[ConfiguredRule, pl.LazyFrame, bool]] = attrs.field(factory=list)
     #: Not-evaluable counts over the deal table, and over tables rules extended with columns of their own.
-    counts: list[tuple[ConfiguredRule, pl.Expr]] = attrs.field(factory=list)
+    counts: list[tuple[ConfiguredRule, list[pl.Expr]]] = attrs.field(factory=list)
     count_plans: list[tuple[ConfiguredRule, pl.LazyFrame]] = attrs.field(factory=list)
 
     #: Rules that failed: their findings and counts so far are dropped, as an audit they could not finish.
@@ -165,6 +180,9 @@ def prepare_deals(frame: pl.DataFrame, stages: StageTable) -> pl.DataFrame:
         is_won.alias(WON_COLUMN),
         stage.replace_strict(lookup("probability", None), default=None, return_dtype=pl.Float64).alias(STAGE_PROBABILITY_COLUMN),
         stage.replace_strict(lookup("max_days", None), default=None, return_dtype=pl.Int64).alias(STAGE_MAX_DAYS_COLUMN),
+        stage.replace_strict(lookup("order", None), default=None, return_dtype=pl.Int64).alias(STAGE_ORDER_COLUMN),
+        stage.replace_strict(lookup("max_inactive_days", None), default=None, return_dtype=pl.Int64).alias(STAGE_MAX_INACTIVE_DAYS_COLUMN),
+        stage.replace_strict(lookup("requires_next_step", None), default=None, return_dtype=pl.Boolean).alias(STAGE_REQUIRES_NEXT_STEP_COLUMN),
     )
 
 
@@ -203,6 +221,7 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
         open_deals=open_deal_owners.height,
         open_deal_owners=open_deal_owners,
         not_evaluable=not_evaluable_counts(pipeline),
+        not_evaluable_by_field=not_evaluable_field_counts(pipeline),
         rule_errors=plans.errors,
         not_evaluable_reasons=reasons,
         pipeline=pipeline,
@@ -223,6 +242,19 @@ def _count_reasons(reason_plans: list[tuple[str, pl.LazyFrame]]) -> dict[str, di
     return {code: reasons for code, reasons in sorted(counts.items()) if reasons}
 
 
+def _not_evaluable_masks_of(code: str, result: pl.Expr | Mapping[str, pl.Expr] | None) -> list[pl.Expr] | None:
+    """A rule's not-evaluable masks: one in all, then one per field when the rule names them (a mapping)."""
+    if result is None:
+        return None
+    if not isinstance(result, Mapping):
+        return [result.fill_null(False).alias(not_evaluable_column(code))]
+    masks = {field: expr.fill_null(False) for field, expr in result.items()}
+    if not masks:
+        return None
+    total = pl.any_horizontal(*masks.values()).alias(not_evaluable_column(code))
+    return [total, *(mask.alias(not_evaluable_field_column(code, field)) for field, mask in masks.items())]
+
+
 def _contexts(deals: pl.DataFrame, rules: list[ConfiguredRule], inputs: AuditInputs) -> dict[str, RuleContext]:
     """Each rule's context; a rule with a ``period`` option (month, quarter, year) gets that period of the fiscal calendar."""
     shared = dict(
@@ -233,6 +265,8 @@ def _contexts(deals: pl.DataFrame, rules: list[ConfiguredRule], inputs: AuditInp
         duplicate_rows=inputs.duplicate_rows,
         extra_columns=inputs.extra_columns,
         typed_extras=ExtraColumns(deals, inputs.extra_columns),
+        source_fields=None if inputs.source_fields is None else frozenset(inputs.source_fields),
+        table_columns=tuple(deals.columns),
     )
 
     def period(options: Mapping[str, Any]) -> Period:
@@ -252,24 +286,26 @@ def _plan(configured: ConfiguredRule, deals: pl.DataFrame, ctx: RuleContext, pla
         table = deals.lazy().with_columns(**columns) if columns else deals.lazy()
         if vectorised:
             message = rule.message_expr(ctx)
+            severity = rule.severity_expr(ctx, configured.severity)
             plan = table.filter(rule.condition(ctx).fill_null(False))
             if message is None:
                 # Keep the deal columns whole (finding columns such as owner would clash): messages need the deals.
                 plan = plan.with_columns(details_json(rule.details(ctx)).alias(DETAILS_COLUMN))
+                if severity is not None:
+                    plan = plan.with_columns(severity.alias(SEVERITY_COLUMN))
             else:
-                plan = plan.select(flagged_deal_columns(configured, message, details_json(rule.details(ctx))))
+                plan = plan.select(flagged_deal_columns(configured, message, details_json(rule.details(ctx)), severity))
             plans.flagged.append((configured, plan, message is None))
         elif isinstance(rule, DealRule):
             plans.add(configured.code, _row_at_a_time(configured, deals, ctx))
         else:
             plans.add(configured.code, findings_from_pipeline_rule(configured, rule.check(deals, ctx)))
-        if isinstance(rule, DealRule) and (expr := rule.not_evaluable(ctx)) is not None:
-            mask = expr.fill_null(False).alias(not_evaluable_column(configured.code))
+        if (masks := _not_evaluable_masks_of(configured.code, rule.not_evaluable(ctx))) is not None:
             if columns:
-                plans.count_plans.append((configured, table.select(mask)))
+                plans.count_plans.append((configured, table.select(masks)))
             else:
-                plans.counts.append((configured, mask))
-            if (reason := rule.not_evaluable_reason(ctx)) is not None:
+                plans.counts.append((configured, masks))
+            if isinstance(rule, DealRule) and (reason := rule.not_evaluable_reason(ctx)) is not None:
                 plans.reason_plans.append((configured.code, table.select(reason.alias("reason")).drop_nulls().group_by("reason").len()))
     except BaseException as exc:  # a plugin's bug (a panic, a SystemExit) must not abort the audit
         if not is_crash(exc):
@@ -289,12 +325,13 @@ def _not_evaluable_masks(deals: pl.DataFrame, plans: _Plans) -> list[pl.Series]:
             plans.failed(configured, result)
             continue
         try:
-            if result.width != 1 or result.height not in (1, deals.height):
+            if result.height not in (1, deals.height) or not result.width:
                 raise ValueError(f"not_evaluable() gave {result.height} rows and {result.width} columns, not one true/false per deal")
-            mask = result.to_series().cast(pl.Boolean).fill_null(False)
-            if result.height != deals.height:  # a constant: the same for every deal
-                mask = mask.new_from_index(0, deals.height)
-            masks.append((configured.code, mask.alias(not_evaluable_column(configured.code))))
+            for column in result.iter_columns():
+                mask = column.cast(pl.Boolean).fill_null(False)
+                if result.height != deals.height:  # a constant: the same for every deal
+                    mask = mask.new_from_index(0, deals.height)
+                masks.append((configured.code, mask))
         except Exception as exc:  # not a mask: the rule's expression is unusable
             plans.failed(configured, exc)
     return [mask for code, mask in masks if code not in plans.failed_codes]
@@ -339,7 +376,8 @@ def _with_python_messages(configured: ConfiguredRule, flagged: pl.DataFrame, ctx
         if message is None:
             raise TypeError(f"message() returned {message!r} for deal {deal.id!r}; expected a message")
         messages.append(str(message))
-    return flagged.select(flagged_deal_columns(configured, pl.lit(pl.Series(messages, dtype=pl.String)), pl.col(DETAILS_COLUMN)))
+    severity = pl.col(SEVERITY_COLUMN) if SEVERITY_COLUMN in flagged.columns else None
+    return flagged.select(flagged_deal_columns(configured, pl.lit(pl.Series(messages, dtype=pl.String)), pl.col(DETAILS_COLUMN), severity))
 
 
 def _collect_each(plans: list[pl.LazyFrame]) -> list[pl.DataFrame | BaseException]:

@@ -44,12 +44,12 @@ def finding_table(configured: ConfiguredRule | None = None, /, **columns: Sequen
     return pl.DataFrame({column: columns.get(column, defaults.get(column, [None] * height)) for column in schema}, schema=schema)
 
 
-def flagged_deal_columns(configured: ConfiguredRule, message: pl.Expr, details: pl.Expr) -> list[pl.Expr]:
-    """The finding columns over a table of flagged deals, for a vectorised rule."""
+def flagged_deal_columns(configured: ConfiguredRule, message: pl.Expr, details: pl.Expr, severity: pl.Expr | None = None) -> list[pl.Expr]:
+    """The finding columns over a table of flagged deals, for a vectorised rule (``severity``: its ``severity_expr``)."""
     return [
         pl.lit(configured.code).alias("code"),
         pl.lit(configured.name).alias("rule"),
-        pl.lit(configured.severity).alias("severity"),
+        (pl.lit(configured.severity) if severity is None else severity.fill_null(configured.severity)).alias("severity"),
         pl.col("id").alias("deal_id"),
         pl.col("name").alias("deal_name"),
         pl.col("owner"),

@@ -169,6 +169,7 @@ def _audit_frame(
         duplicate_rows=deals.duplicate_rows,
         extra_columns=deals.extra_columns,
         fiscal_year_start_month=config.fiscal_year_start_month,
+        source_fields=deals.column_for_field,
     )
     with run_step("running the rules"):
         run = evaluate_rules(frame, rules, inputs)
@@ -191,6 +192,8 @@ def _audit_frame(
                 summary=c.rule.summary,
                 fix=doc_sections(type(c.rule).__doc__).get("Fix", ""),
                 counter_details=tuple(c.rule.counter_details),
+                group=c.rule.group,
+                weight=c.weight,
             )
             for c in rules
         ],
@@ -199,6 +202,7 @@ def _audit_frame(
         open_deals=run.open_deals,
         open_deal_owners=run.open_deal_owners,
         not_evaluable=run.not_evaluable,
+        not_evaluable_by_field=run.not_evaluable_by_field,
         rule_errors=run.rule_errors,
         waived=waivers.waived,
         not_evaluable_reasons=run.not_evaluable_reasons,
@@ -221,14 +225,12 @@ def read_options(config: Config) -> ReadOptions:
     return ReadOptions(date_format=config.source.date_format, decimal=config.source.decimal, date_window=config.source.date_window)
 
 
-def pipeline_figures(frame: pl.DataFrame, stages: StageTable, findings: pl.DataFrame) -> PipelineFigures:
-    """Open pipeline, and the part of it on deals with an error or warning finding (each deal counted once)."""
-    open_deals = prepare_deals(frame.select("id", "stage", "amount", *_status_flags(frame)), stages).filter(pl.col(OPEN_COLUMN))
-    flagged = findings.filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null()).select(pl.col("deal_id").alias("id")).unique()
-    at_risk = open_deals.join(flagged, on="id", how="semi")
+def pipeline_figures(report: AuditReport) -> PipelineFigures:
+    """Open pipeline and amount at risk as the history store records them: the report's figures (a sum it cannot make is 0 there)."""
+    figures = report.figures()
     return PipelineFigures(
-        open_pipeline=float(open_deals.get_column("amount").fill_null(0).sum()),
-        amount_at_risk=float(at_risk.get_column("amount").fill_null(0).sum()),
+        open_pipeline=figures.open_amount.value or 0.0,
+        amount_at_risk=figures.amount_at_risk.value or 0.0,
     )
 
 
@@ -236,7 +238,7 @@ def _compare_and_record(store: HistoryStore, config: Config, options: AuditOptio
     prepared = prepare_deals(frame.select("id", "stage", *_status_flags(frame)), stages)
     open_ids = prepared.filter(pl.col(OPEN_COLUMN)).get_column("id")
     comparison = compare_with_previous_run(store, options.as_of, report.findings, open_ids, prepared.get_column("id"))
-    figures = pipeline_figures(frame, stages, report.findings)
+    figures = pipeline_figures(report)
     report.history = {
         "snapshots": len([d for d in store.snapshot_dates() if d <= options.as_of]),
         "open_pipeline": figures.open_pipeline,

@@ -56,7 +56,7 @@ def apply_waivers(
     for waiver in waivers:
         codes = [code for code, entry in registered.items() if matches(waiver.rule, entry.cls)]
         if not codes:
-            raise ConfigError(f"{config_file}: waivers[{waiver.index}].rule: {waiver.rule!r} matches no rule code, prefix or name (`hygiene rules` lists them)")
+            raise ConfigError(f"{config_file}: waivers[{waiver.index}].rule: {waiver.rule!r} matches no rule code, prefix, name or group (`hygiene rules` lists them)")
         if not waiver.is_active(as_of):
             reports.append((EXPIRED_WAIVER_CODE, waiver))
             continue

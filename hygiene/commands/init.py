@@ -23,7 +23,7 @@ from hygiene.api.errors import ConfigError, SourceError
 from hygiene.api.fields import CANONICAL_FIELDS, CLOSED_FLAG_COLUMN, REQUIRED_FIELDS, WON_FLAG_COLUMN, column_key
 from hygiene.api.models import DEFAULT_STAGES, Stage
 from hygiene.api.source import RawTable
-from hygiene.api.stages import stage_key
+from hygiene.api.stages import StageTable, stage_key
 from hygiene.audit.export_mapping import prepare_export, read_side_table
 from hygiene.audit.normalise import ReadOptions, list_columns, normalise, resolve_columns
 from hygiene.audit.read import check_export_path, choose_source
@@ -77,6 +77,14 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "close_date_pushes": ("Push Count", "Push_Count__c", "Close Date Pushes", "Close Date Push Count", "Times Pushed", "Pushes"),
     "contacts": ("Contact Roles", "Number of Contact Roles", "Number of Associated Contacts", "num_associated_contacts", "Contact Count", "Number of Contacts", "Contacts"),
     "next_step": ("Next Step", "hs_next_step"),
+    "next_step_date": ("Next Step Date", "Next_Step_Date__c", "Next Step Due Date"),
+    "next_activity_date": ("Next Activity", "Next Activity Date", "NextActivityDate", "notes_next_activity_date"),
+    "lead_source": ("Lead Source", "LeadSource", "Original Source", "hs_analytics_source"),
+    "deal_type": ("Type", "Opportunity Type", "Deal Type", "dealtype"),
+    "product": ("Product", "Product Name", "Primary Product", "Product Family"),
+    "lost_reason": ("Loss Reason", "Closed Lost Reason", "Lost Reason", "Loss_Reason__c", "closed_lost_reason"),
+    "owner_active": ("Owner Active", "Opportunity Owner: Active", "Owner.IsActive", "Owner Is Active", "Active"),
+    "owner_end_date": ("Owner End Date", "End Date", "Termination Date", "Leaving Date"),
 }
 
 #: ``date_format`` candidates for dates that are not ISO, in order of preference when several read every date.
@@ -138,6 +146,9 @@ def stage_entry(name: str, usual_probability: float | None) -> dict[str, Any]:
         entry: dict[str, Any] = {"name": name, "probability": default.probability}
         if default.max_days is not None:
             entry["max_days"] = default.max_days
+        # Spelled out: a default derived from the stage's place would move when stages are added.
+        if (inactive := StageTable().max_inactive_days(default.name)) is not None:
+            entry["max_inactive_days"] = inactive
         closed, won = default.closed, default.won
     else:
         words = set(re.findall(r"[a-z]+", name.casefold()))

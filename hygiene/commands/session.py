@@ -81,12 +81,23 @@ def load_session(config_path: str | None, *, blocked: Iterable[str] = (), strict
     return Session(config=validate(raw, session_schema(registry)), registry=registry)
 
 
-def rule_rows(session: Session) -> list[tuple[str, str, str, str, str]]:
+def rule_rows(session: Session, groups: list[str] = ()) -> list[tuple[str, str, str, str, str, str]]:
+    """``hygiene rules``: a header, then each rule (of ``groups`` when given) with its configured severity."""
+    from hygiene.config.selection import group_key
+
     tables = rule_tables_by_code(session.config, session.registry.rules)
-    rows = [("CODE", "NAME", "SEVERITY", "PLUGIN", "SUMMARY")]
+    wanted = {group_key(group) for group in groups}
+    known = {group_key(getattr(entry.cls, "group", "other")) for entry in session.registry.rules.values()}
+    if unknown := sorted(group for group in groups if group_key(group) not in known):
+        names = ", ".join(sorted({entry.cls.group for entry in session.registry.rules.values()}))
+        raise ConfigError(f"--group: {unknown[0]!r} is not a rule group (groups: {names})")
+    rows = [("CODE", "NAME", "SEVERITY", "PLUGIN", "GROUP", "SUMMARY")]
     for code, entry in session.registry.rules.items():
+        group = getattr(entry.cls, "group", "other")
+        if wanted and group_key(group) not in wanted:
+            continue
         severity = tables.get(code, {}).get("severity", entry.cls.severity)
-        rows.append((code, entry.cls.name, severity, entry.plugin, entry.cls.summary))
+        rows.append((code, entry.cls.name, severity, entry.plugin, group, entry.cls.summary))
     return rows
 
 

@@ -149,6 +149,9 @@ BASE_SCHEMA: dict[str, Any] = {
                             "max_days": {"type": "integer", "minimum": 0},
                             "closed": {"type": "boolean"},
                             "won": {"type": "boolean"},
+                            "order": {"type": "integer"},
+                            "max_inactive_days": {"type": "integer", "minimum": 0},
+                            "requires_next_step": {"type": "boolean"},
                         },
                     },
                 },
@@ -176,6 +179,7 @@ def rule_table_schema(options_schema: dict[str, Any]) -> dict[str, Any]:
     properties = {
         "severity": {"enum": list(SEVERITIES)},
         "enabled": {"type": "boolean"},
+        "weight": {"type": "integer", "minimum": 0, "maximum": 100},
     }
     properties.update(copy.deepcopy(options_schema.get("properties", {})))
     schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}

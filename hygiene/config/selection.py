@@ -1,7 +1,8 @@
 """Decide which rules run, with which severity and options.
 
-``select`` and ``ignore`` take codes (``HY001``), prefixes (``HY``, ``HY00``)
-or names (``stale-stage``); ``ALL`` selects everything. A rule runs when it
+``select`` and ``ignore`` take codes (``HY001``), prefixes (``HY``, ``HY00``),
+names (``stale-stage``) or group names (``forecast``, ``next steps``, also
+written ``next-steps``); ``ALL`` selects everything. A rule runs when it
 is selected, not ignored, and not disabled in its ``[rules.X]`` table.
 """
 
@@ -26,6 +27,8 @@ class ConfiguredRule:
     severity: str
     options: Mapping[str, Any]
     plugin: str
+    #: Points each finding takes off its deal's health score.
+    weight: int = 0
 
     @property
     def code(self) -> str:
@@ -36,14 +39,19 @@ class ConfiguredRule:
         return self.rule.name
 
 
+def group_key(group: str) -> str:
+    """Group names match case-insensitively, with hyphens and underscores read as spaces."""
+    return " ".join(group.replace("-", " ").replace("_", " ").split()).casefold()
+
+
 def matches(entry: str, cls: type) -> bool:
-    return entry == "ALL" or entry == cls.name or cls.code.startswith(entry)
+    return entry == "ALL" or entry == cls.name or cls.code.startswith(entry) or group_key(entry) == group_key(getattr(cls, "group", ""))
 
 
 def _check_entries(entries: Iterable[str], rules: dict[str, Registered], where: str) -> None:
     for entry in entries:
         if not any(matches(entry, r.cls) for r in rules.values()):
-            raise ConfigError(f"{where}: {entry!r} matches no rule code, prefix or name (`hygiene rules` lists them)")
+            raise ConfigError(f"{where}: {entry!r} matches no rule code, prefix, name or group (`hygiene rules` lists them)")
 
 
 def rule_tables_by_code(config: Config, rules: dict[str, Registered]) -> dict[str, dict[str, Any]]:
@@ -89,8 +97,8 @@ def configure_rules(
         if any(matches(i, cls) for i in ignored) or table.get("enabled", True) is False:
             continue
         options = cls.option_defaults()
-        options.update({k: v for k, v in table.items() if k not in ("severity", "enabled")})
-        configured.append(
-            ConfiguredRule(rule=cls(), severity=table.get("severity", cls.severity), options=options, plugin=entry.plugin)
-        )
+        options.update({k: v for k, v in table.items() if k not in ("severity", "enabled", "weight")})
+        severity = table.get("severity", cls.severity)
+        weight = table.get("weight", cls.default_weight(severity))
+        configured.append(ConfiguredRule(rule=cls(), severity=severity, options=options, plugin=entry.plugin, weight=weight))
     return configured

@@ -335,7 +335,18 @@ def _stages(tables: list[dict[str, Any]], name: str) -> tuple[Stage, ...]:
         closed = table.get("closed", False)
         if won and not closed:
             raise ConfigError(f"{name}: pipeline.stages[{index}]: a won stage must also be closed (add closed = true)")
-        stages.append(Stage(table["name"], table.get("probability"), table.get("max_days"), closed=closed, won=won))
+        stages.append(
+            Stage(
+                table["name"],
+                table.get("probability"),
+                table.get("max_days"),
+                closed=closed,
+                won=won,
+                order=table.get("order"),
+                max_inactive_days=table.get("max_inactive_days"),
+                requires_next_step=table.get("requires_next_step"),
+            )
+        )
     if all(stage.closed for stage in stages):
         raise ConfigError(f"{name}: pipeline.stages: every stage is closed; at least one must be open")
     return tuple(stages)

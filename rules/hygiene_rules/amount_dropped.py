@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule, format_number
 
+from hygiene_rules.stage_checks import text
+
 
 class AmountDropped(DealRule):
     """An open deal's amount fell sharply since the previous snapshot, or since it entered commit.
@@ -35,6 +37,7 @@ class AmountDropped(DealRule):
     name = "amount-dropped"
     summary = "Open deal whose amount fell by at least min_drop_pct since the previous snapshot or since it entered commit"
     severity = "warning"
+    group = "history"
     options_schema = {
         "type": "object",
         "properties": {
@@ -62,7 +65,7 @@ class AmountDropped(DealRule):
         earlier = pl.col(column)
         pct = ((earlier - pl.col("amount")) / earlier * 100).round(0).cast(pl.Int64)
         return pl.when(self._dropped_from(ctx, column)).then(
-            pl.format("fell {}% {} ({} to {})", pct, pl.lit(since), format_number(earlier), format_number(pl.col("amount")))
+            text("fell {}% {} ({} to {})", pct, pl.lit(since), format_number(earlier), format_number(pl.col("amount")))
         )
 
     def message_expr(self, ctx) -> pl.Expr:

@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule
 
+from hygiene_rules.stage_checks import text
+
 
 class BigPush(DealRule):
     """An open deal's close date moved a long way later, in one push or in all.
@@ -32,6 +34,7 @@ class BigPush(DealRule):
     name = "big-push"
     summary = "Open deal with one close-date push of min_push_days or pushes adding up to min_total_days"
     severity = "warning"
+    group = "history"
     options_schema = {
         "type": "object",
         "properties": {
@@ -62,9 +65,9 @@ class BigPush(DealRule):
         options = ctx.options
         return pl.concat_str(
             [
-                pl.when(self._one_big(ctx)).then(pl.format("one push of {} days (limit {})", pl.col("max_push_days"), pl.lit(options["min_push_days"]))),
-                pl.when(self._many(ctx)).then(pl.format("pushes of {} days in all (limit {})", pl.col("push_days_total"), pl.lit(options["min_total_days"]))),
-                pl.format("last from {} to {}", pl.col("last_push_from"), pl.col("last_push_to")),
+                pl.when(self._one_big(ctx)).then(text("one push of {} days (limit {})", pl.col("max_push_days"), pl.lit(options["min_push_days"]))),
+                pl.when(self._many(ctx)).then(text("pushes of {} days in all (limit {})", pl.col("push_days_total"), pl.lit(options["min_total_days"]))),
+                text("last from {} to {}", pl.col("last_push_from"), pl.col("last_push_to")),
             ],
             separator=", ",
             ignore_nulls=True,

@@ -26,6 +26,8 @@ class DuplicateDealId(PipelineRule):
     name = "duplicate-deal-id"
     summary = "Row repeats a deal id seen earlier in the export"
     severity = "error"
+    group = "integrity"
+    weight = 5
 
     def check(self, deals, ctx):
         duplicates = ctx.duplicate_rows

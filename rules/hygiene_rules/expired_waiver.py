@@ -28,6 +28,8 @@ class ExpiredWaiver(PipelineRule):
     name = "expired-waiver"
     summary = "A [[waivers]] entry's until date has passed"
     severity = "warning"
+    group = "configuration"
+    weight = 0
 
     def check(self, deals, ctx):
         # The audit makes this rule's findings from [[waivers]] once the other rules have run; the deals hold none.

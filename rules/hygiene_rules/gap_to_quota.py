@@ -78,6 +78,8 @@ class GapToQuota(PipelineRule):
     name = "gap-to-quota"
     summary = "Owner's won plus weighted pipeline in the period is below quota"
     severity = "warning"
+    group = "forecast"
+    weight = 10
     options_schema = {
         "type": "object",
         "properties": {

@@ -36,6 +36,8 @@ class InvalidValue(PipelineRule):
     name = "invalid-value"
     summary = "A cell cannot be read as its field's type"
     severity = "error"
+    group = "integrity"
+    weight = 10
 
     def check(self, deals, ctx):
         invalid = ctx.invalid_values

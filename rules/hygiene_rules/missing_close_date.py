@@ -26,6 +26,8 @@ class MissingCloseDate(DealRule):
     name = "missing-close-date"
     summary = "Open deal has no close date"
     severity = "error"
+    group = "forecast"
+    weight = 20
     message_template = "open deal in {stage} has no close date"
 
     def condition(self, ctx) -> pl.Expr:

@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule
 
+from hygiene_rules.stage_checks import text
+
 
 class NoMovement(DealRule):
     """An open deal nobody has touched: no field changed and no activity for months.
@@ -34,6 +36,7 @@ class NoMovement(DealRule):
     name = "no-movement"
     summary = "Open deal with no field changed and no activity for more than max_days"
     severity = "warning"
+    group = "history"
     options_schema = {
         "type": "object",
         "properties": {
@@ -56,7 +59,7 @@ class NoMovement(DealRule):
 
     def message_expr(self, ctx) -> pl.Expr:
         at_least = pl.when(pl.col("last_change_date") == pl.col("first_seen_date")).then(pl.lit("at least ")).otherwise(pl.lit(""))
-        return pl.format(
+        return text(
             "no change for {}{} days (since {}) and no activity for {} days (limit {})",
             at_least,
             ctx.days_since("last_change_date"),

@@ -28,6 +28,8 @@ class PastDueCloseDate(DealRule):
     name = "past-due-close-date"
     summary = "Open deal's close date is before the audit date"
     severity = "error"
+    group = "forecast"
+    weight = 20
     message_template = "close date {close_date} is {days_past_due} days past due"
 
     def condition(self, ctx) -> pl.Expr:

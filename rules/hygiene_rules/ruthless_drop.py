@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule
 
+from hygiene_rules.stage_checks import option_percent, percent
+
 
 class RuthlessDrop(DealRule):
     """An old, silent deal that keeps slipping or never had a real chance: close it lost.
@@ -46,6 +48,8 @@ class RuthlessDrop(DealRule):
     name = "ruthless-drop"
     summary = "Old, inactive deal that slipped repeatedly or has a low probability"
     severity = "warning"
+    group = "activity"
+    weight = 15
     options_schema = {
         "type": "object",
         "properties": {
@@ -91,20 +95,24 @@ class RuthlessDrop(DealRule):
         reasons = pl.concat_str(
             [
                 pl.when(self._pushed(ctx)).then(
-                    pl.format("close date pushed {} times (limit {})", pl.col("close_date_pushes"), pl.lit(options["max_pushes"]))
+                    pl.concat_str([pl.lit("close date pushed "), pl.col("close_date_pushes").cast(pl.String), pl.lit(f" times (limit {options['max_pushes']})")])
                 ),
                 pl.when(self._unlikely(ctx)).then(
-                    pl.format("probability {}% (at most {}%)", ctx.probability.round(1).cast(pl.String).str.strip_suffix(".0"), pl.lit(str(options["max_probability"]).removesuffix(".0")))
+                    pl.concat_str([pl.lit("probability "), percent(ctx.probability), pl.lit(f"% (at most {option_percent(options['max_probability'])}%)")])
                 ),
             ],
             separator=" and ",
             ignore_nulls=True,
         )
-        return pl.format(
-            "drop candidate: open {} days, no activity for {} days, {}",
-            self._age(ctx),
-            self._inactive(ctx),
-            reasons,
+        return pl.concat_str(
+            [
+                pl.lit("drop candidate: open "),
+                self._age(ctx).cast(pl.String),
+                pl.lit(" days, no activity for "),
+                self._inactive(ctx).cast(pl.String),
+                pl.lit(" days, "),
+                reasons,
+            ]
         )
 
     def not_evaluable_reason(self, ctx) -> pl.Expr:

@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule
 
+from hygiene_rules.stage_checks import text
+
 
 class SerialSlippage(DealRule):
     """An open deal's close date was pushed later again and again.
@@ -33,6 +35,7 @@ class SerialSlippage(DealRule):
     name = "serial-slippage"
     summary = "Open deal whose close date was pushed at least min_pushes times"
     severity = "warning"
+    group = "history"
     options_schema = {
         "type": "object",
         "properties": {
@@ -55,9 +58,9 @@ class SerialSlippage(DealRule):
     def message_expr(self, ctx) -> pl.Expr:
         return pl.concat_str(
             [
-                pl.format("pushed {} times", pl.col("close_date_pushes")),
-                pl.format("{} days in all", pl.col("push_days_total")),
-                pl.format("last from {} to {}", pl.col("last_push_from"), pl.col("last_push_to")),
+                text("pushed {} times", pl.col("close_date_pushes")),
+                text("{} days in all", pl.col("push_days_total")),
+                text("last from {} to {}", pl.col("last_push_from"), pl.col("last_push_to")),
             ],
             separator=", ",
             ignore_nulls=True,

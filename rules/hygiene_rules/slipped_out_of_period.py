@@ -34,6 +34,7 @@ class SlippedOutOfPeriod(DealRule):
     name = "slipped-out-of-period"
     summary = "Open deal whose close date moved out of the current period since the previous snapshot"
     severity = "warning"
+    group = "history"
     message_template = "close date moved out of {period}: from {close_date_previous} to {close_date}"
 
     def condition(self, ctx) -> pl.Expr:

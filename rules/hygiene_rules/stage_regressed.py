@@ -35,6 +35,7 @@ class StageRegressed(DealRule):
     name = "stage-regressed"
     summary = "Open deal that moved back to an earlier stage"
     severity = "warning"
+    group = "history"
     message_template = "moved back from {stage_previous} to {stage} on {stage_entered_date} ({stage_regressions} moves back in all)"
 
     def _rank(self, ctx, column: str) -> pl.Expr:

@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule
 
+from hygiene_rules.stage_checks import text
+
 
 class StaleStage(DealRule):
     """An open deal has sat in its stage longer than the stage allows.
@@ -39,6 +41,8 @@ class StaleStage(DealRule):
     name = "stale-stage"
     summary = "Open deal has been in its stage longer than the stage's max_days"
     severity = "warning"
+    group = "activity"
+    weight = 10
     options_schema = {
         "type": "object",
         "properties": {
@@ -69,7 +73,7 @@ class StaleStage(DealRule):
 
     def message_expr(self, ctx) -> pl.Expr:
         at_least = pl.when(ctx.stage_entered_is_lower_bound).then(pl.lit("at least ")).otherwise(pl.lit(""))
-        return pl.format("in {} for {}{} days (limit {})", pl.col("stage"), at_least, ctx.days_since("stage_entered_date"), self._limit(ctx))
+        return text("in {} for {}{} days (limit {})", pl.col("stage"), at_least, ctx.days_since("stage_entered_date"), self._limit(ctx))
 
     def not_evaluable_reason(self, ctx) -> pl.Expr:
         within = ctx.days_since("stage_entered_date") <= self._limit(ctx)

@@ -32,6 +32,8 @@ class UnknownStage(DealRule):
     name = "unknown-stage"
     summary = "Deal's stage is not in the stage table"
     severity = "warning"
+    group = "integrity"
+    weight = 10
 
     def condition(self, ctx) -> pl.Expr:
         return ~ctx.is_known_stage

@@ -29,6 +29,8 @@ class UnusedWaiver(PipelineRule):
     name = "unused-waiver"
     summary = "A [[waivers]] entry in force matches no finding"
     severity = "info"
+    group = "configuration"
+    weight = 0
 
     def check(self, deals, ctx):
         # The audit makes this rule's findings from [[waivers]] once the other rules have run; the deals hold none.

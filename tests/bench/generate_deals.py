@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 HERE = Path(__file__).resolve().parent
 DEFAULT_AS_OF = "2026-03-15"
 DEFAULT_ROWS = 1_000_000
@@ -73,9 +73,17 @@ FIELDS = {
     "last_activity_date": "Last Activity",
     "close_date_pushes": "Push Count",
     "next_step": "Next Step",
+    "next_step_date": "Next Step Date",
+    "next_activity_date": "Next Activity",
+    "contacts": "Contact Roles",
+    "owner_active": "Owner Active",
 }
 #: Columns hygiene does not map: they reach rules as extras.
 EXTRA_COLUMNS = ("Type", "Lead Source")
+#: Days without activity each open stage allows by default (45 / 30 / 21 / 14 / 7).
+MAX_INACTIVE_DAYS = [45, 30, 21, 14, 7]
+#: Shares of open deals given each problem of the wider rule catalogue (version 2).
+CATALOGUE_PROBLEM_SHARE = 0.01
 
 FIRST = "Ada Alan Grace Linus Barbara Ken Margaret Dennis Frances Edsger Radia John Hedy Claude Katherine Tim Shafi Donald Sophie Guido Anita Bjarne Jean Niklaus Mary Tony Karen Larry Fran Vint Joan Leslie Lynn Whitfield Adele Butler Evelyn Robin Ivan Carol Peter Ruth Seymour Susan Marvin Annie Ward Lois Brian Nancy".split()
 LAST = "Lovelace Turing Hopper Torvalds Liskov Thompson Hamilton Ritchie Allen Dijkstra Perlman Backus Lamarr Shannon Johnson Berners-Lee Goldwasser Knuth Wilson Rossum Borg Stroustrup Sammet Wirth Keller Hoare Jones Page Bilas Cerf Clarke Lamport Conway Diffie Goldberg Lampson Berez Milner Sutherland Shaw Naur Teitelman Papert Graham Minsky Easley Cunningham Haibt Kernighan Lynch".split()
@@ -83,8 +91,9 @@ ACCOUNT_A = "Acme Globex Initech Umbrella Stark Wayne Wonka Tyrell Cyberdyne Soy
 ACCOUNT_B = "Industries Corp Labs Systems Holdings Logistics Foods Energy Media Health Analytics Robotics Partners Capital Retail Pharma Motors Networks Software Group".split()
 PRODUCTS = "Platform Renewal Expansion Pilot Upsell Migration Support Licences Services Add-on".split()
 NEXT_STEPS = [
-    "Send proposal", "Schedule demo", "Follow up call", "Legal review", "Procurement sign-off", "Security questionnaire",
-    "Intro to economic buyer", "Pricing discussion", "Technical deep dive", "Reference call", "Contract redlines", "Kick-off planning",
+    "Send the revised proposal", "Schedule demo with IT", "Call the CFO about budget", "Legal review of the MSA", "Procurement sign-off call",
+    "Complete security questionnaire", "Intro to the economic buyer", "Pricing discussion with CFO", "Technical deep dive with IT",
+    "Reference call with a customer", "Send contract redlines back", "Kick-off planning session",
 ]
 TYPES = ["New Business", "Existing Business", "Renewal"]
 LEAD_SOURCES = ["Web", "Partner", "Outbound", "Event", "Referral", "Inbound Call"]
@@ -232,7 +241,7 @@ def generate(rows: int, seed: int, as_of: dt.date, owners: int, closed_share: fl
     account = pick(account_names, accounts_idx)
     product = pick(PRODUCTS, rng.integers(0, len(PRODUCTS), n))
     next_step = pick(NEXT_STEPS, rng.integers(0, len(NEXT_STEPS), n))
-    next_step = next_step.set(pl.Series(rng.random(n) < 0.3), None)
+    next_step = next_step.set(pl.Series(rng.random(n) < 0.05), None)
 
     created_dt = (
         pl.Series((created.astype(np.int64) * 86_400 + created_seconds) * 1_000_000, dtype=pl.Int64)
@@ -263,7 +272,62 @@ def generate(rows: int, seed: int, as_of: dt.date, owners: int, closed_share: fl
             FIELDS["next_step"]: next_step,
         }
     )
+    frame = with_catalogue_columns(frame, rng, today, is_open, problem, open_stage, names, owner_idx)
     return frame, names
+
+
+def with_catalogue_columns(frame: pl.DataFrame, rng: np.random.Generator, today: int, is_open, problem, open_stage, names, owner_idx) -> pl.DataFrame:
+    """The columns of the wider rule catalogue (generator version 2), drawn after everything else.
+
+    Drawing them last leaves every value the five mission rules read as
+    version 1 drew it, so the pandas comparison is unchanged. Clean open
+    deals are clean for the catalogue too: last activity within their
+    stage's max_inactive_days, a dated next step and a booked activity,
+    two or more contacts on large deals, a unique name. About 1 % of open
+    deals get each catalogue problem.
+    """
+    n = frame.height
+    share = CATALOGUE_PROBLEM_SHARE
+    clean_open = is_open & (problem == 0)
+    limit = np.array(MAX_INACTIVE_DAYS)[open_stage]
+    activity = (today - frame.get_column(FIELDS["last_activity_date"]).cast(pl.Int32).to_numpy(allow_copy=True)).astype(np.float64)
+    quiet = clean_open & (rng.random(n) < share)
+    recent = np.where(np.isnan(activity), np.nan, np.minimum(activity, limit))
+    activity = np.where(clean_open & ~quiet, recent, np.where(quiet, limit + 1 + rng.integers(0, 30, n), activity))
+    last_activity = pl.Series(np.where(np.isnan(activity), np.nan, today - activity)).fill_nan(None).cast(pl.Int32).cast(pl.Date)
+
+    step_overdue = is_open & (rng.random(n) < share)
+    step_date = np.where(step_overdue, today - rng.integers(1, 30, n), today + rng.integers(0, 21, n))
+    unscheduled = is_open & (rng.random(n) < share)
+    activity_date = np.where(unscheduled, today - rng.integers(1, 30, n), today + rng.integers(0, 14, n))
+    amount = frame.get_column(FIELDS["amount"]).to_numpy(allow_copy=True)
+    contacts = rng.integers(1, 7, n)
+    single = is_open & (rng.random(n) < share)
+    contacts = np.where((np.nan_to_num(amount) >= 100_000) & ~single, np.maximum(contacts, 2), contacts)
+    contacts = np.where(single, 1, contacts)
+    # A few reps left with deals still on their name.
+    departed = rng.random(len(names)) < 0.01
+    active = np.where(departed[owner_idx], "0", "1")
+
+    # Names unique within an account, but for a few deals entered twice.
+    number = np.arange(n)
+    twice = rng.random(n) < share / 4
+    twice[0] = False
+    number = np.where(twice, number - 1, number)
+    account = frame.get_column(FIELDS["account"]).gather(pl.Series(number))
+    product = frame.get_column(FIELDS["name"]).str.split(" - ").list.last().gather(pl.Series(number))
+    name = account + " - " + product + " " + pl.Series(number).cast(pl.String).str.zfill(7)
+
+    closed = ~is_open
+    return frame.with_columns(
+        pl.Series(FIELDS["account"], account),
+        pl.Series(FIELDS["name"], name),
+        pl.Series(FIELDS["last_activity_date"], last_activity),
+        pl.Series(FIELDS["next_step_date"], step_date.astype(np.int32)).cast(pl.Date).set(pl.Series(closed), None),
+        pl.Series(FIELDS["next_activity_date"], activity_date.astype(np.int32)).cast(pl.Date).set(pl.Series(closed), None),
+        pl.Series(FIELDS["contacts"], contacts.astype(np.int64)),
+        pl.Series(FIELDS["owner_active"], active),
+    )
 
 
 def quotas_for(frame: pl.DataFrame, names: list[str], as_of: dt.date, seed: int) -> dict[str, int]:

@@ -8,8 +8,11 @@ For each size it generates the data when missing (``generate_deals.py``,
 into ``tests/bench/data/<rows>/``), then runs, ``--repeat`` times each
 after one untimed warm-up run:
 
-- ``hygiene audit deals.csv --config bench.toml --as-of D --format json --output hygiene.json``
-- ``python pandas_audit.py deals.csv --config bench.toml --as-of D --output pandas.json``
+- ``hygiene audit deals.csv --config bench.toml --as-of D --select HY001,...,HY005 --format json --output hygiene.json``
+  (the five mission rules, which the pandas script implements too);
+- ``python pandas_audit.py deals.csv --config bench.toml --as-of D --output pandas.json``;
+- ``hygiene audit deals.csv --config bench.toml --as-of D --format json --output catalogue.json``
+  (every built-in rule: the catalogue's cost against the mission rules').
 
 Each run is a fresh process: wall time is measured with
 ``time.perf_counter`` around spawn-to-exit, peak RSS is the child's
@@ -29,6 +32,7 @@ bit), in the same order. A disagreement makes the exit code 1.
 from __future__ import annotations
 
 import argparse
+import re
 import datetime as dt
 import json
 import os
@@ -51,6 +55,10 @@ DEFAULT_AS_OF = "2026-03-15"
 TARGET_RATIO = 0.5
 TARGET_RSS_MB = 600
 TARGET_HELP_S = 0.3
+#: Every built-in rule may take at most this many times the five mission rules' wall time (issue 12).
+TARGET_CATALOGUE_RATIO = 1.5
+#: The rules the pandas script implements.
+MISSION_RULES = ("HY001", "HY002", "HY003", "HY004", "HY005")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -176,10 +184,16 @@ def measure(name: str, command: list[str], args: argparse.Namespace, ok_codes=(0
 # -- data ----------------------------------------------------------------------------------------
 
 
+def generator_version() -> int:
+    """``GENERATOR_VERSION`` of generate_deals.py: data written by another version is written again."""
+    match = re.search(r"^GENERATOR_VERSION = (\d+)$", GENERATOR.read_text(encoding="utf-8"), re.MULTILINE)
+    return int(match.group(1))
+
+
 def ensure_data(args: argparse.Namespace, rows: int) -> tuple[Path, Path]:
     folder = DATA / str(rows)
     csv, config, meta_path = folder / "deals.csv", folder / "bench.toml", folder / "meta.json"
-    wanted = {"rows": rows, "seed": args.seed, "as_of": args.as_of}
+    wanted = {"rows": rows, "seed": args.seed, "as_of": args.as_of, "generator_version": generator_version()}
     fresh = False
     if csv.exists() and config.exists() and meta_path.exists() and not args.regenerate:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -198,7 +212,7 @@ def ensure_data(args: argparse.Namespace, rows: int) -> tuple[Path, Path]:
 
 def compare(hygiene_report: dict, pandas_report: dict, full: bool) -> dict:
     """Counts per rule, and (``full``) the findings themselves, in order."""
-    rules = ("HY001", "HY002", "HY003", "HY004", "HY005")
+    rules = MISSION_RULES
     h_counts = {code: 0 for code in rules}
     p_counts = dict(h_counts)
     for finding in hygiene_report["findings"]:
@@ -314,7 +328,10 @@ def bench_size(args: argparse.Namespace, hygiene: str, rows: int) -> dict:
     csv, config = ensure_data(args, rows)
     out = csv.parent
     hygiene_json, pandas_json = out / "hygiene.json", out / "pandas.json"
-    hygiene_cmd = [hygiene, "audit", str(csv), "--config", str(config), "--as-of", args.as_of, "--format", "json", "--output", str(hygiene_json)]
+    audit = [hygiene, "audit", str(csv), "--config", str(config), "--as-of", args.as_of, "--format", "json"]
+    hygiene_cmd = [*audit, "--select", ",".join(MISSION_RULES), "--output", str(hygiene_json)]
+    catalogue_json = out / "catalogue.json"
+    catalogue_cmd = [*audit, "--output", str(catalogue_json)]
     pandas_cmd = [args.python, str(PANDAS_SCRIPT), str(csv), "--config", str(config), "--as-of", args.as_of, "--output", str(pandas_json)]
     print(f"{rows:,} deals ({csv.stat().st_size / 1e6:.0f} MB CSV)", file=sys.stderr)
     result: dict = {"rows": rows, "csv_mb": round(csv.stat().st_size / 1e6, 1)}
@@ -322,6 +339,9 @@ def bench_size(args: argparse.Namespace, hygiene: str, rows: int) -> dict:
     result["hygiene"] = measure("hygiene", hygiene_cmd, args, ok_codes=(0, 1))
     hygiene_report = json.loads(hygiene_json.read_text(encoding="utf-8"))
     result["hygiene"]["findings"] = len(hygiene_report["findings"])
+    result["catalogue"] = measure("catalogue", catalogue_cmd, args, ok_codes=(0, 1))
+    result["catalogue"]["findings"] = len(json.loads(catalogue_json.read_text(encoding="utf-8"))["findings"])
+    result["ratio_catalogue"] = result["catalogue"]["median"]["wall_s"] / result["hygiene"]["median"]["wall_s"]
     if not args.skip_pandas:
         result["pandas"] = measure("pandas", pandas_cmd, args)
         pandas_report = json.loads(pandas_json.read_text(encoding="utf-8"))
@@ -342,7 +362,7 @@ def print_table(results: list[dict], help_time: dict, facts: dict) -> None:
     print(header)
     print("-" * len(header))
     for result in results:
-        for tool in ("hygiene", "pandas"):
+        for tool in ("hygiene", "pandas", "catalogue"):
             if tool not in result:
                 continue
             m = result[tool]["median"]
@@ -354,6 +374,9 @@ def print_table(results: list[dict], help_time: dict, facts: dict) -> None:
             rss_verdict = "OK" if rss <= TARGET_RSS_MB else "MISSED"
             print(f"{'':>10}  hygiene/pandas wall {result['ratio_wall']:.2f}x (target <= {TARGET_RATIO}x: {verdict}), "
                   f"CPU {result['ratio_cpu']:.2f}x, RSS {result['ratio_rss']:.2f}x; hygiene RSS {rss:.0f} MB (target <= {TARGET_RSS_MB}: {rss_verdict})")
+        if "ratio_catalogue" in result:
+            verdict = "OK" if result["ratio_catalogue"] <= TARGET_CATALOGUE_RATIO else "MISSED"
+            print(f"{'':>10}  every built-in rule / the five mission rules: wall {result['ratio_catalogue']:.2f}x (target <= {TARGET_CATALOGUE_RATIO}x: {verdict})")
         check = result.get("check")
         if check:
             agree = "agree" if check["counts_agree"] else "DISAGREE"
@@ -389,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     document = {
         "when": stamp,
         "machine": facts,
-        "targets": {"ratio_wall": TARGET_RATIO, "peak_rss_mb": TARGET_RSS_MB, "help_s": TARGET_HELP_S},
+        "targets": {"ratio_wall": TARGET_RATIO, "peak_rss_mb": TARGET_RSS_MB, "help_s": TARGET_HELP_S, "ratio_catalogue": TARGET_CATALOGUE_RATIO},
         "seed": args.seed,
         "as_of": args.as_of,
         "repeat": args.repeat,

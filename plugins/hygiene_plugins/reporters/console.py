@@ -85,8 +85,13 @@ class ConsoleReporter(Reporter):
             stream.write(f"    {code} {names.get(code, '')}: {count}\n")
         for code, count in ((terminal_text(code), count) for code, count in summary["not_evaluable"].items()):
             if count:
-                deals = "1 open deal lacks" if count == 1 else f"{count} open deals lack"
-                stream.write(f"  not evaluable by {code} {names.get(code, '')}: {deals} the data\n")
+                deals = "1 deal lacks" if count == 1 else f"{count} deals lack"
+                fields = {field: n for field, n in summary["not_evaluable_by_field"].get(code, {}).items() if n}
+                if len(fields) == 1:
+                    what = terminal_text(next(iter(fields)))
+                else:
+                    what = ", ".join(f"{terminal_text(field)} ({n})" for field, n in fields.items()) if fields else "the data"
+                stream.write(f"  not evaluable by {code} {names.get(code, '')}: {deals} {what}\n")
         score = summary["score"]
         figures = report.figures()
         write_group_tables(report.groups(), stream, style)
@@ -101,13 +106,20 @@ class ConsoleReporter(Reporter):
                     _aligned(stream, (label, "score", "open", "at risk", "amount at risk"), rows)
         else:
             stream.write("  hygiene score: not evaluable (no open deal)\n")
+        self._health(summary, stream)
         self._baseline_and_waivers(report, stream)
+
+    def _health(self, summary, stream) -> None:
+        health = summary["health"]
+        if health["average"] is not None:
+            stream.write(f"  deal health: {health['average']:.1f} on average (0-100), {health['deals_below_100']} open deals below 100\n")
 
     def _figures(self, figures, stream) -> None:
         """The header figures; one that cannot be computed is shown as such, with the reason, never as 0."""
         without = f", {figures.open_without_amount} without an amount" if figures.open_without_amount else ""
         stream.write(f"  open pipeline: {_figure(figures.open_amount, _amount)} ({plural(figures.open_deals, 'open deal')}{without})\n")
-        stream.write(f"  amount at risk: {_figure(figures.amount_at_risk, _amount)} ({plural(figures.deals_at_risk, 'open deal')} with an error or warning)\n")
+        unknown = f", {figures.at_risk_without_amount} of them without an amount" if figures.at_risk_without_amount else ""
+        stream.write(f"  amount at risk: {_figure(figures.amount_at_risk, _amount)} ({plural(figures.deals_at_risk, 'open deal')} with an error or warning{unknown})\n")
         if figures.quota.evaluable:
             stream.write(
                 f"  quota: {_amount(figures.quota.value)}, won {_figure(figures.won, _amount)}, weighted {_figure(figures.weighted, _amount)},"

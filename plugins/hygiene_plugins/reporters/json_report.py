@@ -9,6 +9,7 @@ import polars as pl
 from hygiene import Reporter, json_text, json_text_expr
 
 FINDING_KEYS = ("code", "rule", "severity", "deal_id", "deal_name", "owner", "message", "details", "row", "fingerprint", "baseline_status")
+DEAL_HEALTH_KEYS = ("deal_id", "owner", "team", "amount", "findings", "health")
 
 # JSON string escapes (RFC 8259): the quote, the backslash and every control character.
 _JSON_ESCAPES = {chr(code): f"\\u{code:04x}" for code in range(0x20)} | {
@@ -36,19 +37,43 @@ def json_value(column: str, dtype: pl.DataType) -> pl.Expr:
 SLICE_ROWS = 50_000
 
 
-def finding_lines(findings: pl.DataFrame, *, last: bool) -> pl.DataFrame:
-    """One JSON object per finding, indented, with a comma after all but the report's last."""
+def object_lines(rows: pl.DataFrame, keys: tuple[str, ...], *, last: bool) -> pl.DataFrame:
+    """One JSON object per row, indented, with a comma after all but the array's last."""
     separator = pl.lit(",")
     if last:
-        separator = pl.when(pl.int_range(pl.len()) < findings.height - 1).then(separator).otherwise(pl.lit(""))
+        separator = pl.when(pl.int_range(pl.len()) < rows.height - 1).then(separator).otherwise(pl.lit(""))
     fields = [
         # details is already a JSON object: spliced in verbatim rather than as a string.
-        pl.concat_str([pl.lit(f'"{key}":'), pl.col("details") if key == "details" else json_value(key, findings.schema[key])])
-        for key in FINDING_KEYS
+        pl.concat_str([pl.lit(f'"{key}":'), pl.col("details") if key == "details" else json_value(key, rows.schema[key])])
+        for key in keys
     ]
     line = pl.concat_str([pl.lit("    {"), pl.concat_str(fields, separator=","), pl.lit("}"), separator]).alias("line")
     # C1 and bidi controls and U+2028/U+2029 (in details too) as \u escapes: see hygiene.json_text.
-    return findings.select(line).select(json_text_expr("line"))
+    return rows.select(line).select(json_text_expr("line"))
+
+
+def finding_lines(findings: pl.DataFrame, *, last: bool) -> pl.DataFrame:
+    """One JSON object per finding, indented, with a comma after all but the report's last."""
+    return object_lines(findings, FINDING_KEYS, last=last)
+
+
+def write_array(stream, rows: pl.DataFrame, keys: tuple[str, ...]) -> None:
+    """The objects of a JSON array, one per row, written a slice at a time."""
+    if not rows.height:
+        return
+    stream.write("\n")
+    # Slices bound the memory the encoded text takes: a million findings' lines at once
+    # would add a copy of the whole report to the peak.
+    for offset in range(0, rows.height, SLICE_ROWS):
+        lines = object_lines(rows.slice(offset, SLICE_ROWS), keys, last=offset + SLICE_ROWS >= rows.height)
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # a text-only stream (io.StringIO): the lines go through Python
+            stream.write("\n".join(lines.to_series().to_list()) + "\n")
+        else:
+            # polars writes the lines to the file itself: no Python string per object
+            stream.flush()
+            lines.write_csv(buffer, include_header=False, quote_style="never")
+    stream.write("  ")
 
 
 class JsonReporter(Reporter):
@@ -64,20 +89,8 @@ class JsonReporter(Reporter):
     def write(self, report, stream) -> None:
         # NaN and Infinity are not JSON: a report that holds one fails (naming this reporter) rather than being invalid.
         header = json_text(json.dumps(report.header(), indent=2, ensure_ascii=False, allow_nan=False))
-        findings = report.findings
-        stream.write(header[:-2] + ',\n  "findings": [')
-        if findings.height:
-            stream.write("\n")
-            # Slices bound the memory the encoded text takes: a million findings' lines at once
-            # would add a copy of the whole report to the peak.
-            for offset in range(0, findings.height, SLICE_ROWS):
-                lines = finding_lines(findings.slice(offset, SLICE_ROWS), last=offset + SLICE_ROWS >= findings.height)
-                buffer = getattr(stream, "buffer", None)
-                if buffer is None:  # a text-only stream (io.StringIO): the lines go through Python
-                    stream.write("\n".join(lines.to_series().to_list()) + "\n")
-                else:
-                    # polars writes the lines to the file itself: no Python string per finding
-                    stream.flush()
-                    lines.write_csv(buffer, include_header=False, quote_style="never")
-            stream.write("  ")
+        stream.write(header[:-2] + ',\n  "deal_health": [')
+        write_array(stream, report.deal_health().filter(pl.col("health") < 100), DEAL_HEALTH_KEYS)
+        stream.write('],\n  "findings": [')
+        write_array(stream, report.findings, FINDING_KEYS)
         stream.write("]\n}\n")
