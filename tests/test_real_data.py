@@ -315,9 +315,11 @@ def test_every_rule_on_the_maven_pipeline(tmp_path):
     assert by_field["HY060"] == {"probability": 8800}
     assert by_field["HY020"] == {"next_step": sum(r["deal_stage"] == "Engaging" for r in rows), "stage": 0} == {"next_step": 1589, "stage": 0}
     assert by_field["HY070"] == {"roster": 2089}
-    # Every open deal is at risk (no close date) and none has an amount: 0 at risk, not a guess.
+    # Every open deal is at risk (no close date) and none has an amount: the overall amount at risk
+    # is not evaluable (null, with a reason), never a guessed 0.
     risk = report["summary"]["amount_at_risk"]
-    assert (risk["overall"], risk["deals"], risk["deals_without_amount"]) == (0, 2089, 2089)
+    assert (risk["overall"], risk["deals"], risk["deals_without_amount"]) == (None, 2089, 2089)
+    assert risk["reason"]
     assert risk["by_owner"] == dict.fromkeys(sorted({r["sales_agent"] for r in open_rows}), 0)
 
 
