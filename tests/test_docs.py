@@ -67,3 +67,32 @@ def test_every_tagged_example_of_the_readme_runs(tmp_path):
 
     with MarkdownExamples(README, tmp_path) as examples:
         examples.run(blocks)
+
+
+def readme_rule_table() -> dict[str, dict[str, str]]:
+    """The rows of the README's rule table (the first table under ``## Rules``), by code."""
+    lines = section(README.read_text(encoding="utf-8"), "Rules").splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("| code |"))
+    header = [cell.strip() for cell in lines[start].strip("|").split("|")]
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        row = dict(zip(header, cells, strict=True))
+        rows[row["code"]] = row
+    return rows
+
+
+def test_the_readmes_rule_table_lists_every_builtin_rule_as_the_registry_has_it():
+    from hygiene.plugin.registry import load_registry
+
+    registry = load_registry()
+    builtin = {code: entry.cls for code, entry in registry.rules.items() if entry.plugin == "builtin-rules"}
+    table = readme_rule_table()
+
+    assert sorted(table) == sorted(builtin)
+    for code, rule in builtin.items():
+        row = table[code]
+        assert (row["name"], row["group"], row["severity"]) == (rule.name, rule.group, rule.severity), code
+        assert len(row["flags (option defaults in parentheses)"]) > 20, f"{code}: the table says what it flags"

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-# Terminal escaping lives with the other output kinds in hygiene.api.escaping; these names stay
-# importable from here for code written before it moved.
-from hygiene.api.escaping import TERMINAL_ESCAPES, terminal_text, terminal_text_expr  # noqa: F401
-
 if TYPE_CHECKING:
     import polars as pl
 

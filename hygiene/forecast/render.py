@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from hygiene.api.presentation import terminal_text
+from hygiene.api.escaping import terminal_text
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]~|<>#])")
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
