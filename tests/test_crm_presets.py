@@ -52,15 +52,26 @@ HUBSPOT_HEADER = [
     "Last Activity Date", "Deal probability", "Forecast category", "Associated Company", "HubSpot Team",
     'Date entered "Appointment Scheduled (Sales Pipeline)"', 'Date entered "Contract Sent (Sales Pipeline)"',
     'Date entered "Closed Won (Sales Pipeline)"', 'Date entered "Closed Lost (Sales Pipeline)"',
+    "Next step", "Next Activity Date", "Deal Type", "Closed Lost Reason", "Original Source Type", "Number of Associated Contacts",
 ]
 HUBSPOT_ROWS = [
     # Past due (2026-03-15), in Contract Sent since 2026-01-02 (88 days > 21): HY003 and HY001.
-    ["9001", "Birch renewal", "Contract Sent", "Sales Pipeline", "48000", "2026-03-15", "2025-10-11 14:40", "Ben Cole", "2026-03-28", "90", "Commit", "Birch", "East", "2025-10-11", "2026-01-02", "", ""],
+    # A call is booked for 2026-04-02 and the next step is written down: HY011 and HY020 have nothing to say.
+    ["9001", "Birch renewal", "Contract Sent", "Sales Pipeline", "48000", "2026-03-15", "2025-10-11 14:40", "Ben Cole", "2026-03-28", "90", "Commit", "Birch", "East", "2025-10-11", "2026-01-02", "", "",
+     "Send the redlined order form to their legal team", "2026-04-02 15:00", "Existing Business", "", "Offline Sources", "3"],
     # Entered Appointment Scheduled on 2026-03-20: 11 days, within 30; closes later: clean.
-    ["9002", "Acme pilot", "Appointment Scheduled", "Sales Pipeline", "12000", "2026-06-30", "2026-03-20 09:12", "Ana Ortiz", "2026-03-25", "20", "Pipeline", "Acme", "West", "2026-03-20", "", "", ""],
+    ["9002", "Acme pilot", "Appointment Scheduled", "Sales Pipeline", "12000", "2026-06-30", "2026-03-20 09:12", "Ana Ortiz", "2026-03-25", "20", "Pipeline", "Acme", "West", "2026-03-20", "", "", "",
+     "", "", "New Business", "", "Organic Search", "1"],
     # Closed: never past due, never stale.
-    ["9003", "Cobalt expansion", "Closed Won", "Sales Pipeline", "30000", "2026-02-27", "2025-12-01 10:00", "Ana Ortiz", "2026-02-27", "100", "Closed won", "Cobalt", "West", "2025-12-01", "2026-01-15", "2026-02-27", ""],
-    ["9004", "Delta platform", "Closed Lost", "Sales Pipeline", "25000", "2026-01-20", "2025-09-09 08:30", "Ben Cole", "2026-01-18", "0", "Not forecasted", "Delta", "East", "2025-09-09", "", "", "2026-01-20"],
+    ["9003", "Cobalt expansion", "Closed Won", "Sales Pipeline", "30000", "2026-02-27", "2025-12-01 10:00", "Ana Ortiz", "2026-02-27", "100", "Closed won", "Cobalt", "West", "2025-12-01", "2026-01-15", "2026-02-27", "",
+     "", "", "Existing Business", "", "Offline Sources", "4"],
+    ["9004", "Delta platform", "Closed Lost", "Sales Pipeline", "25000", "2026-01-20", "2025-09-09 08:30", "Ben Cole", "2026-01-18", "0", "Not forecasted", "Delta", "East", "2025-09-09", "", "", "2026-01-20",
+     "", "", "New Business", "Went with a competitor", "Paid Search", "2"],
+    # Presentation Scheduled since 2026-03-02, quiet since 2026-02-20 (39 days > 21) and nothing booked or written down:
+    # HY010, HY011 and HY020, now that the export says when the last and the next activity are; 120,000 with one
+    # contact: HY040.
+    ["9005", "Elm analytics", "Presentation Scheduled", "Sales Pipeline", "120000", "2026-05-29", "2026-02-02 11:00", "Ana Ortiz", "2026-02-20", "60", "Best case", "Elm", "West", "2026-02-02", "", "", "",
+     "", "", "New Business", "", "Organic Search", "1"],
 ]
 
 
@@ -71,13 +82,15 @@ def test_hubspot_export_audits_with_no_edits(tmp_path):
 
     assert config["source"]["preset"] == "hubspot"
     assert "recognised from the header, hubspot (" in output and ": sure)" in output
-    assert (report["summary"]["deals"], report["summary"]["open_deals"]) == (4, 2)
+    assert (report["summary"]["deals"], report["summary"]["open_deals"]) == (5, 3)
     assert ids(report, "HY003") == {"9001"}
     # The stage-entered date is the deal's own stage's "Date entered" column.
     [stale] = [f for f in report["findings"] if f["code"] == "HY001"]
     assert (stale["deal_id"], stale["details"]["stage_entered_date"], stale["details"]["days_in_stage"]) == ("9001", "2026-01-02", 88)
     assert "HY901" not in report["summary"]["by_rule"]
     assert {row["name"] for row in report["groups"]["team"]} == {"East", "West"}
+    # Its next step, next activity and last activity: only the quiet deal with nothing planned is flagged.
+    assert ids(report, "HY010") == ids(report, "HY011") == ids(report, "HY020") == ids(report, "HY040") == {"9005"}
 
 
 # Pipedrive: deals list export; won and lost are a status, not a stage.
@@ -85,13 +98,19 @@ PIPEDRIVE_HEADER = [
     "Deal - ID", "Deal - Title", "Deal - Value", "Deal - Currency", "Deal - Stage", "Deal - Status", "Deal - Owner",
     "Deal - Expected close date", "Deal - Deal created", "Deal - Last stage change", "Deal - Last activity date",
     "Deal - Next activity date", "Deal - Probability", "Deal - Organization", "Deal - Pipeline",
+    "Deal - Lost reason", "Deal - Source channel", "Deal - Product name",
 ]
 PIPEDRIVE_ROWS = [
-    ["101", "Acme deal", "5000", "EUR", "Proposal Made", "open", "Ana Ortiz", "2026-03-01", "2025-12-01 10:00:00", "2026-01-10 10:00:00", "2026-03-02", "", "60", "Acme", "Pipeline"],
+    # Quiet since 2026-03-02 (29 days > 14 in the fourth of five open stages), with nothing scheduled: HY010 and HY011.
+    ["101", "Acme deal", "5000", "EUR", "Proposal Made", "open", "Ana Ortiz", "2026-03-01", "2025-12-01 10:00:00", "2026-01-10 10:00:00", "2026-03-02", "", "60", "Acme", "Pipeline",
+     "", "Referral", "Fleet tracker"],
     # Won in Negotiations Started, with a close date long past: closed by its status, so not past due.
-    ["102", "Birch deal", "8000", "EUR", "Negotiations Started", "won", "Ben Cole", "2026-02-01", "2025-11-01 10:00:00", "2026-01-05 10:00:00", "2026-02-01", "", "", "Birch", "Pipeline"],
-    ["103", "Cobalt deal", "3000", "EUR", "Demo Scheduled", "lost", "Ana Ortiz", "2026-01-15", "2025-10-01 10:00:00", "2025-12-01 10:00:00", "2026-01-15", "", "", "Cobalt", "Pipeline"],
-    ["104", "Delta deal", "4000", "EUR", "Qualified", "open", "Ben Cole", "2026-05-30", "2026-03-01 10:00:00", "2026-03-20 10:00:00", "2026-03-25", "2026-04-02", "", "Delta", "Pipeline"],
+    ["102", "Birch deal", "8000", "EUR", "Negotiations Started", "won", "Ben Cole", "2026-02-01", "2025-11-01 10:00:00", "2026-01-05 10:00:00", "2026-02-01", "", "", "Birch", "Pipeline",
+     "", "Paid search", "Fleet tracker"],
+    ["103", "Cobalt deal", "3000", "EUR", "Demo Scheduled", "lost", "Ana Ortiz", "2026-01-15", "2025-10-01 10:00:00", "2025-12-01 10:00:00", "2026-01-15", "", "", "Cobalt", "Pipeline",
+     "Price too high", "Paid search", "Route planner"],
+    ["104", "Delta deal", "4000", "EUR", "Qualified", "open", "Ben Cole", "2026-05-30", "2026-03-01 10:00:00", "2026-03-20 10:00:00", "2026-03-25", "2026-04-02", "", "Delta", "Pipeline",
+     "", "Event", "Route planner"],
 ]
 
 
@@ -107,15 +126,22 @@ def test_pipedrive_export_takes_open_won_and_lost_from_its_status(tmp_path):
     # The status decides: no stage was marked closed because its deals happened to be won.
     assert not any(stage.get("closed") for stage in config["pipeline"]["stages"])
     assert report["currency"] == "EUR"
+    # Quiet for 29 days in Proposal Made (14 allowed in the fourth of five stages), nothing scheduled.
+    assert ids(report, "HY010") == ids(report, "HY011") == {"101"}
 
 
 # Zoho CRM: Deals module export.
-ZOHO_HEADER = ["Record Id", "Deal Owner", "Deal Name", "Account Name", "Stage", "Closing Date", "Amount", "Probability (%)", "Expected Revenue", "Created Time", "Modified Time", "Lead Source", "Next Step", "Type"]
+ZOHO_HEADER = [
+    "Record Id", "Deal Owner", "Deal Name", "Account Name", "Stage", "Closing Date", "Amount", "Probability (%)", "Expected Revenue", "Created Time", "Modified Time",
+    "Lead Source", "Next Step", "Type", "Reason For Loss", "Last Activity Time",
+]
 ZOHO_ROWS = [
-    ["zcrm_5001", "Ana Ortiz", "Acme upgrade", "Acme", "Negotiation/Review", "2026-03-20", "20000", "90", "18000", "2026-01-05 10:00:00", "2026-03-01 10:00:00", "Web", "", "New Business"],
-    ["zcrm_5002", "Ben Cole", "Birch pilot", "Birch", "Qualification", "", "5000", "10", "500", "2026-03-01 10:00:00", "2026-03-02 10:00:00", "Partner", "Call", "New Business"],
-    ["zcrm_5003", "Ben Cole", "Cobalt loss", "Cobalt", "Closed Lost to Competition", "2026-02-01", "7000", "0", "0", "2025-12-01 10:00:00", "2026-02-01 10:00:00", "Web", "", "Existing Business"],
-    ["zcrm_5004", "Ana Ortiz", "Delta win", "Delta", "Closed Won", "2026-02-10", "9000", "100", "9000", "2025-11-01 10:00:00", "2026-02-10 10:00:00", "Web", "", "Existing Business"],
+    # The last of seven open stages, quiet since 2026-03-01 (30 days > 7) and without a next step: HY010 and HY020.
+    ["zcrm_5001", "Ana Ortiz", "Acme upgrade", "Acme", "Negotiation/Review", "2026-03-20", "20000", "90", "18000", "2026-01-05 10:00:00", "2026-03-01 10:00:00", "Web Download", "", "New Business", "", "2026-03-01 10:00:00"],
+    # The first stage: 29 days without activity are within its 45, and it needs no next step, but "Call" says nothing (HY021).
+    ["zcrm_5002", "Ben Cole", "Birch pilot", "Birch", "Qualification", "", "5000", "10", "500", "2026-03-01 10:00:00", "2026-03-02 10:00:00", "Partner", "Call", "New Business", "", "2026-03-02 10:00:00"],
+    ["zcrm_5003", "Ben Cole", "Cobalt loss", "Cobalt", "Closed Lost to Competition", "2026-02-01", "7000", "0", "0", "2025-12-01 10:00:00", "2026-02-01 10:00:00", "Web Download", "", "Existing Business", "Price", "2026-01-28 10:00:00"],
+    ["zcrm_5004", "Ana Ortiz", "Delta win", "Delta", "Closed Won", "2026-02-10", "9000", "100", "9000", "2025-11-01 10:00:00", "2026-02-10 10:00:00", "Partner", "", "Existing Business", "", "2026-02-10 10:00:00"],
 ]
 
 
@@ -131,18 +157,20 @@ def test_zoho_export_audits_with_no_edits(tmp_path):
     assert ids(report, "HY003") == {"zcrm_5001"}
     assert ids(report, "HY002") == {"zcrm_5002"}
     assert "HY901" not in report["summary"]["by_rule"]
+    assert ids(report, "HY010") == ids(report, "HY020") == {"zcrm_5001"}
+    assert ids(report, "HY021") == {"zcrm_5002"}  # "Call"
 
 
 # Dynamics 365 Sales: "Export to Excel" of My Open Opportunities, saved as CSV (US locale).
 DYNAMICS_HEADER = [
     "(Do Not Modify) Opportunity", "(Do Not Modify) Row Checksum", "(Do Not Modify) Modified On", "Topic", "Potential Customer",
-    "Est. Close Date", "Est. Revenue", "Probability", "Sales Stage", "Status", "Status Reason", "Owner", "Created On", "Rating",
+    "Est. Close Date", "Est. Revenue", "Probability", "Sales Stage", "Status", "Status Reason", "Owner", "Created On", "Rating", "Source Campaign",
 ]
 DYNAMICS_ROWS = [
-    ["3f2c1d9e-0001-ef11-8409-000d3a5a1a01", "x1", "3/1/2026 10:00 AM", "Acme licences", "Acme", "3/10/2026", "15000", "70", "Propose", "Open", "In Progress", "Ana Ortiz", "1/5/2026", "Warm"],
-    ["3f2c1d9e-0002-ef11-8409-000d3a5a1a01", "x2", "3/1/2026 10:00 AM", "Birch services", "Birch", "2/15/2026", "9000", "100", "Close", "Won", "Won", "Ben Cole", "11/5/2025", "Hot"],
-    ["3f2c1d9e-0003-ef11-8409-000d3a5a1a01", "x3", "3/1/2026 10:00 AM", "Cobalt rollout", "Cobalt", "1/20/2026", "22000", "0", "Develop", "Lost", "Canceled", "Ana Ortiz", "10/5/2025", "Cold"],
-    ["3f2c1d9e-0004-ef11-8409-000d3a5a1a01", "x4", "3/1/2026 10:00 AM", "Delta pilot", "Delta", "6/30/2026", "4000", "20", "Qualify", "Open", "In Progress", "Ben Cole", "3/15/2026", "Warm"],
+    ["3f2c1d9e-0001-ef11-8409-000d3a5a1a01", "x1", "3/1/2026 10:00 AM", "Acme licences", "Acme", "3/10/2026", "15000", "70", "Propose", "Open", "In Progress", "Ana Ortiz", "1/5/2026", "Warm", "Spring Webinar 2026"],
+    ["3f2c1d9e-0002-ef11-8409-000d3a5a1a01", "x2", "3/1/2026 10:00 AM", "Birch services", "Birch", "2/15/2026", "9000", "100", "Close", "Won", "Won", "Ben Cole", "11/5/2025", "Hot", "Partner Summit"],
+    ["3f2c1d9e-0003-ef11-8409-000d3a5a1a01", "x3", "3/1/2026 10:00 AM", "Cobalt rollout", "Cobalt", "1/20/2026", "22000", "0", "Develop", "Lost", "Out-Sold", "Ana Ortiz", "10/5/2025", "Cold", "Spring Webinar 2026"],
+    ["3f2c1d9e-0004-ef11-8409-000d3a5a1a01", "x4", "3/1/2026 10:00 AM", "Delta pilot", "Delta", "6/30/2026", "4000", "20", "Qualify", "Open", "In Progress", "Ben Cole", "3/15/2026", "Warm", ""],
 ]
 
 
@@ -156,6 +184,119 @@ def test_dynamics_export_reads_us_dates_and_its_status(tmp_path):
     [past_due] = [f for f in report["findings"] if f["code"] == "HY003"]
     assert (past_due["deal_id"], past_due["details"]["close_date"]) == ("3f2c1d9e-0001-ef11-8409-000d3a5a1a01", "2026-03-10")
     assert "HY900" not in report["summary"]["by_rule"]
+
+
+#: The columns each fixture gained for the catalogue's fields, and the rules that need them.
+NEW_FIELDS = {
+    "hubspot": (
+        HUBSPOT_HEADER, HUBSPOT_ROWS, "hubspot-crm-exports-all-deals.csv",
+        {
+            "next_step": "Next step", "next_activity_date": "Next Activity Date", "deal_type": "Deal Type",
+            "lost_reason": "Closed Lost Reason", "lead_source": "Original Source Type", "contacts": "Number of Associated Contacts",
+        },
+        {"HY011": "next_activity_date", "HY020": "next_step", "HY021": "next_step", "HY040": "contacts"},
+    ),
+    "pipedrive": (
+        PIPEDRIVE_HEADER, PIPEDRIVE_ROWS, "deals-export.csv",
+        {"lost_reason": "Deal - Lost reason", "lead_source": "Deal - Source channel", "product": "Deal - Product name"},
+        {},
+    ),
+    "zoho": (
+        ZOHO_HEADER, ZOHO_ROWS, "Deals_2026_03_31.csv",
+        {"lost_reason": "Reason For Loss", "last_activity_date": "Last Activity Time"},
+        {"HY010": "last_activity_date"},
+    ),
+    "dynamics": (DYNAMICS_HEADER, DYNAMICS_ROWS, "My Open Opportunities.csv", {"lead_source": "Source Campaign"}, {}),
+}
+
+
+def without_columns(header: list[str], rows: list[list[object]], columns) -> tuple[list[str], list[list[object]]]:
+    keep = [index for index, column in enumerate(header) if column not in set(columns)]
+    return [header[i] for i in keep], [[row[i] for i in keep] for row in rows]
+
+
+@pytest.mark.parametrize("crm", sorted(NEW_FIELDS))
+def test_each_preset_maps_the_crms_own_columns_for_the_new_fields(tmp_path, crm):
+    header, rows, name, fields, _ = NEW_FIELDS[crm]
+
+    config, _, _ = init_then_audit(tmp_path, write_export(tmp_path / name, header, rows))
+
+    assert config["source"]["preset"] == crm
+    assert {field: config["source"]["fields"].get(field) for field in fields} == fields
+
+
+@pytest.mark.parametrize("crm", sorted(code for code, entry in NEW_FIELDS.items() if entry[4]))
+def test_the_rules_that_need_the_new_fields_become_evaluable_on_each_crms_export(tmp_path, crm):
+    header, rows, name, fields, rules = NEW_FIELDS[crm]
+    (tmp_path / "with").mkdir()
+    (tmp_path / "without").mkdir()
+
+    _, report, _ = init_then_audit(tmp_path / "with", write_export(tmp_path / "with" / name, header, rows))
+    _, before, _ = init_then_audit(tmp_path / "without", write_export(tmp_path / "without" / name, *without_columns(header, rows, fields.values())))
+
+    for rule, field in rules.items():
+        # Without the column every open deal the rule looks at lacks the field; with it, none does.
+        assert before["summary"]["not_evaluable_by_field"][rule][field] > 0, (rule, field)
+        assert report["summary"]["not_evaluable_by_field"].get(rule, {}).get(field, 0) == 0, (rule, field)
+
+
+@pytest.mark.parametrize(
+    ("crm", "lead_sources", "deal_types"),
+    [
+        ("hubspot", {"Offline Sources": (1, 1), "Paid Search": (0, 1)}, {"Existing Business": (1, 1), "New Business": (0, 1)}),
+        ("zoho", {"Partner": (1, 1), "Web Download": (0, 1)}, {"Existing Business": (1, 2)}),
+    ],
+)
+def test_the_forecast_gives_win_rates_per_lead_source_and_deal_type_from_the_presets_columns(tmp_path, crm, lead_sources, deal_types):
+    header, rows, name, _, _ = NEW_FIELDS[crm]
+    init_then_audit(tmp_path, write_export(tmp_path / name, header, rows))
+
+    result = CliRunner().invoke(cli, ["forecast", "--config", str(tmp_path / "hygiene.toml"), "--as-of", AS_OF, "--format", "json"], env=AUDIT_ENV)
+
+    assert result.exit_code == 0, result.output
+    segments = json.loads(result.stdout)["win_rates"]["segments"]
+    # (won, closed) of the deals closed in the trailing window, per value of the export's column.
+    assert {g["key"]: (g["won"], g["closed"]) for g in segments["lead_source"]["groups"]} == lead_sources
+    assert {g["key"]: (g["won"], g["closed"]) for g in segments["deal_type"]["groups"]} == deal_types
+
+
+def stage_names(config: dict) -> list[str]:
+    return [stage["name"] for stage in config["pipeline"]["stages"]]
+
+
+@pytest.mark.parametrize(
+    ("header", "rows", "name", "expected"),
+    [
+        # Won and lost are statuses and the stages carry no probability: only the CRM's order places them.
+        (PIPEDRIVE_HEADER, PIPEDRIVE_ROWS, "deals-export.csv", ["Qualified", "Contact Made", "Demo Scheduled", "Proposal Made", "Negotiations Started"]),
+        (DYNAMICS_HEADER, DYNAMICS_ROWS, "My Open Opportunities.csv", ["Qualify", "Develop", "Propose", "Close"]),
+    ],
+    ids=["pipedrive", "dynamics"],
+)
+def test_init_writes_the_presets_stages_in_the_crms_process_order(tmp_path, header, rows, name, expected):
+    config, _, _ = init_then_audit(tmp_path, write_export(tmp_path / name, header, rows))
+
+    assert stage_names(config) == expected
+
+
+def test_stages_of_equal_probability_keep_the_crms_order_and_an_unknown_one_goes_by_its_probability(tmp_path):
+    header = ["Opportunity Owner", "Opportunity Name", "Account Name", "Stage", "Close Date", "Probability (%)", "Opportunity ID", "Amount"]
+    # Qualification comes first in the export; Salesforce gives it and Prospecting both 10%.
+    rows = [
+        ["Ana Ortiz", "Acme", "Acme", "Qualification", "6/30/2026", "10", "006A", "1000"],
+        ["Ana Ortiz", "Birch", "Birch", "Security Review", "6/30/2026", "55", "006B", "1000"],
+        ["Ben Cole", "Cobalt", "Cobalt", "Prospecting", "6/30/2026", "10", "006C", "1000"],
+        ["Ben Cole", "Delta", "Delta", "Negotiation/Review", "6/30/2026", "90", "006D", "1000"],
+    ]
+
+    config, _, _ = init_then_audit(tmp_path, write_export(tmp_path / "report.csv", header, rows))
+
+    assert config["source"]["preset"] == "salesforce-report"
+    open_stages = [stage["name"] for stage in config["pipeline"]["stages"] if not stage.get("closed")]
+    assert open_stages == [
+        "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Security Review",
+        "Id. Decision Makers", "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review",
+    ]
 
 
 # Salesforce report export (the committed sample is one).

@@ -237,6 +237,36 @@ def test_salesforce_org_export_with_its_accounts_as_lookup(salesforce, tmp_path)
     assert "Burlington Textiles Corp of America" in set(opportunities.values())
 
 
+def test_the_salesforce_preset_maps_next_step_lead_source_and_type_of_the_org_export(salesforce, tmp_path):
+    export, _ = salesforce
+
+    config, _ = init(tmp_path, export)
+    report = audit(tmp_path, "2018-10-16")
+    forecast = CliRunner().invoke(cli, ["forecast", "--config", str(tmp_path / "hygiene.toml"), "--as-of", "2018-10-16", "--format", "json"], env=AUDIT_ENV)
+
+    fields = config["source"]["fields"]
+    assert (fields["next_step"], fields["lead_source"], fields["deal_type"]) == ("NextStep", "LeadSource", "Type")
+    # The open stages in Salesforce's order (StageSortOrder), not in the order the export first shows them.
+    rows = rows_of(export)
+    sort_orders = {row["StageName"]: int(row["StageSortOrder"]) for row in rows if row["IsClosed"] == "0"}
+    written = [stage["name"] for stage in config["pipeline"]["stages"] if stage["name"] in sort_orders]
+    assert written == sorted(sort_orders, key=sort_orders.get)
+    # NextStep is empty on every row; every open stage after Prospecting requires one (PROVENANCE.md §2).
+    open_rows = [row for row in rows if row["IsClosed"] == "0"]
+    assert {f["deal_id"] for f in report["findings"] if f["code"] == "HY020"} == {r["Id"] for r in open_rows if r["NextStep"] == "" and r["StageName"] != "Prospecting"}
+    assert len([f for f in report["findings"] if f["code"] == "HY020"]) == 12
+    assert "next_step" not in report["summary"]["not_evaluable_by_field"]["HY020"]
+    # The 18 Closed Won deals, all inside the trailing four quarters, per lead source and per type (blank: "(none)").
+    assert forecast.exit_code == 0, forecast.output
+    segments = json.loads(forecast.stdout)["win_rates"]["segments"]
+    won = [row for row in rows if row["IsWon"] == "1"]
+    for field, column in (("lead_source", "LeadSource"), ("deal_type", "Type")):
+        expected = Counter(row[column] or "(none)" for row in won)
+        assert {g["key"]: (g["won"], g["closed"]) for g in segments[field]["groups"]} == {key: (n, n) for key, n in expected.items()}
+    assert Counter(row["LeadSource"] for row in won) == {"External Referral": 6, "Partner": 5, "Word of mouth": 3, "Public Relations": 2, "Trade Show": 1, "Web": 1}
+    assert sha256_of(export) == SHA256[SALESFORCE_OPPORTUNITIES]
+
+
 def test_a_salesforce_deal_set_to_closed_lost_is_closed_not_unknown_or_past_due(salesforce, tmp_path):
     export, _ = salesforce
     rows = rows_of(export)

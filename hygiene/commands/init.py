@@ -461,11 +461,34 @@ def stages_from_export(
             entries.append(entry)
             notes[stage.name] = "no deal in the export; from the " + ("preset's" if tuple(known) != DEFAULT_STAGES else "default") + " stage table"
 
-    def order(stage: dict[str, Any]) -> tuple:
-        probability = stage.get("probability")
-        return (stage.get("closed", False), not stage.get("won", False), probability is None, probability or 0)
+    return in_process_order(entries, known), notes, unplaced
 
-    return sorted(entries, key=order), notes, unplaced
+
+def in_process_order(entries: list[dict[str, Any]], known: Iterable[Stage]) -> list[dict[str, Any]]:
+    """Stage table rows with the open stages in the sales process's order, then the won ones, then the other closed ones.
+
+    The order of the open stages is the process (it decides "an earlier
+    stage", the days a stage may go without activity and whether it needs a
+    next step), so the stages of ``known`` keep that table's order, the
+    CRM's own, rather than one guessed from probabilities: Pipedrive and
+    Dynamics stages carry none, and Salesforce gives Prospecting and
+    Qualification the same 10%. A stage ``known`` does not hold goes before
+    the first stage with a higher probability, or last when it has none.
+    """
+    places = {stage_key(stage.name): place for place, stage in enumerate(known)}
+
+    def probability(entry: dict[str, Any]) -> float | None:
+        return entry.get("probability")
+
+    open_entries = [entry for entry in entries if not entry.get("closed")]
+    ordered = sorted((e for e in open_entries if stage_key(e["name"]) in places), key=lambda e: places[stage_key(e["name"])])
+    unknown = [e for e in open_entries if stage_key(e["name"]) not in places]
+    for entry in sorted(unknown, key=lambda e: (probability(e) is None, probability(e) or 0)):
+        mine = probability(entry)
+        later = (i for i, other in enumerate(ordered) if mine is not None and probability(other) is not None and probability(other) > mine)
+        ordered.insert(next(later, len(ordered)), entry)
+    closed = sorted((e for e in entries if e.get("closed")), key=lambda e: (not e.get("won", False), probability(e) is None, probability(e) or 0))
+    return ordered + closed
 
 
 def guess_roster(roster: Path, registry: Registry, config_path: Path, next_steps: list[str], undecided: list[str]) -> dict[str, Any]:

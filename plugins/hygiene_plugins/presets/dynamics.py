@@ -5,7 +5,9 @@ Sources:
   = estimatedvalue, Est. Close Date = estimatedclosedate, Probability =
   closeprobability, Sales Stage = salesstage, Status = statecode, Status
   Reason = statuscode, Potential Customer = customerid, Owner = ownerid,
-  Created On = createdon, Forecast Category = msdyn_forecastcategory):
+  Created On = createdon, Forecast Category = msdyn_forecastcategory,
+  Source Campaign = campaignid, Status Reason = statuscode, whose values
+  for a lost opportunity, Canceled and Out-Sold, say why it was lost):
   Microsoft Learn, "Opportunity table/entity reference (Dynamics 365 Sales)",
   https://learn.microsoft.com/dynamics365/developer/reference/entities/opportunity
 - Status (statecode) values Open, Won, Lost; Sales Stage (salesstage) values
@@ -35,6 +37,8 @@ DYNAMICS = Preset(
         "stage_entered_date": ("Stage Entered On",),
         "last_activity_date": ("Last Activity",),
         "lost_reason": ("Status Reason",),
+        # The campaign the opportunity came from (campaignid): the only source an opportunity itself records.
+        "lead_source": ("Source Campaign",),
     },
     stages=(
         Stage("Qualify", None, 30),

@@ -3,8 +3,12 @@
 Sources:
 - Export headers are the deal property labels: Record ID, Deal Name, Deal
   Stage, Pipeline, Amount, Close Date, Create Date, Deal owner, Last
-  Activity Date, Deal probability, Forecast category, HubSpot Team, and one
-  ``Date entered "<stage> (<pipeline>)"`` column per stage: HubSpot
+  Activity Date, Deal probability, Forecast category, HubSpot Team, Next
+  step, Next Activity Date, Deal Type (New Business, Existing Business),
+  Closed Lost Reason, Number of Associated Contacts, Original Source Type
+  (labelled Original Traffic Source since HubSpot renamed its source
+  properties), and one ``Date entered "<stage> (<pipeline>)"`` column per
+  stage: HubSpot
   Knowledge Base, "HubSpot's default deal properties",
   https://knowledge.hubspot.com/properties/hubspots-default-deal-properties
 - The default sales pipeline and its win probabilities: Appointment
@@ -38,9 +42,10 @@ HUBSPOT = Preset(
         "last_activity_date": ("Last Activity Date", "notes_last_updated"),
         "contacts": ("Number of Associated Contacts", "num_associated_contacts"),
         "next_step": ("Next step", "hs_next_step"),
-        "next_activity_date": ("Next Activity Date",),
+        "next_activity_date": ("Next Activity Date", "notes_next_activity_date"),
+        "lead_source": ("Original Source Type", "Original Traffic Source", "hs_analytics_source"),
         "deal_type": ("Deal Type", "dealtype"),
-        "lost_reason": ("Closed Lost Reason",),
+        "lost_reason": ("Closed Lost Reason", "closed_lost_reason"),
     },
     stages=(
         Stage("Appointment Scheduled", 20, 30),

@@ -6,8 +6,13 @@ Sources:
   lost, deleted), Deal - Owner, Deal - Expected close date, Deal - Deal
   created, Deal - Last stage change, Deal - Last activity date, Deal - Next
   activity date, Deal - Probability, Deal - Organization, Deal - Lost
-  reason: Pipedrive Knowledge Base, "Exporting data from Pipedrive" and
-  "Import fields" (support.pipedrive.com/article/import-fields).
+  reason, Deal - Product name: Pipedrive Knowledge Base, "Exporting data
+  from Pipedrive" and "Import fields" (support.pipedrive.com/article/import-fields).
+- Deal - Source channel and Deal - Source origin, the deal's source fields:
+  Pipedrive Knowledge Base, "Source origin, source channel and source channel ID".
+- A stage may mark its deals as rotting after some days without activity,
+  but rotting is off by default, so the stage table leaves
+  ``max_inactive_days`` to hygiene's defaults by position.
 - Won and lost are statuses, not stages; the default pipeline's stages are
   Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations
   Started: Pipedrive Knowledge Base, "Pipelines and stages". Stage
@@ -35,6 +40,9 @@ PIPEDRIVE = Preset(
         "last_activity_date": ("Deal - Last activity date",),
         "next_activity_date": ("Deal - Next activity date",),
         "lost_reason": ("Deal - Lost reason",),
+        # The channel the deal came through (Paid search, Referral, Event ...); "Source origin" is how the
+        # record was created in Pipedrive (Manually created, Import, API), not where the business came from.
+        "lead_source": ("Deal - Source channel",),
         "product": ("Deal - Product name",),
     },
     stages=(

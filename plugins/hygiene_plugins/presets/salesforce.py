@@ -16,8 +16,17 @@ Sources:
   Makers 60, Perception Analysis 70, Proposal/Price Quote 75,
   Negotiation/Review 90, Closed Won 100, Closed Lost 0.
 - Report column labels (``Opportunity Owner``, ``Close Date``,
-  ``Probability (%)``, ``Last Stage Change Date``, ``Last Activity``): the
-  field labels of the same reference, as the Opportunities report type shows them.
+  ``Probability (%)``, ``Last Stage Change Date``, ``Last Activity``,
+  ``Next Step``, ``Lead Source``, ``Type``): the field labels of the same
+  reference, as the Opportunities report type shows them.
+- ``NextStep``, ``LeadSource`` and ``Type`` (New Customer, Existing
+  Customer - Upgrade ...) are standard Opportunity fields, in the same
+  reference. A reason for a loss is not: orgs add their own custom field
+  (``Loss_Reason__c`` and the like), so neither preset guesses one. The
+  Opportunity has no next-activity date (open activities are separate
+  records), and products are line items: an Opportunities with Products
+  report repeats each deal once per product, so ``product`` is left to
+  ``[source.fields]`` too.
 """
 
 from hygiene import DealStatus, Preset, Stage
@@ -83,6 +92,7 @@ SALESFORCE_EXPORT = Preset(
         "Id", "AccountId", "Name", "StageName", "Amount", "Probability", "CloseDate", "IsClosed", "IsWon",
         "ForecastCategory", "ForecastCategoryName", "OwnerId", "CreatedDate", "LastActivityDate",
         "LastStageChangeDate", "StageSortOrder", "ExpectedRevenue", "FiscalQuarter", "FiscalYear", "HasOpportunityLineItem",
+        "NextStep", "LeadSource", "Type",
     ),
     references=REFERENCES,
 )
