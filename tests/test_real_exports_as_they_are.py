@@ -81,6 +81,10 @@ def test_maven_init_maps_every_column_and_the_roster_with_no_edits(maven):
     assert stages["Won"] == {"name": "Won", "probability": 100, "closed": True, "won": True}
     assert stages["Lost"] == {"name": "Lost", "probability": 0, "closed": True}
     assert not stages["Engaging"].get("closed")
+    # Engaging follows Prospecting in Maven's process (PROVENANCE.md §1): the order the rules read.
+    assert [stage["name"] for stage in config["pipeline"]["stages"] if not stage.get("closed")] == ["Prospecting", "Engaging"]
+    # Its product column feeds the product field by its name (the forecast's win rate per product).
+    assert fields["product"] == "product"
     # The stages it found, with their counts (PROVENANCE.md: Won 4,238, Lost 2,473, Engaging 1,589, Prospecting 500).
     assert "Won (4,238 deals); Lost (2,473 deals); Engaging (1,589 deals); Prospecting (500 deals)" in output.replace("stages found: ", "")
     assert "no CRM preset matched the header" in output
