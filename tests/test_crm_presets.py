@@ -241,13 +241,16 @@ def test_the_rules_that_need_the_new_fields_become_evaluable_on_each_crms_export
 
 
 @pytest.mark.parametrize(
-    ("crm", "lead_sources", "deal_types"),
+    ("crm", "expected"),
     [
-        ("hubspot", {"Offline Sources": (1, 1), "Paid Search": (0, 1)}, {"Existing Business": (1, 1), "New Business": (0, 1)}),
-        ("zoho", {"Partner": (1, 1), "Web Download": (0, 1)}, {"Existing Business": (1, 2)}),
+        ("hubspot", {"lead_source": {"Offline Sources": (1, 1), "Paid Search": (0, 1)}, "deal_type": {"Existing Business": (1, 1), "New Business": (0, 1)}}),
+        ("zoho", {"lead_source": {"Partner": (1, 1), "Web Download": (0, 1)}, "deal_type": {"Existing Business": (1, 2)}}),
+        # Won and lost by the export's status column, not by a stage.
+        ("pipedrive", {"lead_source": {"Paid search": (1, 2)}, "product": {"Fleet tracker": (1, 1), "Route planner": (0, 1)}}),
+        ("dynamics", {"lead_source": {"Partner Summit": (1, 1), "Spring Webinar 2026": (0, 1)}}),
     ],
 )
-def test_the_forecast_gives_win_rates_per_lead_source_and_deal_type_from_the_presets_columns(tmp_path, crm, lead_sources, deal_types):
+def test_the_forecast_gives_win_rates_per_lead_source_deal_type_and_product_from_the_presets_columns(tmp_path, crm, expected):
     header, rows, name, _, _ = NEW_FIELDS[crm]
     init_then_audit(tmp_path, write_export(tmp_path / name, header, rows))
 
@@ -256,8 +259,20 @@ def test_the_forecast_gives_win_rates_per_lead_source_and_deal_type_from_the_pre
     assert result.exit_code == 0, result.output
     segments = json.loads(result.stdout)["win_rates"]["segments"]
     # (won, closed) of the deals closed in the trailing window, per value of the export's column.
-    assert {g["key"]: (g["won"], g["closed"]) for g in segments["lead_source"]["groups"]} == lead_sources
-    assert {g["key"]: (g["won"], g["closed"]) for g in segments["deal_type"]["groups"]} == deal_types
+    assert {field: {g["key"]: (g["won"], g["closed"]) for g in segments[field]["groups"]} for field in expected} == expected
+
+
+def test_the_forecast_reads_an_export_through_its_preset_alone(tmp_path):
+    # No [source.fields] and no stage table: the preset's columns and stages, and its status column, apply.
+    write_export(tmp_path / "deals-export.csv", PIPEDRIVE_HEADER, PIPEDRIVE_ROWS)
+    (tmp_path / "hygiene.toml").write_text('[source]\npath = "deals-export.csv"\npreset = "pipedrive"\n', encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["forecast", "--config", str(tmp_path / "hygiene.toml"), "--as-of", AS_OF, "--format", "json"], env=AUDIT_ENV)
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (document["deals"]["total"], document["deals"]["open"], document["deals"]["closed_in_window"]) == (4, 2, 2)
+    assert {g["key"]: (g["won"], g["closed"]) for g in document["win_rates"]["segments"]["lead_source"]["groups"]} == {"Paid search": (1, 2)}
 
 
 def stage_names(config: dict) -> list[str]:

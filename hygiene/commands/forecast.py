@@ -6,10 +6,9 @@ import datetime as dt
 import json
 from typing import Any
 
-from hygiene.api.stages import StageTable
-from hygiene.audit.normalise import ReadOptions, normalise
-from hygiene.audit.read import read_source
+from hygiene.audit.run import read_deals, stage_table
 from hygiene.commands.session import Session
+from hygiene.config.presets import apply_preset
 from hygiene.forecast.render import render_console, render_markdown
 from hygiene.forecast.report import build_forecast
 from hygiene.forecast.settings import ForecastSettings
@@ -18,14 +17,15 @@ def forecast_document(session: Session, source_path: str | None, as_of: dt.date,
     """The forecast JSON document for the configured (or given) export."""
     from hygiene import __version__
 
-    config = session.config
+    # The export is read as the audit reads it: the preset's columns and stages, and the export's own
+    # status columns (Pipedrive's status, Salesforce's IsClosed / IsWon), which say which deals are won and lost.
+    config = apply_preset(session.config, session.registry)
     settings = ForecastSettings.from_config(config.forecast, f"{config.file or 'configuration'}: forecast")
-    raw = read_source(config, session.registry, source_path)
-    deals = normalise(raw, config.source.fields, ReadOptions(date_format=config.source.date_format, decimal=config.source.decimal))
+    deals = read_deals(config, session.registry, source_path)
     return build_forecast(
         deals.frame,
         as_of=as_of,
-        stages=StageTable.from_stages(config.stages) if config.stages else StageTable(),
+        stages=stage_table(config),
         settings=settings,
         quotas=config.quotas,
         by=by,

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 import polars as pl
 
-from hygiene.api.fields import column_key
+from hygiene.api.fields import CLOSED_FLAG_COLUMN, WON_FLAG_COLUMN, column_key
 from hygiene.api.stages import StageTable, stage_key
 from hygiene.config.schema import ROSTER_FIELDS, SEGMENT_FIELDS
 from hygiene.forecast.settings import ForecastSettings
@@ -82,13 +82,19 @@ def prepare(frame: pl.DataFrame, stages: StageTable, settings: ForecastSettings,
 
     stage = pl.col("stage")
     closed = stage.replace_strict(lookup("closed", False), default=False, return_dtype=pl.Boolean).fill_null(False)
+    won = stage.replace_strict(lookup("won", False), default=False, return_dtype=pl.Boolean).fill_null(False)
+    # Where the export says itself that a deal is closed or won (a status column, IsClosed / IsWon), it wins over the stage, as in the audit.
+    if CLOSED_FLAG_COLUMN in frame.columns:
+        closed = pl.coalesce(pl.col(CLOSED_FLAG_COLUMN), closed)
+    if WON_FLAG_COLUMN in frame.columns:
+        won = pl.coalesce(pl.col(WON_FLAG_COLUMN), won)
     window_start = settings.window.start(as_of)
     amount = pl.col("amount") if "amount" in frame.columns else pl.lit(None, pl.Float64)
     close = pl.col("close_date") if "close_date" in frame.columns else pl.lit(None, pl.Date)
     table = frame.with_columns(
         closed.alias(CLOSED),
         (~closed).alias(OPEN),
-        stage.replace_strict(lookup("won", False), default=False, return_dtype=pl.Boolean).fill_null(False).alias(WON),
+        won.alias(WON),
         # A stage table may mix whole and decimal probabilities (10 and 12.5): one type for polars.
         stage.replace_strict({k: None if v is None else float(v) for k, v in lookup("probability", None).items()}, default=None, return_dtype=pl.Float64).alias(STAGE_PROBABILITY),
         (amount * 100).round(0).cast(pl.Int64).alias(CENTS),
