@@ -6,9 +6,8 @@ Sources:
   Activity Date, Deal probability, Forecast category, HubSpot Team, Next
   step, Next Activity Date, Deal Type (New Business, Existing Business),
   Closed Lost Reason, Number of Associated Contacts, Original Source Type
-  (labelled Original Traffic Source since HubSpot renamed its source
-  properties), and one ``Date entered "<stage> (<pipeline>)"`` column per
-  stage: HubSpot
+  (the deal's Original source, from its contacts'), and one
+  ``Date entered "<stage> (<pipeline>)"`` column per stage: HubSpot
   Knowledge Base, "HubSpot's default deal properties",
   https://knowledge.hubspot.com/properties/hubspots-default-deal-properties
 - The default sales pipeline and its win probabilities: Appointment
@@ -18,6 +17,13 @@ Sources:
   stages" (also listed in "HubSpot Deal Stages", hublead.io/blog/hubspot-deal-stages).
 - Forecast categories (Not forecasted, Pipeline, Best case, Commit, Closed
   won): HubSpot Knowledge Base, "Forecast category".
+- Source values (Organic search, Paid search, Email marketing, Organic
+  social, Referrals, Other campaigns, Direct traffic, Offline sources, Paid
+  social), and deals' source properties based on their contacts': HubSpot
+  Knowledge Base, "Understand Original and Latest source properties"
+  (knowledge.hubspot.com/properties/understand-source-properties). Newer
+  portals label the property Original Traffic Source, so that label is
+  read too.
 """
 
 from hygiene import Preset, Stage
