@@ -36,6 +36,9 @@ _LAZY = {
     "ROW_COLUMN": "hygiene.api.fields",
     # Forecasting: the trailing window of closed deals a win rate is taken over
     "TrailingWindow": "hygiene.forecast.settings",
+    # The forecast document (AuditReport.forecast) as titled tables, and as an HTML section
+    "forecast_sections": "hygiene.forecast.render",
+    "forecast_html_section": "hygiene.forecast.html",
     # Message templates
     "expand_template": "hygiene.api.templates",
     "format_number": "hygiene.api.templates",

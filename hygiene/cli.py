@@ -244,11 +244,12 @@ def reporter_settings(colour, rows_per_view):
     show_default=True,
     help="Findings the console lists: all, or only those the baseline does not know (needs --baseline); the summary counts all.",
 )
+@click.option("--forecast/--no-forecast", "with_forecast", default=None, help="Add the forecast (as `hygiene forecast` computes it) to the JSON, Markdown and HTML reports (config: [forecast] in_audit).")
 @presentation_options
 @common_options
 def audit(
     source, config_path, as_of, select, ignore, formats, output, fail_on, baseline_path, strict_baseline, max_findings, min_score, exit_zero,
-    show, owners, teams, managers, colour, rows_per_view, plugin_flags,
+    show, with_forecast, owners, teams, managers, colour, rows_per_view, plugin_flags,
 ):
     """Audit SOURCE (or the configured [source] path) and report findings.
 
@@ -274,7 +275,7 @@ def audit(
     )
     # A baseline that cannot be used stops the run before the audit, not after it.
     recorded = read_baseline(Path(baseline_path), baseline_path) if baseline_path is not None else None
-    options = attrs.evolve(audit_options(session, source, as_of, select, ignore), record_run=True, recorded_at=_now())
+    options = attrs.evolve(audit_options(session, source, as_of, select, ignore), record_run=True, recorded_at=_now(), forecast=with_forecast)
     with slow_load_notice(source or session.config.source.path):
         report = run_audit(session.config, session.registry, options)
     if recorded is not None:
@@ -404,7 +405,7 @@ def diff(old, new, output_format, output, fail_on):
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file (default: ./hygiene.toml when present).")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Forecast date (default: the config's as_of, else today).")
 @click.option("--by", type=click.Choice(["owner", "team", "manager", "region"]), default="owner", show_default=True, help="Group the cycle, velocity and forecast by this field.")
-@click.option("-f", "--format", "output_format", type=click.Choice(["console", "json", "markdown"]), default="console", show_default=True)
+@click.option("-f", "--format", "output_format", type=click.Choice(["console", "json", "markdown", "html"]), default="console", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
 @common_options
 def forecast(source, config_path, as_of, by, output_format, output, plugin_flags):

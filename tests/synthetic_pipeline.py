@@ -165,3 +165,24 @@ def generate(seed: int = 2, start: dt.date = dt.date(2024, 1, 1), weeks: int = 9
                 )
             )
     return SyntheticHistory(start=start, end=start + dt.timedelta(days=7 * weeks), deals=tuple(deals))
+
+
+def snapshot_frame(rows: list[dict[str, object]]):
+    """Rows of a snapshot as the normalised deal table (canonical columns and types)."""
+    import polars as pl
+
+    types = {"amount": pl.Float64, "probability": pl.Float64, "close_date_pushes": pl.Int64}
+    frame = pl.DataFrame({column: pl.Series(column, [row[column] for row in rows], dtype=types.get(column, pl.String)) for column in COLUMNS})
+    return frame.with_columns(pl.col(c).str.to_date() for c in ("created_date", "close_date", "stage_entered_date"))
+
+
+def fill_store(store, history: SyntheticHistory, every: int = 1) -> list[dt.date]:
+    """Add every ``every``-th weekly snapshot of ``history`` (and the last) to ``store``, as ``hygiene snapshot add`` does; returns their dates."""
+    from hygiene.history.store import version_rows
+
+    weeks = list(history.weeks())
+    dates = sorted(set(weeks[::every]) | {weeks[-1]})
+    for day in dates:
+        rows = version_rows(snapshot_frame(history.snapshot(day)), [])
+        store.add_snapshot(rows, day, source=f"export-{day.isoformat()}.csv", sha256=None, hygiene_version="test", added_at=f"{day.isoformat()}T00:00:00Z")
+    return dates

@@ -115,6 +115,8 @@ class AuditReport:
     currency: str | None = None
     #: Per rule code, not-evaluable deals per missing field (for rules that name their fields).
     not_evaluable_by_field: dict[str, dict[str, int]] = attrs.field(factory=dict)
+    #: ``hygiene audit --forecast``: the forecast document (``hygiene/schemas/forecast.schema.json``), else None.
+    forecast: dict[str, Any] | None = None
     _figures: ReportFigures | None = attrs.field(default=None, init=False, repr=False, eq=False)
 
     def figures(self) -> ReportFigures:
@@ -311,4 +313,5 @@ class AuditReport:
             "currency": self.currency,
             "groups": self.groups(),
             **({"history": self.history} if self.history is not None else {}),
+            **({"forecast": self.forecast} if self.forecast is not None else {}),
         }

@@ -33,6 +33,7 @@ from hygiene.config.presets import apply_preset
 from hygiene.config.selection import ConfiguredRule, configure_rules
 from hygiene.config.settings import Config
 from hygiene.history.crm_history import hubspot_stage_entry
+from hygiene.forecast.report import configured_forecast
 from hygiene.history.derive import DerivedDeals, derive_fields, no_history
 from hygiene.history.status import PipelineFigures, compare_with_previous_run, record_run
 from hygiene.history.store import HistoryStore, open_configured_store
@@ -51,6 +52,8 @@ class AuditOptions:
     record_run: bool = False
     #: When the run happened (UTC, ISO), for the store's record; the audit itself never reads the clock.
     recorded_at: str | None = None
+    #: Add the forecast to the report; None: as ``[forecast] in_audit`` says.
+    forecast: bool | None = None
 
 
 def read_deals(config: Config, registry: Registry, source_path: str | None, raw: RawTable | None = None):
@@ -122,12 +125,24 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         frame, _ = with_history(deals, options.as_of, stages, store, None if raw_given else export_sha256(config, options.source_path))
         frame, roster, money = with_roster_and_currency(config, registry, frame, deals.location)
         report = _audit_frame(config, registry, options, rules, deals, frame, stages, roster, money)
+        if _wants_forecast(config, options):
+            with run_step("computing the forecast"):
+                report.forecast = configured_forecast(
+                    config, frame, as_of=options.as_of, quotas=report.quotas, source=deals.location, store=store, tool_version=report.tool_version
+                )
         if store is not None:
             _compare_and_record(store, config, options, report, frame, stages)
     finally:
         if store is not None:
             store.close()
     return report
+
+
+def _wants_forecast(config: Config, options: AuditOptions) -> bool:
+    """``--forecast`` / ``--no-forecast``, else ``[forecast] in_audit`` (off by default: the forecast costs a pass over the deals)."""
+    if options.forecast is not None:
+        return options.forecast
+    return bool((config.forecast or {}).get("in_audit", False))
 
 
 def export_sha256(config: Config, source_path: str | None) -> str | None:

@@ -37,6 +37,7 @@ FORECAST_SCHEMA: dict[str, Any] = {
             "properties": {field: {"type": "string", "minLength": 1} for field in (*SEGMENT_FIELDS, *ROSTER_FIELDS)},
         },
         "plan_b_limit": {"type": "integer", "minimum": 1},
+        "in_audit": {"type": "boolean", "description": "Add the forecast to the audit's JSON, Markdown and HTML reports (default false; --forecast / --no-forecast)."},
     },
 }
 

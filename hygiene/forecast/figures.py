@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from hygiene.api.models import Period
+from hygiene.api.stages import stage_key
 from hygiene.forecast.deals import BAND, CENTS, GROUP_FIELDS, NO_VALUE, OPEN, STAGE_PROBABILITY, WON, PreparedDeals, group_column
 from hygiene.forecast.settings import ForecastSettings
 from hygiene.forecast.simulation import EXACT_LIMIT, simulate
@@ -225,14 +226,15 @@ def _shrunk_factors(closed: pl.DataFrame, column: str, overall: float, weight: i
     return factors
 
 
-def calibrate(deals: PreparedDeals, settings: ForecastSettings) -> tuple[pl.DataFrame, dict[str, Any]]:
+def calibrate(deals: PreparedDeals, settings: ForecastSettings, stage_conversion: Mapping[str, float] | None = None) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Each open deal's calibrated probability (column ``__calibrated__``, 0-1), and how it was made.
 
-    probability = stage probability x owner factor x size-band factor,
-    capped at 1. A factor is the group's trailing win rate shrunk toward
-    the overall one, divided by the overall one (1 for a group with no
-    closed deal). The stage's base is the stage table's probability: the
-    win rate of deals from each stage needs stage history.
+    probability = stage base x owner factor x size-band factor, capped at
+    1. A factor is the group's trailing win rate shrunk toward the overall
+    one, divided by the overall one (1 for a group with no closed deal).
+    The stage's base is its conversion from history (``stage_conversion``:
+    stage key -> share of the deals that reached it that were won) where
+    history has enough deals for it, else the stage table's probability.
     """
     closed = deals.closed_in_window()
     n, won = closed.height, int(closed.get_column(WON).sum())
@@ -242,7 +244,13 @@ def calibrate(deals: PreparedDeals, settings: ForecastSettings) -> tuple[pl.Data
         return deals.frame.with_columns(pl.lit(0.0).alias(CALIBRATED_PROBABILITY)), {"n": n, "overall_rate": 0.0, "note": "no won deal in the window: every calibrated probability is 0"}
     overall = won / n
     probability = pl.col(STAGE_PROBABILITY) / 100
-    method: dict[str, Any] = {"n": n, "overall_rate": round(overall, 4), "prior_weight": settings.min_deals, "stage_basis": "stage table probabilities (stage conversion needs stage history)"}
+    basis = "stage table probabilities (stage conversion needs stage history)"
+    if stage_conversion:
+        names = [name for name in deals.frame.get_column("stage").unique().to_list() if name is not None and stage_key(name) in stage_conversion]
+        converted = pl.col("stage").replace_strict({name: stage_conversion[stage_key(name)] for name in names}, default=None, return_dtype=pl.Float64)
+        probability = pl.coalesce(converted, probability)
+        basis = "stage conversion from history (the stage table's probability for stages with too few deals)"
+    method: dict[str, Any] = {"n": n, "overall_rate": round(overall, 4), "prior_weight": settings.min_deals, "stage_basis": basis}
     for field in ("owner", "size_band"):
         if not deals.has(field):
             method[field] = {"reason": deals.reasons[field]}

@@ -58,7 +58,7 @@ def cycle_text(figure: dict[str, Any]) -> str:
     return f"{figure['median']:g} d ({figure['p25']:g}-{figure['p75']:g}), n={figure['n']}"
 
 
-def sections(document: dict[str, Any]) -> list[Section]:
+def forecast_sections(document: dict[str, Any]) -> list[Section]:
     """The document as tables, in the order a reader wants them: the period's number first."""
     return [
         *_forecast_sections(document["forecast"]),
@@ -67,11 +67,129 @@ def sections(document: dict[str, Any]) -> list[Section]:
         _cycle_section(document["cycle"]),
         _velocity_section(document["velocity"]),
         *_calibration_sections(document["calibration"]),
-        Section(
-            title="From history",
-            notes=[f"{key}: {document[key]['reason']}" for key in ("accuracy", "funnel", "backtest") if "reason" in document[key]],
-        ),
+        _linearity_section(document["linearity"]),
+        _creation_pace_section(document["creation_pace"]),
+        *_accuracy_sections(document["accuracy"]),
+        _funnel_section(document["funnel"]),
+        _backtest_section(document["backtest"]),
     ]
+
+
+def pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:+.1f}%"
+
+
+def _linearity_section(linearity: dict[str, Any]) -> Section:
+    if "reason" in linearity:
+        return Section(title="Linearity", notes=[linearity["reason"]])
+    week = linearity["week"]
+    section = Section(title=f"Linearity: won amount by week {week} of the period, against past periods", columns=["period", f"won by week {week}", "period total", f"share by week {week}"])
+    for row in linearity["periods"]:
+        upto = row["cumulative"][min(week, len(row["cumulative"])) - 1] if row["cumulative"] else 0.0
+        total = row["won"]
+        section.rows.append([row["period"], amount(upto), amount(total) if row is not linearity["periods"][0] else "(in progress)", share(upto / total) if total and row is not linearity["periods"][0] else ""])
+    if "projected" in linearity:
+        section.notes.append(f"{linearity['method']}: {amount(linearity['projected'])}")
+    else:
+        section.notes.append(linearity["projected_reason"])
+    return section
+
+
+def _creation_pace_section(pace: dict[str, Any]) -> Section:
+    if "reason" in pace:
+        return Section(title="Pipeline creation pace", notes=[pace["reason"]])
+    trailing, this = pace["trailing"], pace["this_period"]
+    section = Section(
+        title="Pipeline creation pace: new deals per week",
+        notes=[
+            f"trailing window: {trailing['deals_per_week']:.1f} deals ({amount(trailing['amount_per_week'])}) a week; "
+            f"this period: {this['deals_per_week']:.1f} deals ({amount(this['amount_per_week'])}) a week, {this['deals']} in all"
+        ],
+    )
+    if "required_reason" in pace:
+        section.notes.append(f"required pace: {pace['required_reason']}")
+        return section
+    section.columns = ["owner", "created this period", "per week", "deals needed", "needed per week"]
+    for row in pace["owners"]:
+        needed = "" if row.get("deals_needed") is None else str(row["deals_needed"])
+        per_week = f"{row['required_per_week']:.1f}" + (f" (by {row['create_by']})" if "create_by" in row else "") if "required_per_week" in row else row["required_reason"]
+        section.rows.append([row["key"], str(row["created_this_period"]), f"{row['created_per_week']:.1f}", needed, per_week])
+    if "required_per_week" in pace:
+        section.notes.append(f"required in all: {pace['required_per_week']:.1f} new deals a week until the create-by dates")
+    if pace["owners_past_create_by"]:
+        section.notes.append(f"{pace['owners_past_create_by']} owner(s) are past their create-by date: a deal created now closes after the period at the median cycle, so plan B (pulling deals in) is what is left")
+    return section
+
+
+def _accuracy_sections(accuracy: dict[str, Any]) -> list[Section]:
+    if "reason" in accuracy:
+        return [Section(title="Forecast accuracy of past periods", notes=[accuracy["reason"]])]
+    kinds = (("commit_call", "commit call"), ("stage_weighted", "stage-weighted"), ("calibrated", "calibrated"))
+    periods = Section(title="Forecast accuracy: the forecast at the start of each past period against what was won", columns=["period", "as of", "won", *(f"{title} (error)" for _, title in kinds)])
+    for row in accuracy["periods"]:
+        cells = [row["period"], row["snapshot"], amount(row["actual"])]
+        for key, _ in kinds:
+            figure = row[key]
+            cells.append(f"{amount(figure['forecast'])} ({pct(figure['error_share'])})" if "forecast" in figure else figure["reason"])
+        periods.rows.append(cells)
+    owners = Section(title="Forecast bias by owner (sum of errors / sum won: above 0 over-forecasts)", columns=["owner", "periods", "won", *(f"{title} bias / abs. error" for _, title in kinds)])
+    for row in [{"key": "(all)", **accuracy["overall"]}, *accuracy["owners"]]:
+        owners.rows.append([row["key"], str(row["periods"]), amount(row["actual"]), *(_bias_text(row[k]) for k, _ in kinds)])
+    return [periods, owners]
+
+
+def _bias_text(figure: dict[str, Any]) -> str:
+    error = figure["absolute_error"]
+    return f"{pct(figure['bias'])} / {'' if error is None else f'{error * 100:.1f}%'}"
+
+
+def _funnel_section(funnel: dict[str, Any]) -> Section:
+    if "reason" in funnel:
+        return Section(title="Stage funnel", notes=[funnel["reason"]])
+    section = Section(
+        title=f"Stage funnel over the trailing window ({funnel['snapshots']} snapshots since {funnel['first_snapshot']})",
+        columns=["stage", "entered", "advanced", "lost", "still in", "median dwell", "won deals' dwell", "max_days", f"suggested (p{funnel['suggested_max_days_percentile']} of won)"],
+    )
+    for row in funnel["stages"]:
+        section.rows.append(
+            [
+                row["stage"],
+                str(row["entered"]),
+                str(row["advanced"]),
+                str(row["lost"]),
+                str(row["still_in_stage"]),
+                cycle_text(row["dwell_days"]),
+                cycle_text(row["won_dwell_days"]),
+                "" if row["max_days"] is None else str(row["max_days"]),
+                str(row["suggested_max_days"]) if "suggested_max_days" in row else row["suggested_max_days_reason"],
+            ]
+        )
+    return section
+
+
+def _backtest_section(backtest: dict[str, Any]) -> Section:
+    if "reason" in backtest:
+        return Section(title="Rule backtest", notes=[backtest["reason"]])
+    section = Section(
+        title=f"Rule backtest: how flagged deals ended ({backtest['audit_runs']} audit runs, {backtest['first_run']} to {backtest['last_run']})",
+        columns=["rule", "flagged", "won / lost / open", "loss rate", "not flagged", "won / lost / open", "loss rate", "lift"],
+    )
+    for row in backtest["rules"]:
+        flagged, others = row["flagged"], row["not_flagged"]
+        section.rows.append(
+            [
+                row["code"],
+                str(flagged["deals"]),
+                f"{flagged['won']} / {flagged['lost']} / {flagged['open']}",
+                rate_text(flagged["loss_rate"]),
+                str(others["deals"]),
+                f"{others['won']} / {others['lost']} / {others['open']}",
+                rate_text(others["loss_rate"]),
+                f"{row['lift']:.2f}x" if "lift" in row else row["lift_reason"],
+            ]
+        )
+    section.notes.append("lift = loss rate of the flagged deals / that of the others; above 1, the rule predicts loss")
+    return section
 
 
 def _overall_and_groups(figure: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
@@ -169,8 +287,14 @@ def _win_rate_sections(rates: dict[str, Any]) -> list[Section]:
         for group in segment["groups"]:
             section.rows.append([group["key"], str(group["closed"]), str(group["won"]), rate_text(group["by_count"]), rate_text(group["by_amount"])])
         result.append(section)
-    head.notes.append(f"stage conversion: {rates['stage_conversion']['reason']}")
-    return result
+    conversion = rates["stage_conversion"]
+    if "reason" in conversion:
+        head.notes.append(f"stage conversion: {conversion['reason']}")
+        return result
+    section = Section(title="Stage conversion: of the deals that reached a stage and closed, the share won", columns=["stage", "closed", "won", "conversion", "stage table"])
+    for row in conversion["stages"]:
+        section.rows.append([row["stage"], str(row["closed"]), str(row["won"]), rate_text(row["conversion"]), "" if row["stage_probability"] is None else f"{row['stage_probability']:g}%"])
+    return [*result, section]
 
 
 def _cycle_section(cycle: dict[str, Any]) -> Section:
@@ -223,7 +347,8 @@ def _calibration_sections(calibration: dict[str, Any]) -> list[Section]:
 # --- formats ----------------------------------------------------------------------------
 
 
-def _header(document: dict[str, Any]) -> list[str]:
+def header_lines(document: dict[str, Any]) -> list[str]:
+    """The title line and the line that says what the figures are over."""
     window = document["window"]
     deals = document["deals"]
     return [
@@ -243,8 +368,8 @@ def _aligned(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
 
 def render_console(document: dict[str, Any]) -> str:
     """Plain aligned tables; every text from the export is escaped for a terminal."""
-    lines = _header(document)
-    for section in sections(document):
+    lines = header_lines(document)
+    for section in forecast_sections(document):
         lines += ["", section.title]
         if section.columns:
             lines += ["  " + line for line in _aligned(section.columns, [[terminal_text(str(c)) for c in row] for row in section.rows])]
@@ -260,9 +385,9 @@ def markdown_cell(value: object) -> str:
 
 
 def render_markdown(document: dict[str, Any]) -> str:
-    header = _header(document)
+    header = header_lines(document)
     lines = [f"## {markdown_cell(header[0])}", "", markdown_cell(header[1])]
-    for section in sections(document):
+    for section in forecast_sections(document):
         lines += ["", f"### {markdown_cell(section.title)}", ""]
         if section.columns and section.rows:
             lines.append("| " + " | ".join(markdown_cell(c) for c in section.columns) + " |")

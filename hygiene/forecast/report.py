@@ -11,10 +11,33 @@ import polars as pl
 from hygiene.api.periods import period_containing
 from hygiene.api.stages import StageTable
 from hygiene.forecast import figures
+from hygiene.forecast import history as past
 from hygiene.forecast.deals import prepare
+from hygiene.forecast.history import PipelineHistory, read_history
 from hygiene.forecast.settings import ForecastSettings
 
 SCHEMA_VERSION = 1
+
+
+def configured_forecast(config, frame: pl.DataFrame, *, as_of: dt.date, quotas: Mapping[str, float], source: str | None, store=None, by: str = "owner", tool_version: str = "") -> dict[str, Any]:
+    """The forecast document for a configuration's normalised deals, with the history of ``store`` when there is one.
+
+    ``hygiene forecast`` and ``hygiene audit --forecast`` both call this, so
+    the figures are the same wherever they are shown.
+    """
+    settings = ForecastSettings.from_config(config.forecast, f"{config.file or 'configuration'}: forecast")
+    return build_forecast(
+        frame,
+        as_of=as_of,
+        stages=StageTable.from_stages(config.stages) if config.stages else StageTable(),
+        settings=settings,
+        quotas=quotas,
+        by=by,
+        fiscal_year_start_month=config.fiscal_year_start_month,
+        source=source,
+        tool_version=tool_version,
+        history=read_history(store, as_of) if store is not None else None,
+    )
 
 
 def build_forecast(
@@ -28,14 +51,32 @@ def build_forecast(
     fiscal_year_start_month: int = 1,
     source: str | None = None,
     tool_version: str = "",
+    history: PipelineHistory | None = None,
 ) -> dict[str, Any]:
-    """All the figures for the normalised deal table ``frame`` as of ``as_of``: the JSON document."""
+    """All the figures for the normalised deal table ``frame`` as of ``as_of``: the JSON document.
+
+    ``history`` (read from a store with :func:`hygiene.forecast.history.read_history`)
+    adds stage conversion (which then is the calibrated forecast's stage
+    base), the funnel, forecast accuracy and the rule backtest.
+    """
     period = period_containing(as_of, settings.period, fiscal_year_start_month)
     deals = prepare(frame, stages, settings, as_of)
     rates = figures.win_rates(deals, settings)
+    conversion = past.stage_conversion(history, stages, settings, as_of, deals.window_start)
+    rates["stage_conversion"] = conversion
     cycles = figures.cycle(deals, settings, by)
-    calibrated_frame, method = figures.calibrate(deals, settings)
+    calibrated_frame, method = figures.calibrate(deals, settings, past.conversion_rates(conversion))
     forecast = figures.period_forecast(calibrated_frame, deals, settings, by, period, method)
+    lead_generation = figures.lead_generation(calibrated_frame, deals, settings, period, quotas, rates, cycles, method)
+    final = past.outcomes(history, stages) if history is not None and history.versions.height else None
+
+    def forecast_at(snapshot: pl.DataFrame, date: dt.date, then: Any) -> dict[str, Any]:
+        """The period forecast ``then`` as the report would have made it on ``date``, from what the store knew that day."""
+        known = history.until(date)
+        earlier = prepare(snapshot, stages, settings, date)
+        start = settings.window.start(date)
+        frame_then, method_then = figures.calibrate(earlier, settings, past.conversion_rates(past.stage_conversion(known, stages, settings, date, start)))
+        return figures.period_forecast(frame_then, earlier, settings, "owner", then, method_then)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool_version": tool_version,
@@ -55,8 +96,11 @@ def build_forecast(
         "velocity": figures.velocity(deals, settings, by, period, cycles, rates),
         "forecast": forecast,
         "calibration": figures.calibration(deals, settings),
-        "lead_generation": figures.lead_generation(calibrated_frame, deals, settings, period, quotas, rates, cycles, method),
-        "accuracy": {"reason": f"forecast accuracy of past periods {figures.HISTORY_REASON}"},
-        "funnel": {"reason": f"the stage funnel with dwell per stage {figures.HISTORY_REASON}"},
-        "backtest": {"reason": f"the rule backtest {figures.HISTORY_REASON}"},
+        "lead_generation": lead_generation,
+        "linearity": past.linearity(deals.frame, settings, as_of, fiscal_year_start_month),
+        "creation_pace": past.creation_pace(deals.frame, settings, as_of, deals.window_start, lead_generation, fiscal_year_start_month),
+        "accuracy": past.accuracy(history, forecast_at, settings, as_of, fiscal_year_start_month, final),
+        "funnel": past.funnel(history, stages, settings, as_of, deals.window_start),
+        "backtest": past.backtest(history, stages, settings, final),
+        "history": {"store": history.location, "snapshots": len(history.snapshot_dates)} if history is not None else {"reason": past.no_store_reason()},
     }

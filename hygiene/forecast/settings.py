@@ -62,6 +62,8 @@ class ForecastSettings:
     columns: Mapping[str, str] = attrs.field(factory=dict)
     #: How many deals plan B lists at most, per owner or team.
     plan_b_limit: int = 20
+    #: Whether ``hygiene audit`` adds the forecast to its JSON, Markdown and HTML reports (``--forecast`` / ``--no-forecast`` beat it).
+    in_audit: bool = False
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], where: str = "forecast") -> ForecastSettings:
@@ -78,6 +80,7 @@ class ForecastSettings:
             size_bands=bands,
             columns=dict(table.get("columns", {})),
             plan_b_limit=table.get("plan_b_limit", 20),
+            in_audit=table.get("in_audit", False),
         )
 
 

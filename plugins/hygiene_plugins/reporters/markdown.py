@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from hygiene import NO_OWNER, SEVERITIES, Reporter, deal_with_name_expr, format_share, known_expr, markdown_cell, plural
+from hygiene import NO_OWNER, SEVERITIES, Reporter, deal_with_name_expr, forecast_sections, format_share, known_expr, markdown_cell, plural
 
 #: GitHub refuses a comment body over 65,536 characters; a UTF-8 byte is never less than a character.
 COMMENT_LIMIT_BYTES = 65_536
@@ -65,6 +65,23 @@ class MarkdownPage:
         return "".join(self.parts)
 
 
+def _forecast_tables(page: MarkdownPage, document: dict) -> None:
+    """``hygiene audit --forecast``: the tables ``hygiene forecast --format markdown`` shows, within the page's size limit."""
+    heading = "## Forecast\n\n"
+    if not page.fits(heading):
+        page.omitted_tables += 1
+        return
+    page.add(heading)
+    for section in forecast_sections(document):
+        if section.columns and section.rows:
+            page.table(markdown_cell(section.title), section.columns, section.rows, len(section.rows), "rows")
+        elif page.fits(title := f"### {markdown_cell(section.title)}\n\n"):
+            page.add(title)
+        notes = "".join(f"- {markdown_cell(note)}\n" for note in section.notes)
+        if notes and page.fits(notes + "\n"):
+            page.add(notes + "\n")
+
+
 def render_markdown(report, *, max_bytes: int | None = COMMENT_LIMIT_BYTES, max_finding_rows: int = MAX_FINDING_ROWS) -> str:
     """The Markdown report of ``report``, at most ``max_bytes`` of UTF-8 (no limit when None)."""
     page = MarkdownPage(max_bytes)
@@ -93,6 +110,8 @@ def render_markdown(report, *, max_bytes: int | None = COMMENT_LIMIT_BYTES, max_
     if report.fixed:
         rows = [[entry.get("code"), entry.get("deal_id") or "", entry.get("owner"), entry.get("count", 1)] for entry in report.fixed[:MAX_TABLE_ROWS]]
         page.table("Fixed since the baseline", ["Rule", "Deal", "Owner", "Count"], rows, len(report.fixed), "fixed entries")
+    if report.forecast is not None:
+        _forecast_tables(page, report.forecast)
     if page.omitted_tables:
         page.add(f"_{plural(page.omitted_tables, 'table')} left out to stay under the size limit._\n")
     return page.text().rstrip("\n") + "\n"

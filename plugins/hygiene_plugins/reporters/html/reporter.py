@@ -7,7 +7,7 @@ import hashlib
 from functools import cache
 from importlib.resources import files
 
-from hygiene import Reporter, html_text
+from hygiene import Reporter, forecast_html_section, html_text
 from hygiene_plugins.reporters.html.page import PageBuilder
 
 
@@ -76,5 +76,7 @@ class HtmlReporter(Reporter):
             css=Markup(_static("report.css")),
             script=Markup(script),
             script_hash=script_hash(script),
+            # hygiene audit --forecast: the forecast's own section (its charts need no stylesheet).
+            forecast=Markup(forecast_html_section(report.forecast)) if report.forecast is not None else "",
         )
         stream.write(page)
