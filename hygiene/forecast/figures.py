@@ -449,12 +449,13 @@ def lead_generation(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
             .group_by(column, maintain_order=True)
             .head(settings.plan_b_limit)
         )
-        plan_b = ranked.partition_by(column, as_dict=True)
+        gaps = {name: _gap(sums.get(name), spec) for name, spec in table.items()}
+        plan_b = _plan_b_deals(ranked, column, gaps)
         group_rates = {g["key"]: g for g in rates["segments"][field].get("groups", [])}
         # A group's own median cycle is known when the cycle was grouped the same way (--by); else the overall one.
         group_cycles = {g["key"]: g["won"] for g in cycles.get("groups", [])} if cycles.get("by") == field else {}
         result[key] = [
-            _need(sums.get(name), (plan_b.get((name,)), counts.get(name, 0)), field, name, spec, settings, period, group_rates.get(name), group_cycles.get(name), overall, deals.as_of)
+            _need(sums.get(name), (plan_b.get(name, []), counts.get(name, 0)), field, name, spec, settings, period, group_rates.get(name), group_cycles.get(name), overall, deals.as_of)
             for name, spec in sorted(table.items())
         ]
     return result
@@ -467,11 +468,58 @@ def _basis(own: dict[str, Any] | None, overall: dict[str, Any]) -> tuple[dict[st
     return overall, "overall"
 
 
+def _gap(sums: Mapping[str, Any] | None, spec: Mapping[str, Any]) -> int:
+    """Quota - won - the calibrated expectation of the open deals closing in the period, in cents (0 when reached)."""
+    won_cents = int((sums or {}).get("won") or 0)
+    expected = int((sums or {}).get("expected") or 0)
+    return max(0, int(round(spec["quota"] * 100)) - won_cents - expected)
+
+
+def _plan_b_deals(ranked: pl.DataFrame, column: str, gaps: Mapping[str, int]) -> dict[str, list[dict[str, Any]]]:
+    """Each group's plan B: its ranked candidates until their cumulative amount reaches its gap (all of them when there is none).
+
+    One pass in polars over every group's candidates: the running amount is
+    a cumulative sum per group, and a deal is listed while the amount before
+    it is still short of the gap.
+    """
+    gap = pl.col(column).replace_strict(dict(gaps), default=0, return_dtype=pl.Int64)
+    cumulative = pl.col(CENTS).cum_sum().over(column)
+    listed = ranked.with_columns(cumulative.alias("__cumulative__")).filter((gap == 0) | (pl.col("__cumulative__") - pl.col(CENTS) < gap))
+    rows = listed.select(
+        column,
+        "id",
+        pl.col("name") if "name" in listed.columns else pl.lit(None, pl.String).alias("name"),
+        "stage",
+        pl.col("close_date").cast(pl.String).alias("close_date") if "close_date" in listed.columns else pl.lit(None, pl.String).alias("close_date"),
+        pl.col("forecast_category") if "forecast_category" in listed.columns else pl.lit(None, pl.String).alias("forecast_category"),
+        CENTS,
+        CALIBRATED_PROBABILITY,
+        "__value__",
+        "__cumulative__",
+    ).rows()
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for key, deal_id, name, stage, close, category, cents, probability, value, running in rows:
+        by_group.setdefault(key, []).append(
+            {
+                "id": deal_id,
+                "name": name,
+                "stage": stage,
+                "close_date": close,
+                "forecast_category": category,
+                "amount": money(cents),
+                "calibrated_probability": round(probability, 4),
+                "calibrated_value": money(value),
+                "cumulative_amount": money(running),
+            }
+        )
+    return by_group
+
+
 def _need(sums, plan_b, field, name, spec, settings, period, own_rates, own_cycle, overall, as_of) -> dict[str, Any]:
     won_cents = int((sums or {}).get("won") or 0)
     expected = int((sums or {}).get("expected") or 0)
     quota_cents = int(round(spec["quota"] * 100))
-    gap = max(0, quota_cents - won_cents - expected)
+    gap = _gap(sums, spec)
     row: dict[str, Any] = {
         "key": name,
         "quota": money(quota_cents),
@@ -515,27 +563,7 @@ def _need(sums, plan_b, field, name, spec, settings, period, own_rates, own_cycl
     return row
 
 
-def _plan_b(ranked: pl.DataFrame | None, candidates: int, gap: int) -> dict[str, Any]:
-    """Open deals outside the period that could be pulled in, by calibrated value, until their amount covers the gap.
-
-    ``ranked`` holds the owner's or team's best candidates, by calibrated value (then id).
-    """
-    deals, cumulative = [], 0
-    for row in ranked.iter_rows(named=True) if ranked is not None else ():
-        if gap and cumulative >= gap:
-            break
-        cumulative += row[CENTS]
-        deals.append(
-            {
-                "id": row["id"],
-                "name": row.get("name"),
-                "stage": row["stage"],
-                "close_date": row["close_date"].isoformat() if row.get("close_date") else None,
-                "forecast_category": row.get("forecast_category"),
-                "amount": money(row[CENTS]),
-                "calibrated_probability": round(row[CALIBRATED_PROBABILITY], 4),
-                "calibrated_value": money(row["__value__"]),
-                "cumulative_amount": money(cumulative),
-            }
-        )
-    return {"candidates": candidates, "deals": deals, "covers_gap": cumulative >= gap}
+def _plan_b(deals: list[dict[str, Any]], candidates: int, gap: int) -> dict[str, Any]:
+    """Open deals outside the period that could be pulled in, by calibrated value, until their amount covers the gap."""
+    cumulative = deals[-1]["cumulative_amount"] if deals else 0.0
+    return {"candidates": candidates, "deals": deals, "covers_gap": round(cumulative * 100) >= gap}

@@ -29,7 +29,7 @@ import polars as pl
 from hygiene.api.models import Period
 from hygiene.api.periods import period_containing
 from hygiene.api.stages import StageTable, stage_key
-from hygiene.forecast.deals import WON, group_column
+from hygiene.forecast.deals import CENTS, WON, group_column
 from hygiene.forecast.settings import ForecastSettings
 from hygiene.forecast.stats import money, not_enough, rate
 
@@ -444,7 +444,9 @@ def linearity(frame: pl.DataFrame, settings: ForecastSettings, as_of: dt.date, f
         return {"reason": "no close_date values"}
     current = period_containing(as_of, settings.period, fiscal_year_start_month)
     periods = [current, *past_periods(as_of, settings.period, fiscal_year_start_month, past)]
-    wons = frame.filter(pl.col(WON) & pl.col("amount").is_not_null()).select("close_date", (pl.col("amount") * 100).round(0).cast(pl.Int64).alias("cents"))
+    # One pass over the deals: only the won ones closing in the periods shown are kept.
+    in_span = pl.col(WON) & pl.col(CENTS).is_not_null() & pl.col("close_date").is_between(periods[-1].start, as_of).fill_null(False)
+    wons = frame.filter(in_span).select("close_date", pl.col(CENTS).alias("cents"))
     rows = []
     for period in periods:
         weeks = (period.end - period.start).days // 7 + 1

@@ -51,28 +51,41 @@ def simulate(
     same deals give the same range on every machine.
     """
     usable = deals.filter(pl.col(probability).is_not_null() & pl.col(CENTS).is_not_null())
+    if usable.height == 0:
+        return Simulated((0, 0, 0), {})
     keys = list(units) or ["__unit__"]
     if not units:
         usable = usable.with_columns(pl.lit("").alias("__unit__"))
+    # Sorted by unit, then id: a unit is a run of equal keys, found once instead of partitioning the table.
     usable = usable.sort([*keys, "id"])
+    first_of_unit = pl.any_horizontal([pl.col(k) != pl.col(k).shift(1) for k in keys]).fill_null(True)
+    starts = np.flatnonzero(usable.select(first_of_unit).to_series().to_numpy())
+    bounds = [*starts.tolist(), usable.height]
+    amounts_all = usable.get_column(CENTS).to_numpy().astype(np.float64)
+    p_all = usable.get_column(probability).to_numpy().astype(np.float64)
+    names = usable.get_column(group).gather(starts).to_list() if group is not None else None
     rng = np.random.default_rng(seed)
     overall = np.zeros(runs, dtype=np.float64)
     by_group: dict[str, np.ndarray] = {}
-    if usable.height == 0:
-        return Simulated((0, 0, 0), {})
-    for key, unit in sorted(usable.partition_by(keys, as_dict=True, maintain_order=True).items()):
-        amounts = unit.get_column(CENTS).to_numpy().astype(np.float64)
-        p = unit.get_column(probability).to_numpy().astype(np.float64)
-        if unit.height <= exact_limit:
+    for index, (begin, end) in enumerate(zip(bounds, bounds[1:])):
+        amounts, p = amounts_all[begin:end], p_all[begin:end]
+        if end - begin <= exact_limit:
             # Sums of whole cents in float64 are exact below 2^53 cents, whatever order they are added in.
-            won = (rng.random((runs, unit.height), dtype=np.float32) < p.astype(np.float32)).astype(np.float64)
+            won = (rng.random((runs, end - begin), dtype=np.float32) < p.astype(np.float32)).astype(np.float64)
             totals = won @ amounts
         else:
             mean = float(amounts @ p)
             spread = float(np.sqrt((amounts * amounts) @ (p * (1 - p))))
             totals = np.clip(mean + spread * rng.standard_normal(runs), 0.0, float(amounts.sum()))
         overall += totals
-        if group is not None:
-            name = key[keys.index(group)]
-            by_group[name] = by_group[name] + totals if name in by_group else totals.copy()
-    return Simulated(_percentiles(overall), {name: _percentiles(totals) for name, totals in sorted(by_group.items())})
+        if names is not None:
+            name = names[index]
+            if name in by_group:
+                by_group[name] += totals
+            else:
+                by_group[name] = totals.copy()
+    ordered = sorted(by_group)
+    # One percentile call over every group's runs: the same figures as one call per group.
+    table = np.percentile(np.stack([by_group[name] for name in ordered]), [10, 50, 90], axis=1, method="linear").T if ordered else np.empty((0, 3))
+    groups = {name: tuple(int(round(float(v))) for v in row) for name, row in zip(ordered, table)}
+    return Simulated(_percentiles(overall), groups)
