@@ -359,15 +359,23 @@ def period_forecast(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
 # --- probability calibration -------------------------------------------------------------
 
 
-def calibration(deals: PreparedDeals, settings: ForecastSettings) -> dict[str, Any]:
+def calibration(deals: PreparedDeals, settings: ForecastSettings, stated: pl.DataFrame | None = None) -> dict[str, Any]:
     """Stated against actual win rates of closed deals that kept a probability of their own.
 
     A closed deal whose probability is 0 or 100 says nothing about what was
     forecast before it closed (CRMs set it on closing); only the others count.
+    With history, ``stated`` (``deal_id``, ``stated``) gives the probability
+    each deal was open at when its closing period began, which then replaces
+    the export's.
     """
     if "probability" not in deals.frame.columns:
         return {"reason": "no probability column"}
-    closed = deals.closed_in_window().filter(pl.col("probability").is_between(0, 100, closed="none"))
+    closed = deals.closed_in_window()
+    basis = "the closed deals' own probability in the export"
+    if stated is not None and stated.height:
+        closed = closed.join(stated.rename({"deal_id": "id"}), on="id", how="left").with_columns(pl.coalesce("stated", "probability").alias("probability"))
+        basis = "the probability each deal was open at when the period it closed in began (history), else its own in the export"
+    closed = closed.filter(pl.col("probability").is_between(0, 100, closed="none"))
     if closed.height == 0:
         return {"reason": "no closed deal in the window kept a forecast probability (only 0 or 100 once closed); " + HISTORY_REASON}
     if closed.height < settings.min_deals:
@@ -382,7 +390,7 @@ def calibration(deals: PreparedDeals, settings: ForecastSettings) -> dict[str, A
         row.update({"stated": round(mean_stated, 4), "actual": round(actual, 4)} if n >= settings.min_deals else not_enough(int(n)))
         bands.append(row)
     brier = float(closed.select(((stated - outcome) ** 2).mean()).item())
-    result: dict[str, Any] = {"n": closed.height, "brier_score": round(brier, 4), "bands": bands}
+    result: dict[str, Any] = {"n": closed.height, "brier_score": round(brier, 4), "bands": bands, "basis": basis}
     if deals.has("owner"):
         owners = closed.group_by(group_column("owner")).agg(pl.len().alias("n"), stated.mean().alias("stated"), outcome.mean().alias("actual")).sort(group_column("owner"))
         result["owners"] = [
@@ -426,9 +434,13 @@ def lead_generation(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
     close = pl.col("close_date").is_between(period.start, period.end).fill_null(False)
     for key, field, table in entities:
         column = group_column(field)
-        # One pass over the deals, then each owner's or team's own small table.
-        needed = ["id", "name", "stage", "close_date", "forecast_category", column, OPEN, WON, CENTS, CALIBRATED_PROBABILITY]
-        relevant = frame.select([c for c in needed if c in frame.columns]).filter(pl.col(column).is_in(list(table)) & (pl.col(OPEN) | (pl.col(WON) & close)))
+        # One pass over the deals, on the few columns the sums and the ranking need: the text columns
+        # plan B shows are fetched afterwards for the deals it lists only.
+        needed = ["id", "close_date", column, OPEN, WON, CENTS, CALIBRATED_PROBABILITY]
+        relevant = (
+            frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row__"), *(c for c in needed if c in frame.columns))
+            .filter(pl.col(column).is_in(list(table)) & (pl.col(OPEN) | (pl.col(WON) & close)))
+        )
         cents = pl.col(CENTS)
         now = pl.col(OPEN) & close & cents.is_not_null()
         expected = (cents.cast(pl.Float64) * pl.col(CALIBRATED_PROBABILITY).fill_null(0.0)).round(0).cast(pl.Int64)
@@ -450,6 +462,8 @@ def lead_generation(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
             .head(settings.plan_b_limit)
         )
         gaps = {name: _gap(sums.get(name), spec) for name, spec in table.items()}
+        shown = [c for c in ("name", "stage", "forecast_category") if c in frame.columns]
+        ranked = pl.concat([ranked, frame.select(pl.col(shown).gather(ranked.get_column("__row__")))], how="horizontal")
         plan_b = _plan_b_deals(ranked, column, gaps)
         group_rates = {g["key"]: g for g in rates["segments"][field].get("groups", [])}
         # A group's own median cycle is known when the cycle was grouped the same way (--by); else the overall one.

@@ -18,6 +18,7 @@ exports: its outcome is unknown and it is counted as not evaluable).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -261,6 +262,38 @@ def funnel(history: PipelineHistory | None, stages: StageTable, settings: Foreca
             f"{MAX_DAYS_PERCENTILE}th percentile of the dwell of deals that were won, rounded up"
         ),
     }
+
+
+# --- stated probabilities, for calibration ------------------------------------------------------
+
+
+def stated_at_period_start(history: PipelineHistory | None, stages: StageTable, kind: str, fiscal_year_start_month: int) -> pl.DataFrame | None:
+    """``deal_id`` -> the probability it was open at when the period it closed in began (the newest snapshot on or before that day).
+
+    That is the probability the period's forecast was made with, chosen
+    before the outcome was known. The last probability before closing would
+    not do: a deal lost early was last seen at an early stage's low
+    probability, a won one at the last stage's high one, so the outcome
+    would pick the probability. Deals created during the period they closed
+    in have none. None without usable history.
+    """
+    if _usable(history) is not None:
+        return None
+    final = outcomes(history, stages).filter(pl.col("outcome").is_in(["won", "lost"]) & pl.col("close_date").is_not_null())
+    dates = sorted(set(final.get_column("close_date").to_list()))
+    starts = {day: period_containing(day, kind, fiscal_year_start_month).start for day in dates}
+    snapshots = list(history.snapshot_dates)
+
+    def snapshot_for(start: dt.date) -> dt.date | None:
+        index = bisect.bisect_right(snapshots, start) - 1
+        return snapshots[index] if index >= 0 and (start - snapshots[index]).days <= 7 else None
+
+    at = {day: snapshot_for(start) for day, start in starts.items()}
+    wanted = final.select("deal_id", pl.col("close_date").replace_strict(at, default=None, return_dtype=pl.Date).alias("__at__")).drop_nulls("__at__")
+    open_names = [s.name for s in stages.open_stages]
+    versions = history.versions.select("deal_id", "valid_from", "valid_to", "stage", "probability").join(wanted, on="deal_id")
+    valid = (pl.col("valid_from") <= pl.col("__at__")) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > pl.col("__at__")))
+    return versions.filter(valid & pl.col("stage").is_in(open_names) & pl.col("probability").is_not_null()).select("deal_id", pl.col("probability").alias("stated")).unique("deal_id").sort("deal_id")
 
 
 # --- forecast accuracy ------------------------------------------------------------------------------

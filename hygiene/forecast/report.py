@@ -95,7 +95,7 @@ def build_forecast(
         "cycle": cycles,
         "velocity": figures.velocity(deals, settings, by, period, cycles, rates),
         "forecast": forecast,
-        "calibration": figures.calibration(deals, settings),
+        "calibration": figures.calibration(deals, settings, past.stated_at_period_start(history, stages, settings.period, fiscal_year_start_month)),
         "lead_generation": lead_generation,
         "linearity": past.linearity(deals.frame, settings, as_of, fiscal_year_start_month),
         "creation_pace": past.creation_pace(deals.frame, settings, as_of, deals.window_start, lead_generation, fiscal_year_start_month),
