@@ -412,8 +412,10 @@ def forecast(source, config_path, as_of, by, output_format, output, plugin_flags
     """Win rates, sales cycle, velocity, the period's forecast three ways, calibration and lead-generation need.
 
     Computed from the closed deals of SOURCE (or the configured [source]
-    path) in the trailing [forecast] window. Exit codes: 0 done, 2 unusable
-    input or configuration.
+    path) in the trailing [forecast] window. With a history store, also
+    stage conversion, the stage funnel, forecast accuracy of past periods
+    and the rule backtest. --format html writes one self-contained page.
+    Exit codes: 0 done, 2 unusable input or configuration.
     """
     from hygiene.commands.forecast import forecast_document, render
 

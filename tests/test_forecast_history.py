@@ -121,7 +121,7 @@ def test_the_funnel_recovers_dwell_and_advance_rates(document):
         low, high = DWELL[stage]
         assert row["stage"] == stage
         # Every run that entered is accounted for exactly once; deals only move forward.
-        assert row["entered"] == row["advanced"] + row["lost"] + row["moved_back"] + row["still_in_stage"] + row["other_exits"]
+        assert row["entered"] == row["advanced"] + row["lost"] + row["moved_back"] + row["still_in_stage"] + row["removed"] + row["other_exits"]
         assert row["moved_back"] == 0
         # Dwell is uniform between the bounds: its median within a day and a half of the midpoint.
         assert abs(row["dwell_days"]["median"] - (low + high) / 2) <= 1.5, stage
@@ -155,7 +155,7 @@ def test_a_stage_that_snapshots_miss_is_passed_through_unseen(tmp_path):
     rows = document["funnel"]["stages"]
     assert sum(row["passed_unseen"] for row in rows) > 0
     for row in rows:
-        assert row["entered"] == row["advanced"] + row["lost"] + row["moved_back"] + row["still_in_stage"] + row["other_exits"]
+        assert row["entered"] == row["advanced"] + row["lost"] + row["moved_back"] + row["still_in_stage"] + row["removed"] + row["other_exits"]
         assert row["advanced"] >= row["passed_unseen"]
 
 
@@ -309,3 +309,27 @@ def test_the_page_in_a_browser_is_quiet_with_titled_charts(browser_page, page):
     assert view.evaluate("getComputedStyle(document.querySelector('table')).borderCollapse") == "collapse"
     assert view.locator("h2", has_text="Rule backtest").count() == 1
     browser_page.screenshot("forecast")
+
+
+def test_a_deal_gone_from_the_exports_is_removed_not_lost(tmp_path):
+    small = generate(weeks=12, deals_per_week=5)
+    weeks = list(small.weeks())
+    last = small.snapshot(weeks[-1])
+    gone = next(row for row in last if row["stage"] in STAGES)
+    with HistoryStore.open(StoreLocation(url=f"sqlite:///{tmp_path / 'gone.db'}", display="gone.db")) as store:
+        for day in weeks:
+            rows = [row for row in small.snapshot(day) if day != weeks[-1] or row["id"] != gone["id"]]
+            store.add_snapshot(version_rows(snapshot_frame(rows), []), day, source="export.csv", sha256=None, hygiene_version="test", added_at="x")
+        history = read_history(store, small.end)
+    from hygiene.forecast.history import outcomes
+
+    final = outcomes(history, STAGE_OBJECTS)
+    assert final.filter(pl.col("deal_id") == gone["id"]).get_column("outcome").to_list() == ["removed"]
+    document = build_forecast(snapshot_frame([r for r in last if r["id"] != gone["id"]]), as_of=small.end, stages=STAGE_OBJECTS, settings=ForecastSettings(min_deals=1), quotas={}, history=history)
+    # Last seen the week before, in the stage it had then.
+    seen = next(r for r in small.snapshot(weeks[-2]) if r["id"] == gone["id"])
+    row = next(r for r in document["funnel"]["stages"] if r["stage"] == seen["stage"])
+    assert row["removed"] == 1
+    # Never counted as lost: it is not among the closed deals of any stage's conversion.
+    closed = sum(1 for d in small.deals if d.closed <= small.end)
+    assert document["win_rates"]["stage_conversion"]["stages"][0]["closed"] == closed

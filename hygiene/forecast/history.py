@@ -143,7 +143,8 @@ def stage_runs(history: PipelineHistory, stages: StageTable) -> pl.DataFrame:
         pl.col("created_date").first(),
         pl.col("valid_to").last().alias("last_valid_to"),
     )
-    entered = pl.coalesce(pl.col("recorded_entry"), pl.col("first_seen"))
+    # A recorded entry later than the first sighting is wrong: the snapshot saw the deal in the stage already.
+    entered = pl.min_horizontal(pl.col("recorded_entry"), pl.col("first_seen"))
     # Found under way by the first snapshot, with no recorded entry and not created that day: the beginning is unknown.
     censored = (pl.col("first_seen") == first_snapshot) & pl.col("recorded_entry").is_null() & (pl.col("created_date").is_null() | (pl.col("created_date") < pl.col("first_seen")))
     runs = runs.with_columns(entered.alias("entered"), censored.fill_null(False).alias("censored")).sort("deal_id", "run")
@@ -222,6 +223,8 @@ def funnel(history: PipelineHistory | None, stages: StageTable, settings: Foreca
     for order, stage in enumerate(stages.open_stages):
         in_stage = runs.filter(pl.col("order") == order)
         left = in_stage.filter(pl.col("exited").is_not_null())
+        # Last seen in this stage, then gone from the exports: where it went is unknown.
+        removed = in_stage.filter(pl.col("exited").is_null() & pl.col("last_valid_to").is_not_null()).height
         # Seen only in a later stage (snapshots further apart than its stay here): it passed through unseen.
         seen_here = all_runs.filter(pl.col("order") == order).select("deal_id").unique()
         later = runs.filter((pl.col("order") > order).fill_null(False) | pl.col("won")).select("deal_id").unique()
@@ -238,7 +241,8 @@ def funnel(history: PipelineHistory | None, stages: StageTable, settings: Foreca
             "advanced": advanced,
             "lost": lost,
             "moved_back": moved_back,
-            "still_in_stage": in_stage.height - left.height,
+            "still_in_stage": in_stage.height - left.height - removed,
+            "removed": removed,
             "other_exits": left.height + unseen - advanced - lost - moved_back,
             "dwell_days": _dwell_stats(dwell, settings.min_deals),
             "won_dwell_days": _dwell_stats(won_dwell, settings.min_deals),

@@ -148,7 +148,7 @@ def _funnel_section(funnel: dict[str, Any]) -> Section:
         return Section(title="Stage funnel", notes=[funnel["reason"]])
     section = Section(
         title=f"Stage funnel over the trailing window ({funnel['snapshots']} snapshots since {funnel['first_snapshot']})",
-        columns=["stage", "entered", "advanced", "lost", "still in", "median dwell", "won deals' dwell", "max_days", f"suggested (p{funnel['suggested_max_days_percentile']} of won)"],
+        columns=["stage", "entered", "advanced", "lost", "still in", "removed", "median dwell", "won deals' dwell", "max_days", f"suggested (p{funnel['suggested_max_days_percentile']} of won)"],
     )
     for row in funnel["stages"]:
         section.rows.append(
@@ -158,6 +158,7 @@ def _funnel_section(funnel: dict[str, Any]) -> Section:
                 str(row["advanced"]),
                 str(row["lost"]),
                 str(row["still_in_stage"]),
+                str(row["removed"]),
                 cycle_text(row["dwell_days"]),
                 cycle_text(row["won_dwell_days"]),
                 "" if row["max_days"] is None else str(row["max_days"]),
