@@ -393,3 +393,20 @@ def test_the_forecast_is_never_written_over_its_export(make_deals, hygiene_confi
     assert result.exit_code == 2
     assert result.output.strip() == "hygiene: error: deals.csv: refusing to write the forecast over the source: it is an input of this run"
     assert export.read_bytes() == before
+
+
+def test_the_roster_gives_teams_and_quotas_as_in_the_audit(make_deals, hygiene_config, hygiene_cli, tmp_path):
+    deals = closed(12, 6, owner="Ada") + closed(12, 3, owner="Bo", prefix="B")
+    deals.append({"id": "O1", "owner": "Ada", "stage": "Negotiation", "amount": 5000, "close_date": "2026-03-20", "created_date": "2026-01-10"})
+    make_deals(deals)
+    (tmp_path / "roster.csv").write_text("owner,team,quota,quota_period\nAda,East,40000,quarter\nBo,West,30000,quarter\n", encoding="utf-8")
+    hygiene_config({"roster": {"path": "roster.csv"}, "quotas": {"Bo": 20000}})
+    result = hygiene_cli("forecast", "deals.csv", "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    # The team comes from the roster, not from the export (which has no team column).
+    teams = {g["key"]: g for g in document["win_rates"]["segments"]["team"]["groups"]}
+    assert teams["East"]["closed"] == 12 and teams["West"]["closed"] == 12
+    # Quotas: the roster's, with [quotas] winning owner by owner.
+    quotas = {row["key"]: row["quota"] for row in document["lead_generation"]["owners"]}
+    assert quotas == {"Ada": 40000, "Bo": 20000}
