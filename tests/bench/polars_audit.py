@@ -194,8 +194,13 @@ def gap_to_quota(table: pl.LazyFrame, as_of: dt.date, quotas: dict[str, float], 
         return pl.concat_str([pl.when(rounded < 0).then(pl.lit("-")).otherwise(pl.lit("")), grouped])
 
     quota_table = pl.LazyFrame({"owner": list(quotas), "quota": [float(q) for q in quotas.values()]}, schema={"owner": pl.String, "quota": pl.Float64})
+    # An owner with a quota and no deal at all in the export says so (hygiene also suggests close names, which the
+    # benchmark's new hires have none of).
+    with_deals = table.select("owner").drop_nulls().unique().with_columns(has_deals=pl.lit(True))
     short = (
         quota_table.join(totals, on="owner", how="left")
+        .join(with_deals, on="owner", how="left")
+        .with_columns(pl.col("has_deals").fill_null(False))
         .with_columns(pl.col("won", "weighted", "open_amount").fill_null(0.0))
         .filter(pl.col("won") + pl.col("weighted") < pl.col("quota"))
         .with_columns(pl.col("won", "weighted", "open_amount").round(2))
@@ -206,7 +211,7 @@ def gap_to_quota(table: pl.LazyFrame, as_of: dt.date, quotas: dict[str, float], 
         pl.concat_str([pl.col("coverage").round(2).cast(pl.String).str.replace(r"^(-?\d+)$", "${1}.00").str.replace(r"\.(\d)$", ".${1}0"), pl.lit("x")])
     )
     message = pl.concat_str(
-        [pl.lit("won "), whole("won"), pl.lit(" + weighted "), whole("weighted"), pl.lit(f" of {period} quota "), whole("quota"),
+        [pl.when(pl.col("has_deals")).then(pl.lit("")).otherwise(pl.lit("no deals in this export: ")), pl.lit("won "), whole("won"), pl.lit(" + weighted "), whole("weighted"), pl.lit(f" of {period} quota "), whole("quota"),
          pl.lit(": gap "), whole("gap"), pl.lit(", coverage "), coverage]
     )
     details = pl.struct(
