@@ -347,3 +347,24 @@ def test_csv_written_by_python_reads_back_unchanged(tmp_path_factory, table, del
     assert raw.frame.columns == columns
     assert raw.frame.to_dicts() == expected_records
     assert list(raw.rows) == expected_rows
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("id,stage,close_date\nD1,Proposal,2026-06-30\nD2,Proposal\n", "row 3: 2 fields where the header has 3: column 3 ('close_date') and after have no value"),
+        ("id,stage\nD1,Proposal\nD2,Proposal,Extra value\n", "row 3: 3 fields where the header has 2: value 'Extra value' (field 3) has no column"),
+        ('id,name,stage\nD1,"A, B",Proposal\nD2,"C, D"\n', "row 3: 2 fields where the header has 3: column 3 ('stage') and after have no value"),
+        ('id,name,stage\nD1,"A, B",Proposal\nD2,"C, D",Proposal,"E, F"\n', "row 3: 4 fields where the header has 3: value 'E, F' (field 4) has no column"),
+    ],
+    ids=["short-plain", "long-plain", "short-quoted", "long-quoted"],
+)
+def test_a_ragged_row_names_the_column_left_empty_or_the_value_without_one(tmp_path, content, problem):
+    assert f"bad.csv: {problem}" in export_error(tmp_path, "bad.csv", content)
+
+
+def test_quoted_delimiters_never_make_a_right_row_ragged(tmp_path):
+    # A line with quotes is counted past its quoted delimiters; plain lines by their delimiters alone.
+    lines = ["id,name,stage"] + [f'D{i},"Acme, Inc {i}",Proposal' if i % 2 else f"D{i},Plain {i},Proposal" for i in range(50)]
+    export = write_export(tmp_path, "ok.csv", "\n".join(lines) + "\n")
+    assert CsvSource().read(export, options={}, display_name="ok.csv").lazy.collect().height == 50

@@ -122,7 +122,9 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
     stages = stage_table(config)
     store = open_configured_store(config)
     try:
-        frame, _ = with_history(deals, options.as_of, stages, store, None if raw_given else export_sha256(config, options.source_path))
+        # Only a store has snapshots to recognise the export by: without one, hashing it would be a second full read.
+        sha256 = None if raw_given or store is None else export_sha256(config, options.source_path)
+        frame, _ = with_history(deals, options.as_of, stages, store, sha256)
         frame, roster, money = with_roster_and_currency(config, registry, frame, deals.location)
         report = _audit_frame(config, registry, options, rules, deals, frame, stages, roster, money)
         if _wants_forecast(config, options):

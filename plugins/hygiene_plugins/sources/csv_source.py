@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from hygiene import ROW_COLUMN, RawTable, Source, SourceError
+from hygiene import ROW_COLUMN, RawTable, Source, SourceError, terminal_text
 
 CANDIDATE_DELIMITERS = (",", ";", "\t")
 SNIFF_BYTES = 64 * 1024
@@ -86,7 +86,7 @@ class CsvSource(Source):
         if isinstance(data, Path):
             lazy = _scan_one_record_per_line(path, delimiter, columns, lines)
             if lazy is not None:
-                _refuse_ragged_lines(path, delimiter, len(columns), display_name)
+                _refuse_ragged_lines(path, delimiter, columns, display_name)
                 # The engine streams the file as it normalises it, so the raw text is never in
                 # memory whole; if polars fails on the way, the eager read names the row.
                 return RawTable(
@@ -114,7 +114,7 @@ class CsvSource(Source):
         # One record per line (blank lines included) is the common case: row = index + 2.
         # Otherwise quoted fields span lines, and Python's csv module tells where records start.
         if frame is not None and frame.width == len(columns) and lines == frame.height + 1:
-            _refuse_ragged_lines(data, delimiter, len(columns), display_name)
+            _refuse_ragged_lines(data, delimiter, columns, display_name)
             frame.columns = columns
             rows = None
         else:
@@ -241,7 +241,7 @@ def _read_multiline(data: bytes | Path, delimiter: str, columns: list[str], disp
         start = reader.line_num + 1
         for record in reader:
             if record and len(record) != len(columns):
-                raise _ragged(display_name, start, len(record), len(columns))
+                raise _ragged(display_name, start, len(record), columns, record)
             records.append(record + [None] * (len(columns) - len(record)))
             rows.append(start)
             start = reader.line_num + 1
@@ -251,25 +251,40 @@ def _read_multiline(data: bytes | Path, delimiter: str, columns: list[str], disp
     return frame, pl.Series(rows, dtype=pl.Int64)
 
 
-def _ragged(display_name: str, row: int, fields: int, expected: int) -> SourceError:
-    return SourceError(f"{display_name}: row {row}: {fields} field{'s' if fields != 1 else ''} where the header has {expected}")
+def _ragged(display_name: str, row: int, fields: int, columns: list[str], record: list[str] | None = None) -> SourceError:
+    """The error of a record with ``fields`` fields: its row, and the first column left empty or the first value without a column."""
+    expected = len(columns)
+    where = ""
+    if fields < expected:
+        where = f": column {fields + 1} ('{terminal_text(columns[fields])}') and after have no value"
+    elif record is not None and len(record) > expected:
+        where = f": value '{terminal_text(record[expected][:40])}' (field {expected + 1}) has no column"
+    return SourceError(f"{display_name}: row {row}: {fields} field{'s' if fields != 1 else ''} where the header has {expected}{where}")
 
 
-def _refuse_ragged_lines(data: bytes | Path, delimiter: str, expected: int, display_name: str) -> None:
+def _refuse_ragged_lines(data: bytes | Path, delimiter: str, columns: list[str], display_name: str) -> None:
     """Raise for the first record with more or fewer fields than the header, in an export of one record per line.
 
-    Polars pads a short record with nulls; this pass counts each line's
-    delimiters outside quoted fields (one record per line, so no quoted
-    field spans lines) and streams, so a large export is not held in memory.
+    Polars pads a short record with nulls, so this pass counts each line's
+    fields and streams, so a large export is not held in memory. A line
+    without a quote has as many fields as delimiters plus one: a literal
+    count, which is cheap. Only lines with a quote (one record per line, so
+    no quoted field spans lines) get their quoted fields taken out first, by
+    a regular expression several times slower. The bad line is parsed again
+    by Python's csv module, to name the value that has no column.
     """
+    expected = len(columns)
     lines = pl.scan_lines(data) if isinstance(data, Path) else pl.read_lines(io.BytesIO(data)).lazy()
     line = pl.col("line").str.strip_chars_end("\r")
-    fields = line.str.replace_all(r'"[^"]*"', "").str.count_matches(delimiter, literal=True) + 1
+    plain = line.str.count_matches(delimiter, literal=True) + 1
+    quoted = line.str.contains('"', literal=True)
+    unquoted = line.str.replace_all(r'"[^"]*"', "").str.count_matches(delimiter, literal=True) + 1
     try:
         bad = (
             lines.with_row_index("row", offset=1)
-            .filter((pl.col("row") > 1) & (line != "") & (fields != expected))
-            .select("row", fields.alias("fields"))
+            .filter((pl.col("row") > 1) & (line != "") & (quoted | (plain != expected)))
+            .select("row", line.alias("line"), pl.when(quoted).then(unquoted).otherwise(plain).alias("fields"))
+            .filter(pl.col("fields") != expected)
             .head(1)
             .collect(engine="streaming")
         )
@@ -278,7 +293,9 @@ def _refuse_ragged_lines(data: bytes | Path, delimiter: str, expected: int, disp
             _check_utf8(data, display_name)  # names the byte polars choked on
         return
     if bad.height:
-        raise _ragged(display_name, int(bad.item(0, "row")), int(bad.item(0, "fields")), expected)
+        text = bad.item(0, "line")
+        record = next(csv.reader([text], delimiter=delimiter), None)
+        raise _ragged(display_name, int(bad.item(0, "row")), int(bad.item(0, "fields")), columns, record)
 
 
 def _header(text: str, delimiter: str, display_name: str) -> list[str]:
