@@ -42,36 +42,53 @@ class Grouping:
     per_currency: bool = False
 
     def summarise(self, findings: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
-        """Level -> one row per group, sorted by name (the group without a name last)."""
-        return {level: self._level(level, findings) for level in self.levels}
+        """Level -> one row per group, sorted by name (the group without a name last).
 
-    def _level(self, level: str, findings: pl.DataFrame) -> list[dict[str, Any]]:
-        deals = self.deals.select("id", "open", "amount", "currency", pl.col(level).alias("group"))
-        owners = self.owners.select("owner", pl.col(level).alias("group")) if level != "owner" else self.owners.select("owner", pl.col("owner").alias("group"))
-        deal_findings = findings.filter(pl.col("deal_id").is_not_null()).join(
-            deals.select(pl.col("id").alias("deal_id"), "group").unique("deal_id"), on="deal_id", how="left"
-        )
-        owner_findings = findings.filter(pl.col("deal_id").is_null() & pl.col("owner").is_not_null())
-        if level == "owner":
-            owner_findings = owner_findings.with_columns(pl.col("owner").alias("group"))
-        else:
-            owner_findings = owner_findings.join(owners, on="owner", how="left")
-        counted = pl.concat([deal_findings.select("group", "severity"), owner_findings.select("group", "severity")])
+        The findings are joined to their deals' groups once for every level,
+        and every level's counts are collected in one parallel pass.
+        """
+        levels = list(self.levels)
+        deals = self.deals.lazy().select("id", "open", "amount", "currency", *levels)
         flagged = (
-            findings.filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
+            findings.lazy()
+            .filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
             .select(pl.col("deal_id").alias("id"))
             .unique()
             .with_columns(pl.lit(True).alias("flagged"))
         )
         open_deals = deals.filter(pl.col("open")).join(flagged, on="id", how="left").with_columns(pl.col("flagged").fill_null(False))
-        per_deal = deals.group_by("group").agg(pl.len().alias("deals"), pl.col("open").sum().alias("open_deals"))
-        scores = open_deals.group_by("group").agg(((~pl.col("flagged")).sum() / pl.len()).alias("score"))
-        amount_key = ["group", "currency"] if self.per_currency else ["group"]
-        amounts = open_deals.group_by(amount_key).agg(_exact_sum(pl.col("amount").fill_null(0.0)).alias("open_amount"))
+        deal_findings = (
+            findings.lazy()
+            .filter(pl.col("deal_id").is_not_null())
+            .select("deal_id", "severity")
+            .join(deals.select(pl.col("id").alias("deal_id"), *levels).unique("deal_id"), on="deal_id", how="left")
+        )
+        owner_findings = findings.lazy().filter(pl.col("deal_id").is_null() & pl.col("owner").is_not_null()).select("owner", "severity")
+        plans: list[pl.LazyFrame] = []
+        for level in levels:
+            if level == "owner":
+                of_owners = owner_findings.select(pl.col("owner").alias("group"), "severity")
+            else:
+                of_owners = owner_findings.join(self.owners.lazy().select("owner", pl.col(level).alias("group")), on="owner", how="left").select("group", "severity")
+            counted = pl.concat([deal_findings.select(pl.col(level).alias("group"), "severity"), of_owners])
+            amount_key = [pl.col(level).alias("group"), "currency"] if self.per_currency else [pl.col(level).alias("group")]
+            plans += [
+                counted.group_by("group", "severity").len(),
+                deals.group_by(pl.col(level).alias("group")).agg(pl.len().alias("deals"), pl.col("open").sum().alias("open_deals")),
+                open_deals.group_by(pl.col(level).alias("group")).agg(((~pl.col("flagged")).sum() / pl.len()).alias("score")),
+                open_deals.group_by(amount_key).agg(_exact_sum(pl.col("amount").fill_null(0.0)).alias("open_amount")),
+            ]
+        collected = pl.collect_all(plans)
         gaps = {
             owner: float(json.loads(details).get("gap") or 0.0)
             for owner, details in findings.filter((pl.col("code") == GAP_TO_QUOTA_CODE) & pl.col("deal_id").is_null()).select("owner", "details").iter_rows()
         }
+        return {level: self._level(level, gaps, *collected[4 * index : 4 * index + 4]) for index, level in enumerate(levels)}
+
+    def _level(
+        self, level: str, gaps: Mapping[str, float], counted: pl.DataFrame, per_deal: pl.DataFrame, scores: pl.DataFrame, amounts: pl.DataFrame
+    ) -> list[dict[str, Any]]:
+        owners = self.owners.select("owner", pl.col(level).alias("group")) if level != "owner" else self.owners.select("owner", pl.col("owner").alias("group"))
         owner_group = dict(owners.iter_rows()) if level != "owner" else {o: o for o in self.owners.get_column("owner").to_list()}
         quota_by_group: dict[Any, float] = {}
         gap_by_group: dict[Any, float] = {}
@@ -81,7 +98,7 @@ class Grouping:
             gap_by_group[group] = gap_by_group.get(group, 0.0) + gaps.get(owner, 0.0)
         names = set(per_deal.get_column("group").to_list()) | set(quota_by_group) | set(counted.get_column("group").to_list())
         severity_counts: dict[Any, dict[str, int]] = {}
-        for group, severity, n in counted.group_by("group", "severity").len().iter_rows():
+        for group, severity, n in counted.iter_rows():
             severity_counts.setdefault(group, {})[severity] = int(n)
         deal_counts = {group: (int(n), int(o)) for group, n, o in per_deal.iter_rows()}
         score_by = {group: value for group, value in scores.iter_rows()}

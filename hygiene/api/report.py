@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -118,6 +119,15 @@ class AuditReport:
     #: ``hygiene audit --forecast``: the forecast document (``hygiene/schemas/forecast.schema.json``), else None.
     forecast: dict[str, Any] | None = None
     _figures: ReportFigures | None = attrs.field(default=None, init=False, repr=False, eq=False)
+    #: Figures derived from ``findings``, kept with the table they were derived from (the summary, the
+    #: gates and the reporters each ask for the score and the deals' health; a new table recomputes them).
+    _derived: dict[str, tuple[pl.DataFrame, Any]] = attrs.field(factory=dict, init=False, repr=False, eq=False)
+
+    def _from_findings(self, name: str, compute):
+        kept = self._derived.get(name)
+        if kept is None or kept[0] is not self.findings:
+            kept = self._derived[name] = (self.findings, compute())
+        return kept[1]
 
     def figures(self) -> ReportFigures:
         """The figures human-facing reports show (amount at risk, per-owner and per-team tables, ...), computed once."""
@@ -153,6 +163,9 @@ class AuditReport:
         finding weighs what its rule's ``weight`` says (see ``rules``); every
         finding counts, known to a baseline or not; waived ones are gone.
         """
+        return self._from_findings("deal_health", self._deal_health)
+
+    def _deal_health(self) -> pl.DataFrame:
         weights = pl.DataFrame(
             {"code": [rule.code for rule in self.rules], "weight": [rule.weight for rule in self.rules]},
             schema={"code": pl.String, "weight": pl.Int64},
@@ -225,6 +238,9 @@ class AuditReport:
         deal), rounded to four decimals; ``by_owner`` gives the same per
         owner of open deals (deals without an owner are counted overall only).
         """
+        return copy.deepcopy(self._from_findings("score", self._score))
+
+    def _score(self) -> dict[str, Any]:
         flagged = (
             self.findings.filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
             .select(pl.col("deal_id").alias("id"))
