@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from _cli_audit import audit_error, audit_report, findings_of, sha256_of, source_config, write_config
+from hygiene import ROW_COLUMN
 from hygiene_plugins.sources.csv_source import CHUNK_BYTES, CsvSource
 
 AS_OF = "2026-03-31"
@@ -368,3 +369,19 @@ def test_quoted_delimiters_never_make_a_right_row_ragged(tmp_path):
     lines = ["id,name,stage"] + [f'D{i},"Acme, Inc {i}",Proposal' if i % 2 else f"D{i},Plain {i},Proposal" for i in range(50)]
     export = write_export(tmp_path, "ok.csv", "\n".join(lines) + "\n")
     assert CsvSource().read(export, options={}, display_name="ok.csv").lazy.collect().height == 50
+
+
+def test_a_short_row_is_found_among_rows_whose_last_field_is_empty(tmp_path):
+    # The streaming read marks records with an empty last field; only those are counted again, and the
+    # full-length ones among them (empty close dates, quoted or not) are fine.
+    rows = [f"D{i},Proposal,{'' if i % 3 else '2026-06-30'}" for i in range(1, 40)] + ['D40,Proposal,""', "D41,Proposal", "D42,Proposal,"]
+    content = "id,stage,close_date\n" + "\n".join(rows) + "\n"
+    assert "short.csv: row 42: 2 fields where the header has 3: column 3 ('close_date') and after have no value" in export_error(tmp_path, "short.csv", content)
+
+
+def test_the_streaming_read_marks_only_records_with_an_empty_last_field(tmp_path):
+    export = write_export(tmp_path, "ok.csv", "id,stage,close_date\nD1,Proposal,2026-06-30\nD2,Proposal,\nD3,Proposal,2026-07-31\n")
+    raw = CsvSource().read(export, options={}, display_name="ok.csv")
+    marked = raw.lazy.filter(raw.suspect_rows).select(ROW_COLUMN).collect().to_series().to_list()
+    assert marked == [3]
+    raw.check_rows(marked)  # a full-length record: no error

@@ -40,6 +40,12 @@ class RawTable:
     read_eagerly: Callable[[], RawTable] | None = None
     #: The text holds spreadsheet dates as day serials (45382 is 2024-04-01) where a cell was not formatted as a date.
     date_serials: bool = False
+    #: A lazy table's check that rides along its one streaming read: true for the records the source
+    #: must look at again (a CSV record whose last field is empty may be a record with too few fields).
+    suspect_rows: pl.Expr | None = None
+    #: Given the row numbers ``suspect_rows`` marked, raises :class:`hygiene.SourceError` for the first
+    #: that is unusable, naming it.
+    check_rows: Callable[[Sequence[int]], None] | None = None
 
     @property
     def frame(self) -> pl.DataFrame:

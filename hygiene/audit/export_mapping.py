@@ -42,6 +42,8 @@ def transform(raw: RawTable, change: Callable[[Table], Table]) -> RawTable:
             location=raw.location,
             read_eagerly=(lambda: transform(read_eagerly(), change)) if read_eagerly is not None else None,
             date_serials=raw.date_serials,
+            suspect_rows=raw.suspect_rows,
+            check_rows=raw.check_rows,
         )
     return RawTable(frame=change(raw.frame), location=raw.location, first_row=raw.first_row, rows=raw.rows, date_serials=raw.date_serials)
 

@@ -243,7 +243,8 @@ def normalise(
     their own, and validity and the typed values are cheap expressions over
     those. Streaming keeps only a slice of the raw text in memory at a time
     when the source is lazy (a CSV export). Cells that cannot be read are
-    listed by a second pass, run only when there are any.
+    listed by a second pass, run only when there are any; so are the records
+    a lazy source marks for a second look (``RawTable.suspect_rows``).
     """
     options = options or ReadOptions()
     lazy, schema, columns = _numbered_rows(raw)
@@ -260,11 +261,15 @@ def normalise(
     extras = [pl.col(c).alias(_extra_name(c)) for c in extra_columns]
     flags = [pl.col(c) for c in derived if c != STAGE_ENTERED_COLUMN]
     try:
-        deals = query.plan.select(*query.typed, *extras, *flags, pl.col(ROW_COLUMN), query.any_invalid()).collect(engine="streaming")
+        suspect = [raw.suspect_rows.fill_null(False).alias(_SUSPECT_COLUMN)] if raw.is_lazy and raw.suspect_rows is not None else []
+        deals = query.plan.select(*query.typed, *extras, *flags, pl.col(ROW_COLUMN), query.any_invalid(), *suspect).collect(engine="streaming")
     except pl.exceptions.PolarsError:
         if not raw.is_lazy:
             raise
         return normalise(raw.read_eagerly(), fields, options, candidates)  # the eager read names what is wrong
+    if suspect:
+        _check_suspect_rows(raw, deals)
+        deals = deals.drop(_SUSPECT_COLUMN)
     invalid_values = query.invalid_values() if deals.get_column(_INVALID_COLUMN).any() else pl.DataFrame(schema=INVALID_SCHEMA)
     deals = deals.drop(_INVALID_COLUMN)
     if deals.get_column("id").null_count():
@@ -377,6 +382,14 @@ def _set_aside_duplicates(deals: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
 
 
 _INVALID_COLUMN = "__invalid__"
+_SUSPECT_COLUMN = "__suspect__"
+
+
+def _check_suspect_rows(raw: RawTable, deals: pl.DataFrame) -> None:
+    """Let the source look again at the records its ``suspect_rows`` marked (it raises for an unusable one)."""
+    marked = deals.get_column(_SUSPECT_COLUMN)
+    if raw.check_rows is not None and marked.any():
+        raw.check_rows(deals.get_column(ROW_COLUMN).filter(marked).to_list())
 _GROUP_FIELDS = frozenset({"manager", "region", "segment"})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -86,13 +87,17 @@ class CsvSource(Source):
         if isinstance(data, Path):
             lazy = _scan_one_record_per_line(path, delimiter, columns, lines)
             if lazy is not None:
-                _refuse_ragged_lines(path, delimiter, columns, display_name)
                 # The engine streams the file as it normalises it, so the raw text is never in
                 # memory whole; if polars fails on the way, the eager read names the row.
+                # Polars pads a record with too few fields with nulls, so only a record whose
+                # last field is empty can be one: those, marked during that one read, are
+                # looked at again (none, in most exports: no second pass).
                 return RawTable(
                     lazy=lazy,
                     location=display_name,
                     read_eagerly=lambda: self._read_eagerly(path, delimiter, columns, lines, display_name),
+                    suspect_rows=pl.col(columns[-1]).is_null(),
+                    check_rows=lambda rows: _refuse_ragged_lines(path, delimiter, columns, display_name, rows),
                 )
         return self._read_eagerly(data, delimiter, columns, lines, display_name)
 
@@ -262,8 +267,10 @@ def _ragged(display_name: str, row: int, fields: int, columns: list[str], record
     return SourceError(f"{display_name}: row {row}: {fields} field{'s' if fields != 1 else ''} where the header has {expected}{where}")
 
 
-def _refuse_ragged_lines(data: bytes | Path, delimiter: str, columns: list[str], display_name: str) -> None:
+def _refuse_ragged_lines(data: bytes | Path, delimiter: str, columns: list[str], display_name: str, rows: Sequence[int] | None = None) -> None:
     """Raise for the first record with more or fewer fields than the header, in an export of one record per line.
+
+    ``rows``: only these rows (line numbers) need a look; default all.
 
     Polars pads a short record with nulls, so this pass counts each line's
     fields and streams, so a large export is not held in memory. A line
@@ -280,9 +287,11 @@ def _refuse_ragged_lines(data: bytes | Path, delimiter: str, columns: list[str],
     quoted = line.str.contains('"', literal=True)
     unquoted = line.str.replace_all(r'"[^"]*"', "").str.count_matches(delimiter, literal=True) + 1
     try:
+        numbered = lines.with_row_index("row", offset=1)
+        if rows is not None:
+            numbered = numbered.filter(pl.col("row").is_in(pl.Series(rows, dtype=pl.UInt32).implode()))
         bad = (
-            lines.with_row_index("row", offset=1)
-            .filter((pl.col("row") > 1) & (line != "") & (quoted | (plain != expected)))
+            numbered.filter((pl.col("row") > 1) & (line != "") & (quoted | (plain != expected)))
             .select("row", line.alias("line"), pl.when(quoted).then(unquoted).otherwise(plain).alias("fields"))
             .filter(pl.col("fields") != expected)
             .head(1)
