@@ -195,7 +195,8 @@ def finish(parts: list[pl.DataFrame], periods: Mapping[str, str], default_period
     ``periods`` gives each rule code's period name, which owner-level findings' fingerprints include.
     """
     frames = [part.select([pl.col(c).cast(t) for c, t in UNFINGERPRINTED.items()]) for part in parts if part.height]
-    findings = pl.concat(frames) if frames else pl.DataFrame(schema=UNFINGERPRINTED)
+    # Not rechunked: the sort below gathers every column into one chunk anyway.
+    findings = pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=UNFINGERPRINTED)
     # The vectorised twin of hygiene.api.models.fingerprint_key; a test keeps the two in agreement.
     key = (
         pl.when(pl.col("deal_id").is_not_null())

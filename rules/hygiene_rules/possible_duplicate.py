@@ -6,16 +6,17 @@ from hygiene import ROW_COLUMN, PipelineRule
 MAX_IDS_SHOWN = 5
 
 
-def normalised_name() -> pl.Expr:
-    """A deal name for comparing: lower case, punctuation as spaces, without its account's name."""
-    def clean(column: str) -> pl.Expr:
-        text = pl.col(column).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        return text.str.replace_all(r"\s+", " ").str.strip_chars()
+def comparable_text(text: pl.Expr) -> pl.Expr:
+    """Text for comparing: lower case, each run of anything but letters and digits (whitespace too) one space, stripped."""
+    return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
 
-    account = clean("account")
-    without_account = clean("name").str.strip_prefix(account).str.strip_suffix(account).str.strip_chars()
+
+def normalised_name(account: pl.Expr) -> pl.Expr:
+    """A deal name for comparing: :func:`comparable_text`, without its account's name (``account``, comparable text too)."""
+    name = comparable_text(pl.col("name"))
+    without_account = name.str.strip_prefix(account).str.strip_suffix(account).str.strip_chars()
     # A name that is only the account's name stays itself: "" would make every such deal equal.
-    return pl.when(without_account == "").then(clean("name")).otherwise(without_account)
+    return pl.when(without_account == "").then(name).otherwise(without_account)
 
 
 class PossibleDuplicate(PipelineRule):
@@ -87,14 +88,12 @@ class PossibleDuplicate(PipelineRule):
     }
 
     def check(self, deals: pl.DataFrame, ctx) -> pl.DataFrame:
+        candidates = deals.lazy().filter(ctx.is_open & pl.col("account").is_not_null() & pl.col("name").is_not_null()).select("id", "account", "name")
+        # An account has many deals: its name is made comparable once, not once per deal.
+        blocks = candidates.select("account").unique().with_columns(comparable_text(pl.col("account")).alias("block"))
         base = (
-            deals.lazy()
-            .filter(ctx.is_open & pl.col("account").is_not_null() & pl.col("name").is_not_null())
-            .select(
-                pl.col("id"),
-                pl.col("account").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars().alias("block"),
-                normalised_name().alias("key"),
-            )
+            candidates.join(blocks, on="account", how="left", maintain_order="left")
+            .select("id", "block", normalised_name(pl.col("block")).alias("key"))
             .collect()
         )
         others = pl.concat([_equal_names(base), _similar_names(base, ctx.options)], how="vertical")
