@@ -219,10 +219,25 @@ def finish(parts: list[pl.DataFrame], periods: Mapping[str, str], default_period
 
 
 def sort_findings(findings: pl.DataFrame) -> pl.DataFrame:
-    """Report order: most severe first, then by owner, deal id, code, row and message."""
+    """Report order: most severe first, then by owner, deal id, code, row and message.
+
+    Findings that agree on everything but the message (one rule's several
+    findings about one row, such as its unreadable cells) are few, so the
+    messages, the longest key, are compared only among those: a stable
+    sort by the other keys, then by message within each run of equal keys,
+    which is the same order as sorting by all six keys at once.
+    """
     rank = pl.col("severity").replace_strict(SEVERITY_RANK, default=len(SEVERITY_RANK), return_dtype=pl.Int8)
-    return findings.sort(
-        [rank, "owner", "deal_id", "code", "row", "message"],
-        nulls_last=True,
-        maintain_order=True,
-    )
+    keys = [_RANK_COLUMN, "owner", "deal_id", "code", "row"]
+    ordered = findings.with_columns(rank.alias(_RANK_COLUMN)).sort(keys, nulls_last=True, maintain_order=True)
+    same_as_previous = pl.all_horizontal(pl.col(k).eq_missing(pl.col(k).shift(1)) for k in keys)
+    ordered = ordered.with_columns((~same_as_previous).cum_sum().alias(_RUN_COLUMN))
+    in_tie = pl.len().over(_RUN_COLUMN) > 1
+    if ordered.select(same_as_previous.any()).item():
+        ties = ordered.filter(in_tie).sort([_RUN_COLUMN, "message"], nulls_last=True, maintain_order=True)
+        ordered = pl.concat([ordered.filter(~in_tie), ties]).sort(_RUN_COLUMN, maintain_order=True)
+    return ordered.drop(_RANK_COLUMN, _RUN_COLUMN)
+
+
+_RANK_COLUMN = "__severity_rank__"
+_RUN_COLUMN = "__run__"
