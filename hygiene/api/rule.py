@@ -215,16 +215,17 @@ class RuleContext:
         first_missing = pl.coalesce(*(pl.when(pl.col(f).is_null()).then(pl.lit(f)) for f in missing))
         snapshots = pl.col(HISTORY_SNAPSHOTS_COLUMN)
         seen = pl.col(SNAPSHOTS_SEEN_COLUMN)
+        # concat_str, not pl.format: this runs on polars' streaming engine (see hygiene.audit.engine.streams_safely).
         return (
             pl.when(~lacking)
             .then(pl.lit(None, pl.String))
             .when(snapshots.is_null())
-            .then(pl.format("no {} in the export, and no history to derive it from", first_missing))
+            .then(pl.concat_str([pl.lit("no "), first_missing, pl.lit(" in the export, and no history to derive it from")]))
             .when(snapshots < 2)
             .then(pl.lit("history has 1 snapshot"))
             .when(seen.fill_null(0) < 2)
             .then(pl.lit("deal seen in 1 snapshot"))
-            .otherwise(pl.format("no {} in the export or its history", first_missing))
+            .otherwise(pl.concat_str([pl.lit("no "), first_missing, pl.lit(" in the export or its history")]))
         )
 
     def in_period(self, column: str | pl.Expr) -> pl.Expr:

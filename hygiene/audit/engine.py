@@ -237,7 +237,10 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
 
 
 def _count_reasons(reason_plans: list[tuple[str, pl.LazyFrame]]) -> dict[str, dict[str, int]]:
-    collected = pl.collect_all([plan for _, plan in reason_plans]) if reason_plans else []
+    collected = _collect_each([plan for _, plan in reason_plans])
+    failed = next((result for result in collected if isinstance(result, BaseException)), None)
+    if failed is not None:
+        raise failed
     counts = {code: {reason: int(n) for reason, n in sorted(frame.iter_rows())} for (code, _), frame in zip(reason_plans, collected, strict=True)}
     return {code: reasons for code, reasons in sorted(counts.items()) if reasons}
 
@@ -380,19 +383,54 @@ def _with_python_messages(configured: ConfiguredRule, flagged: pl.DataFrame, ctx
     return flagged.select(flagged_deal_columns(configured, pl.lit(pl.Series(messages, dtype=pl.String)), pl.col(DETAILS_COLUMN), severity))
 
 
+#: What a plan's text shows for ``pl.format``, which polars' streaming engine can panic on
+#: (``assertion failed: i < self.len()`` in its string-view code; polars issue #25525). At ten
+#: million deals of the benchmark export this panicked inside ``collect_all``::
+#:
+#:     plan = deals.lazy().filter(pl.col("close_date_pushes") >= 3).select(
+#:         pl.when(pl.col("close_date_pushes") >= 3)
+#:         .then(pl.format("close date pushed {} times (limit {})", pl.col("close_date_pushes"), pl.lit(3)))
+#:     )
+#:     pl.collect_all([plan])  # engine "auto": the streaming engine
+#:
+#: The same plan with ``pl.concat_str`` completes, which is what built-in rules use; a plan that
+#: still formats (a third-party rule's) is collected by the in-memory engine instead.
+STREAMING_UNSAFE_MARKERS = (".str.format(",)
+
+
+def streams_safely(plan: pl.LazyFrame) -> bool:
+    """Whether ``plan`` may run on polars' streaming engine: it holds no expression known to panic there."""
+    text = plan.explain(optimized=False)
+    return not any(marker in text for marker in STREAMING_UNSAFE_MARKERS)
+
+
 def _collect_each(plans: list[pl.LazyFrame]) -> list[pl.DataFrame | BaseException]:
-    """Collect all plans in one parallel pass; isolate failures (a panic too) by retrying one by one."""
+    """Collect all plans in one parallel pass; isolate failures (a panic too) by retrying one by one.
+
+    Plans that would not stream safely (see :func:`streams_safely`) go in a pass of their own on
+    the in-memory engine.
+    """
     if not plans:
         return []
+    engines = ["auto" if streams_safely(plan) else "in-memory" for plan in plans]
+    results: list[pl.DataFrame | BaseException | None] = [None] * len(plans)
+    for engine in dict.fromkeys(engines):
+        indices = [index for index, used in enumerate(engines) if used == engine]
+        for index, result in zip(indices, _collect_together([plans[i] for i in indices], engine), strict=True):
+            results[index] = result
+    return results  # type: ignore[return-value]
+
+
+def _collect_together(plans: list[pl.LazyFrame], engine: str) -> list[pl.DataFrame | BaseException]:
     try:
-        return list(pl.collect_all(plans))
+        return list(pl.collect_all(plans, engine=engine))
     except BaseException as exc:
         if not is_crash(exc):
             raise
         results: list[pl.DataFrame | BaseException] = []
         for plan in plans:
             try:
-                results.append(plan.collect())
+                results.append(plan.collect(engine=engine))
             except BaseException as one:
                 if not is_crash(one):
                     raise

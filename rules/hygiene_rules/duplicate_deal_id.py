@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import PipelineRule
 
+from hygiene_rules.stage_checks import text
+
 
 class DuplicateDealId(PipelineRule):
     """A row repeats a deal id already seen in the export.
@@ -38,6 +40,6 @@ class DuplicateDealId(PipelineRule):
             "deal_name",
             "owner",
             "row",
-            pl.format("row {} repeats deal id '{}' first seen at row {}", pl.col("row"), pl.col("deal_id"), pl.col("first_row")).alias("message"),
+            text("row {} repeats deal id '{}' first seen at row {}", pl.col("row"), pl.col("deal_id"), pl.col("first_row")).alias("message"),
             pl.struct("first_row").alias("details"),
         )

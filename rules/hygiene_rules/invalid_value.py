@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import PipelineRule
 
+from hygiene_rules.stage_checks import text
+
 
 class InvalidValue(PipelineRule):
     """A cell cannot be read as its field's type.
@@ -48,7 +50,7 @@ class InvalidValue(PipelineRule):
             "deal_name",
             "owner",
             "row",
-            pl.format(
+            text(
                 "row {}, column '{}': '{}' is not {}",
                 pl.col("row"),
                 pl.col("column"),

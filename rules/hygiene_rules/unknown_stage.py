@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule
 
+from hygiene_rules.stage_checks import text
+
 
 class UnknownStage(DealRule):
     """A deal's stage is not in the stage table.
@@ -45,5 +47,5 @@ class UnknownStage(DealRule):
         return (
             pl.when(pl.col("stage").is_null())
             .then(pl.lit("deal has no stage"))
-            .otherwise(pl.format("stage '{}' is not in the stage table", pl.col("stage")))
+            .otherwise(text("stage '{}' is not in the stage table", pl.col("stage")))
         )
