@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import click
 import polars as pl
 
@@ -12,6 +14,17 @@ SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 MAX_FIXED_LINES = 20
 #: Columns that carry text from the export or the configuration (custom rules name themselves).
 EXPORT_TEXT_COLUMNS = ("code", "rule", "deal_id", "deal_name", "owner", "message")
+#: What a finding's line shows.
+LINE_COLUMNS = (*EXPORT_TEXT_COLUMNS, "severity", "amount", "row", "baseline_status")
+#: Findings escaped at a time: escaped copies of a million findings' texts at once would add a
+#: copy of the report to the peak.
+SLICE_ROWS = 50_000
+
+
+def _escaped_rows(findings: pl.DataFrame, columns) -> Iterator[dict]:
+    """The findings' rows as the terminal shows them, escaped a slice at a time."""
+    for offset in range(0, findings.height, SLICE_ROWS):
+        yield from findings.slice(offset, SLICE_ROWS).with_columns(*columns).iter_rows(named=True)
 
 
 class ConsoleReporter(Reporter):
@@ -35,23 +48,26 @@ class ConsoleReporter(Reporter):
         findings = report.figures().deal_findings
         if report.show == "new":
             findings = findings.filter(~known_expr())
-        findings = findings.with_columns(
+        shown = (
+            pl.col("owner").alias("group_owner"),
             terminal_text_expr(list(EXPORT_TEXT_COLUMNS)),
             # An export without an amount column gets no "(no amount)" on every line.
             pl.when(pl.col("deal_id").is_null() | pl.lit("amount" not in report.mapped_fields))
             .then(pl.lit(""))
             .otherwise(pl.lit(" (") + format_number(pl.col("amount")).fill_null("no amount") + pl.lit(")"))
             .alias("amount_text"),
-        ).sort(["owner"], nulls_last=True, maintain_order=True)
+        )
+        findings = findings.select(*LINE_COLUMNS).sort(["owner"], nulls_last=True, maintain_order=True)
+        # Owners are counted before escaping, as the lines are grouped: escaping keeps distinct names distinct.
         counts = {owner: n for owner, n in findings.group_by("owner").len().iter_rows()}
         current: object = None
-        for index, row in enumerate(findings.iter_rows(named=True)):
-            if index == 0 or row["owner"] != current:
+        for index, row in enumerate(_escaped_rows(findings, shown)):
+            if index == 0 or row["group_owner"] != current:
                 if index:
                     stream.write("\n")
-                current = row["owner"]
+                current = row["group_owner"]
                 count = counts[current]
-                header = style(current or NO_OWNER, bold=True)
+                header = style(row["owner"] or NO_OWNER, bold=True)
                 stream.write(f"{header} ({count} finding{'s' if count != 1 else ''})\n")
             severity = style(f"{row['severity']:<7}", fg=SEVERITY_COLOURS.get(row["severity"]))
             # Findings about neither a deal nor an owner (rule errors, waivers) are about the audit itself.

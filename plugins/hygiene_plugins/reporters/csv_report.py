@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from hygiene import Reporter, json_text_expr, spreadsheet_cell_expr
 
+#: Findings escaped and written at a time: the escaped text of a million findings at once would
+#: add a copy of the whole report to the peak (see JsonReporter).
+SLICE_ROWS = 50_000
 COLUMNS = ("severity", "code", "rule", "owner", "deal_id", "deal_name", "message", "row", "fingerprint", "baseline_status", "details")
 BYTE_ORDER_MARK = "\ufeff"
 
@@ -27,7 +30,17 @@ class CsvReporter(Reporter):
     def write(self, report, stream) -> None:
         text_columns = [column for column in COLUMNS if column != "row"]
         # details is JSON: C1 and bidi controls in it become JSON escapes, so the cell stays valid JSON.
-        table = report.findings.select(COLUMNS).with_columns(json_text_expr("details"))
-        table = table.with_columns(spreadsheet_cell_expr(column) for column in text_columns)
+        details = json_text_expr("details")
+        cells = [spreadsheet_cell_expr(column) for column in text_columns]
+        findings = report.findings.select(COLUMNS)
         stream.write(BYTE_ORDER_MARK)
-        stream.write(table.write_csv(None, quote_style="necessary", line_terminator="\n"))
+        buffer = getattr(stream, "buffer", None)
+        # An empty report still has its header row: the first slice is written even when empty.
+        for offset in range(0, max(findings.height, 1), SLICE_ROWS):
+            table = findings.slice(offset, SLICE_ROWS).with_columns(details).with_columns(cells)
+            options = dict(include_header=offset == 0, quote_style="necessary", line_terminator="\n")
+            if buffer is None:  # a text-only stream (io.StringIO)
+                stream.write(table.write_csv(None, **options))
+            else:  # polars writes the rows to the file itself: no Python string per slice
+                stream.flush()
+                table.write_csv(buffer, **options)

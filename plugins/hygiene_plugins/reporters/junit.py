@@ -68,24 +68,24 @@ class JunitReporter(Reporter):
     def write(self, report, stream) -> None:
         # Written element by element rather than built as a tree: a million findings as
         # ElementTree nodes would take several times the memory of the findings themselves.
-        cases = self._test_cases(report)
+        # The test cases are built one suite (rule) at a time, so that only one rule's
+        # messages are ever gathered into lists at once.
+        findings = report.findings
         rule_names = {rule.code: rule.name for rule in report.rules}
-        rule_names.update(dict(cases.select("code", "rule").unique(maintain_order=True).iter_rows()))
+        rule_names.update(dict(findings.select("code", "rule").unique(maintain_order=True).iter_rows()))
         properties = {"source": report.source, "as_of": report.as_of.isoformat(), "period": report.period.name}
         if report.baseline_file is not None:
             properties["baseline"] = report.baseline_file
-        by_code = cases.partition_by("code", as_dict=True, maintain_order=True)
-        del cases
         stream.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')
         for index, code in enumerate(sorted(rule_names)):
-            suite_cases = by_code.pop((code,), None)
-            self._suite(stream, index, code, rule_names[code], suite_cases, report, properties)
+            suite_cases = self._test_cases(findings.filter(pl.col("code") == code))
+            self._suite(stream, index, code, rule_names[code], suite_cases if suite_cases.height else None, report, properties)
         stream.write("</testsuites>\n")
 
-    def _test_cases(self, report) -> pl.DataFrame:
-        """One row per (rule, subject): its outcome and the messages of its findings, in report order."""
+    def _test_cases(self, findings: pl.DataFrame) -> pl.DataFrame:
+        """One row per (rule, subject) of ``findings``: its outcome and the messages of its findings, in report order."""
         return (
-            report.findings.with_columns(
+            findings.with_columns(
                 subject_expr().alias("subject"),
                 CLASSNAME.alias("classname"),
                 (failing_expr() & ~known_expr()).alias("failing"),
