@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import json
 import sys
 import tomllib
@@ -168,20 +169,30 @@ def audit(df: pd.DataFrame, as_of: dt.date, quotas: dict[str, float], fiscal_sta
         "won": amount.where(in_period & is_won, 0.0),
         "weighted": (amount * probability.fillna(0.0) / 100).where(in_period & is_open, 0.0),
         "open_amount": amount.where(in_period & is_open, 0.0),
+        "open_deals": (in_period & is_open).astype("int64"),
+        "open_with_amount": (in_period & is_open & df["amount"].notna()).astype("int64"),
     })[in_period].groupby("owner").sum()
     q = pd.DataFrame({"quota": pd.Series(quotas, dtype="float64")}).join(sums).fillna(0.0)
     q = q[q["won"] + q["weighted"] < q["quota"]].sort_index()  # the contract's test, on the sums as they are
     q[["won", "weighted", "open_amount"]] = q[["won", "weighted", "open_amount"]].round(2)  # cents, for the report
     q["gap"] = (q["quota"] - q["won"] - q["weighted"]).round(2)
-    q["coverage"] = (q["open_amount"] / (q["quota"] - q["won"])).round(2).where(q["quota"] > q["won"])
+    # Open deals in the period, none with an amount: coverage is unknown, not zero.
+    unknown = (q["open_deals"] > 0) & (q["open_with_amount"] == 0)
+    q["coverage"] = (q["open_amount"] / (q["quota"] - q["won"])).round(2).where((q["quota"] > q["won"]) & ~unknown)
+    q["unknown"] = unknown
+    owners = sorted(df["owner"].dropna().unique())
+    with_deals = set(owners)
     messages = [
-        f"won {r.won:,.0f} + weighted {r.weighted:,.0f} of {period} quota {r.quota:,.0f}: gap {r.gap:,.0f}, coverage "
-        + ("n/a" if pd.isna(r.coverage) else f"{r.coverage:.2f}x")
+        ("" if r.Index in with_deals else "no deals in this export: ")
+        + f"won {r.won:,.0f} + weighted {r.weighted:,.0f} of {period} quota {r.quota:,.0f}: gap {r.gap:,.0f}, coverage "
+        + (f"not evaluable (no open deal closing in {period} has an amount)" if r.unknown else "n/a" if pd.isna(r.coverage) else f"{r.coverage:.2f}x")
+        + ("" if r.Index in with_deals else did_you_mean(r.Index, owners))
         for r in q.itertuples()
     ]
     details = [
         {"period": period, "period_start": start.isoformat(), "period_end": end.isoformat(), "quota": r.quota, "won": r.won,
-         "weighted": r.weighted, "gap": r.gap, "open_amount": r.open_amount, "coverage": None if pd.isna(r.coverage) else r.coverage}
+         "weighted": r.weighted, "gap": r.gap, "open_amount": r.open_amount, "coverage": None if pd.isna(r.coverage) else r.coverage,
+         **({"closest_owners": closest(r.Index, owners)} if r.Index not in with_deals and closest(r.Index, owners) else {})}
         for r in q.itertuples()
     ]
     parts.append(pd.DataFrame({"code": "HY004", "deal_id": None, "owner": q.index, "message": messages, "details": details}))
@@ -189,6 +200,17 @@ def audit(df: pd.DataFrame, as_of: dt.date, quotas: dict[str, float], fiscal_sta
     findings = pd.concat(parts, ignore_index=True)
     findings["rank"] = findings["code"].map(SEVERITY).map(SEVERITY_RANK)
     return findings.sort_values(["rank", "owner", "deal_id", "code"], na_position="last", kind="stable").drop(columns="rank")
+
+
+def closest(name: str, owners: list[str]) -> list[str]:
+    """For a quota's owner without deals: the export's owners with the closest names (a typo would be a silent full gap)."""
+    by_key = {owner.casefold(): owner for owner in owners}
+    return [by_key[key] for key in difflib.get_close_matches(name.casefold(), list(by_key), n=3, cutoff=0.6)]
+
+
+def did_you_mean(name: str, owners: list[str]) -> str:
+    names = closest(name, owners)
+    return "; the quota's owner matches no owner of the export: closest " + ", ".join(repr(n) for n in names) if names else ""
 
 
 def main(argv: list[str] | None = None) -> int:

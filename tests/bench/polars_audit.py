@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import hashlib
 import json
 import sys
@@ -165,8 +166,36 @@ def audit(table: pl.LazyFrame, as_of: dt.date, quotas: dict[str, float], fiscal_
             {"age_days": age, "inactive_days": inactive, "close_date_pushes": pl.col("close_date_pushes"), "probability": pl.col("p")},
         )
     )
-    parts = pl.collect_all([stale, missing, past_due, drop, gap_to_quota(table, as_of, quotas, fiscal_start)])
+    owners = table.select(pl.col("owner").drop_nulls().unique().sort())
+    *parts, owners = pl.collect_all([stale, missing, past_due, drop, gap_to_quota(table, as_of, quotas, fiscal_start), owners])
+    parts[-1] = without_deals(parts[-1], owners.get_column("owner").to_list())
     return finish(pl.concat(parts), quarter(as_of, fiscal_start)[0])
+
+
+def without_deals(gaps: pl.DataFrame, owners: list[str]) -> pl.DataFrame:
+    """A quota's owner without deals says so, with the export's owners of the closest names (a typo would be a silent full gap)."""
+    with_deals = set(owners)
+    by_key = {owner.casefold(): owner for owner in owners}
+    closest = {
+        name: [by_key[key] for key in difflib.get_close_matches(name.casefold(), list(by_key), n=3, cutoff=0.6)]
+        for name in gaps.get_column("owner").to_list()
+        if name not in with_deals
+    }
+    if not closest:
+        return gaps
+    suffix = {name: "; the quota's owner matches no owner of the export: closest " + ", ".join(repr(n) for n in close) for name, close in closest.items() if close}
+    listed = {name: ',"closest_owners":' + json.dumps(close, ensure_ascii=False, separators=(",", ":")) + "}" for name, close in closest.items() if close}
+    lacking = pl.col("owner").is_in(list(closest))
+    return gaps.with_columns(
+        pl.when(lacking)
+        .then(pl.concat_str([pl.lit("no deals in this export: "), pl.col("message"), pl.col("owner").replace_strict(suffix, default="")]))
+        .otherwise(pl.col("message"))
+        .alias("message"),
+        pl.when(pl.col("owner").is_in(list(listed)))
+        .then(pl.concat_str([pl.col("details").str.strip_suffix("}"), pl.col("owner").replace_strict(listed, default="}")]))
+        .otherwise(pl.col("details"))
+        .alias("details"),
+    )
 
 
 def gap_to_quota(table: pl.LazyFrame, as_of: dt.date, quotas: dict[str, float], fiscal_start: int) -> pl.LazyFrame:
@@ -184,8 +213,12 @@ def gap_to_quota(table: pl.LazyFrame, as_of: dt.date, quotas: dict[str, float], 
             exact_sum(amount.filter(pl.col("is_won"))).alias("won"),
             exact_sum((amount * pl.col("p").fill_null(0.0) / 100).filter(pl.col("is_open"))).alias("weighted"),
             exact_sum(amount.filter(pl.col("is_open"))).alias("open_amount"),
+            pl.col("is_open").sum().alias("open_deals"),
+            pl.col("amount").filter(pl.col("is_open")).count().alias("open_with_amount"),
         )
     )
+    # Open deals in the period, none with an amount: coverage is unknown, not zero.
+    unknown = (pl.col("open_deals") > 0) & (pl.col("open_with_amount") == 0)
 
     def whole(column: str) -> pl.Expr:
         # As Python's f"{x:,.0f}" writes it: halves to even, thousands grouped.
@@ -194,24 +227,19 @@ def gap_to_quota(table: pl.LazyFrame, as_of: dt.date, quotas: dict[str, float], 
         return pl.concat_str([pl.when(rounded < 0).then(pl.lit("-")).otherwise(pl.lit("")), grouped])
 
     quota_table = pl.LazyFrame({"owner": list(quotas), "quota": [float(q) for q in quotas.values()]}, schema={"owner": pl.String, "quota": pl.Float64})
-    # An owner with a quota and no deal at all in the export says so (hygiene also suggests close names, which the
-    # benchmark's new hires have none of).
-    with_deals = table.select("owner").drop_nulls().unique().with_columns(has_deals=pl.lit(True))
     short = (
         quota_table.join(totals, on="owner", how="left")
-        .join(with_deals, on="owner", how="left")
-        .with_columns(pl.col("has_deals").fill_null(False))
-        .with_columns(pl.col("won", "weighted", "open_amount").fill_null(0.0))
+        .with_columns(pl.col("won", "weighted", "open_amount").fill_null(0.0), pl.col("open_deals", "open_with_amount").fill_null(0))
         .filter(pl.col("won") + pl.col("weighted") < pl.col("quota"))
         .with_columns(pl.col("won", "weighted", "open_amount").round(2))
         .with_columns(gap=(pl.col("quota") - pl.col("won") - pl.col("weighted")).round(2))
-        .with_columns(coverage=pl.when(pl.col("quota") > pl.col("won")).then((pl.col("open_amount") / (pl.col("quota") - pl.col("won"))).round(2)))
+        .with_columns(coverage=pl.when((pl.col("quota") > pl.col("won")) & ~unknown).then((pl.col("open_amount") / (pl.col("quota") - pl.col("won"))).round(2)))
     )
-    coverage = pl.when(pl.col("coverage").is_null()).then(pl.lit("n/a")).otherwise(
+    coverage = pl.when(unknown).then(pl.lit(f"not evaluable (no open deal closing in {period} has an amount)")).when(pl.col("coverage").is_null()).then(pl.lit("n/a")).otherwise(
         pl.concat_str([pl.col("coverage").round(2).cast(pl.String).str.replace(r"^(-?\d+)$", "${1}.00").str.replace(r"\.(\d)$", ".${1}0"), pl.lit("x")])
     )
     message = pl.concat_str(
-        [pl.when(pl.col("has_deals")).then(pl.lit("")).otherwise(pl.lit("no deals in this export: ")), pl.lit("won "), whole("won"), pl.lit(" + weighted "), whole("weighted"), pl.lit(f" of {period} quota "), whole("quota"),
+        [pl.lit("won "), whole("won"), pl.lit(" + weighted "), whole("weighted"), pl.lit(f" of {period} quota "), whole("quota"),
          pl.lit(": gap "), whole("gap"), pl.lit(", coverage "), coverage]
     )
     details = pl.struct(
