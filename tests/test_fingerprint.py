@@ -94,6 +94,36 @@ def test_the_engines_fingerprints_are_the_fingerprint_functions(findings, period
     assert Counter(run.findings["fingerprint"].to_list()) == expected
 
 
+@given(FINDINGS, st.integers(min_value=1, max_value=5))
+def test_fingerprints_hashed_a_slice_at_a_time_are_the_same(findings, slice_rows):
+    from hygiene.audit import findings as finding_tables
+
+    period = period_containing(AUDIT_DATE, "quarter")
+    rule = ConfiguredRule(rule=FindingsAsGiven(findings), severity="warning", options={}, plugin="tests")
+    deals = pl.DataFrame(schema={"id": pl.String, "stage": pl.String, "name": pl.String, "owner": pl.String, "amount": pl.Float64, "__row__": pl.Int64})
+    inputs = AuditInputs(as_of=AUDIT_DATE, period=period, stages=StageTable(), quotas={})
+    whole = evaluate_rules(deals, [rule], inputs).findings
+    saved = finding_tables.FINGERPRINT_SLICE_ROWS
+    finding_tables.FINGERPRINT_SLICE_ROWS = slice_rows
+    try:
+        sliced = evaluate_rules(deals, [rule], inputs).findings
+    finally:
+        finding_tables.FINGERPRINT_SLICE_ROWS = saved
+    assert sliced.equals(whole)
+    assert sliced["fingerprint"].to_list() == [fingerprint("TEST001", f.deal_id, f.owner, period.name) for f in _in_report_order(findings, whole)]
+
+
+def _in_report_order(findings, table):
+    """``findings`` as the engine ordered them (by the table's deal ids, owners and messages)."""
+    remaining = list(findings)
+    ordered = []
+    for deal_id, owner, message in table.select("deal_id", "owner", "message").iter_rows():
+        match = next(f for f in remaining if (f.deal_id, f.owner, f.message) == (deal_id, owner, message))
+        remaining.remove(match)
+        ordered.append(match)
+    return ordered
+
+
 # Real audits of CSV exports.
 
 
