@@ -41,7 +41,7 @@ from run_benchmark import DEFAULT_AS_OF, DEFAULT_SEED, RESULTS, ensure_data  # n
 
 TARGET_PEAK_MB = 1024
 TARGET_RATIO_TO_JSON = 2.0
-#: The report a reporter that writes no file of its own (GitHub annotations) is timed on: standard output is a file here too.
+#: Each reporter writes to ``report.NAME`` in a temporary folder (GitHub's annotations too); these keep their usual names.
 FILE_NAMES = {"xlsx": "report.xlsx", "html": "report.html"}
 
 
