@@ -180,6 +180,34 @@ def test_the_default_store_is_a_file_beside_the_configuration(tmp_path):
     assert not location.exists
 
 
+def test_a_relative_sqlite_url_is_a_file_beside_the_configuration_not_the_working_directory(tmp_path):
+    for url in ("sqlite:///history.db", "sqlite:///.hygiene/team.db"):
+        location = locate_store(tmp_path, url, {})
+        relative = url.removeprefix("sqlite:///")
+        assert location.sqlite_file == tmp_path / relative
+        assert location.url == f"sqlite:///{(tmp_path / relative).as_posix()}"
+    # The environment's URL is read the same way: one store per configuration, wherever hygiene runs.
+    assert locate_store(tmp_path, None, {"HYGIENE_HISTORY_URL": "sqlite:///env.db"}).sqlite_file == tmp_path / "env.db"
+    absolute = tmp_path / "elsewhere" / "store.db"
+    assert locate_store(tmp_path, f"sqlite:///{absolute.as_posix()}", {}).sqlite_file == absolute
+    assert locate_store(tmp_path, "sqlite://", {}).sqlite_file is None
+    assert locate_store(tmp_path, "postgresql+psycopg://ops@db/hygiene", {}).sqlite_file is None
+
+
+def test_hygiene_toml_s_relative_sqlite_url_names_the_same_store_from_any_folder(hygiene_cli, write_csv, tmp_path):
+    team = tmp_path / "team"
+    (team / "run").mkdir(parents=True)
+    (team / "hygiene.toml").write_text('[history]\nurl = "sqlite:///.hygiene/team.db"\n', encoding="utf-8")
+    export = write_csv([("id", "stage", "amount"), ("A", "Proposal", "10")], "deals.csv")
+    added = hygiene_cli("snapshot", "add", str(export), "--config", "team/hygiene.toml", "--date", "2026-01-05")
+    assert added.exit_code == 0, added.output
+    assert (team / ".hygiene" / "team.db").is_file()
+    assert not (tmp_path / ".hygiene").exists()
+    listed = hygiene_cli("snapshot", "list", "--config", str(team / "hygiene.toml"))
+    assert listed.exit_code == 0, listed.output
+    assert "2026-01-05" in listed.output and str(team / ".hygiene" / "team.db") in listed.output
+
+
 def test_the_environment_variable_beats_the_file_and_its_password_is_never_shown(tmp_path):
     location = locate_store(tmp_path, "sqlite:///other.db", {"HYGIENE_HISTORY_URL": "postgresql+psycopg://ops:s3cret@db.example/hygiene"})
     assert location.url.endswith("@db.example/hygiene")
@@ -233,3 +261,24 @@ def test_any_sequence_of_adds_in_any_order_with_re_adds_reads_back_exactly(store
     for day, rows in latest.items():
         assert read_back(store, day) == expected(rows)
     check_invariants(store)
+
+
+def test_reads_through_arrow_give_exactly_what_the_driver_gives(store, monkeypatch):
+    store.add_snapshot(export(WEEK1), D1, **KW)
+    store.add_snapshot(export(WEEK2), D2, **KW)
+    through_arrow = []
+    read_database_uri = pl.read_database_uri
+
+    def counted(*args, **kwargs):
+        through_arrow.append(args[0])
+        return read_database_uri(*args, **kwargs)
+
+    monkeypatch.setattr(pl, "read_database_uri", counted)
+    fast = (store.versions(), store.deals_as_of(D1), store.versions(["amount"], before=D2))
+    # PostgreSQL is read through connectorx; an SQLite file through its driver, which sees the write-ahead log.
+    assert bool(through_arrow) == (store.engine.dialect.name == "postgresql")
+    monkeypatch.setattr(HistoryStore, "_arrow_url", lambda self: None)
+    slow = (store.versions(), store.deals_as_of(D1), store.versions(["amount"], before=D2))
+    for one, other in zip(fast, slow, strict=True):
+        assert one.schema == other.schema
+        assert one.rows() == other.rows()

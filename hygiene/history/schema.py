@@ -13,16 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import polars as pl
 import sqlalchemy as sa
 
 from hygiene.api.errors import HygieneError
 from hygiene.api.fields import CANONICAL_FIELDS
+from hygiene.history.digest import row_digests
 
 #: The schema this version of hygiene writes.
-SCHEMA_VERSION = 1
-
-#: ``from_version -> migration`` bringing a store from that version to the next, inside the caller's transaction.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
+#: 2: ``content_hash`` is :mod:`hygiene.history.digest`'s digest (1: BLAKE2b of each row as text).
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -56,6 +56,8 @@ _SQL_TYPES = {"str": sa.Text, "float": sa.Float, "int": sa.BigInteger, "date": l
 #: Every canonical field except ``id`` is tracked; a change in any of them (or in the extras) starts a new version.
 TRACKED_FIELDS: tuple[str, ...] = tuple(field for field in CANONICAL_FIELDS if field != "id")
 EXTRAS_COLUMN = "extras"
+#: The columns a version's digest covers, in the digest's order.
+DIGEST_COLUMNS: tuple[str, ...] = (*TRACKED_FIELDS, EXTRAS_COLUMN)
 
 schema_version = sa.Table("hygiene_schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
 
@@ -117,6 +119,36 @@ audit_findings = sa.Table(
     sa.Column("runs", sa.Integer, nullable=False),
     sqlite_with_rowid=False,
 )
+
+
+_POLARS_TYPES = {"str": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date}
+#: Rows a migration reads and rewrites at a time.
+_MIGRATION_SLICE = 100_000
+
+
+def _digests_from_text_to_words(connection: sa.Connection) -> None:
+    """1 -> 2: recompute every version's ``content_hash`` with :func:`hygiene.history.digest.row_digests`.
+
+    Versions compare by digest, so every stored digest must be the one an
+    export's row gets today; the versions themselves are unchanged.
+    """
+    v = deal_versions.c
+    sqlite = connection.dialect.name == "sqlite"
+    types = {f: _POLARS_TYPES[CANONICAL_FIELDS[f]] for f in TRACKED_FIELDS} | {EXTRAS_COLUMN: pl.String}
+    raw = {"deal_id": pl.String, "valid_from": pl.Int64 if sqlite else pl.Date} | {c: (pl.Int32 if t == pl.Date and sqlite else t) for c, t in types.items()}
+    result = connection.execute(sa.select(v.deal_id, v.valid_from, *(v[c] for c in DIGEST_COLUMNS)).order_by(v.deal_id, v.valid_from))
+    updates = []
+    for rows in result.partitions(_MIGRATION_SLICE):
+        frame = pl.DataFrame(rows, schema=raw, orient="row")
+        frame = frame.with_columns(pl.col(c).cast(pl.Date) for c, t in types.items() if t == pl.Date and sqlite)
+        updates.append(frame.select("deal_id", "valid_from", row_digests(frame, DIGEST_COLUMNS)))
+    statement = sa.update(deal_versions).where(v.deal_id == sa.bindparam("b_deal"), v.valid_from == sa.bindparam("b_from")).values(content_hash=sa.bindparam("b_hash"))
+    for frame in updates:
+        connection.execute(statement, [{"b_deal": d, "b_from": f, "b_hash": h} for d, f, h in frame.iter_rows()])
+
+
+#: ``from_version -> migration`` bringing a store from that version to the next, inside the caller's transaction.
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _digests_from_text_to_words}
 
 
 def current_version(connection: sa.Connection) -> int | None:
