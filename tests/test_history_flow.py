@@ -1,4 +1,8 @@
-"""The pipeline waterfall between two snapshots, and the trend of audit runs."""
+"""The pipeline waterfall between two snapshots, and the trend of audit runs.
+
+Every test that reads a store runs against each database in ``store_url``
+(SQLite, and a real PostgreSQL server).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,12 @@ from importlib.resources import files
 import jsonschema
 import polars as pl
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hygiene.api.errors import HygieneError
+from hygiene.history import schema
 from hygiene.history.flow import BUCKETS, identity_holds, pipeline_flow
 from hygiene.history.render import render_flow, sparkline
 from hygiene.history.store import HistoryStore, StoreLocation, version_rows
@@ -27,8 +33,12 @@ def flow_schema():
     return json.loads(files("hygiene").joinpath("schemas/flow.schema.json").read_text(encoding="utf-8"))
 
 
-def store_with(tmp_path, name: str, first: list[tuple], second: list[tuple]) -> HistoryStore:
-    store = HistoryStore.open(StoreLocation(url=f"sqlite:///{(tmp_path / name).as_posix()}", display=name))
+def store_with(url: str, first: list[tuple], second: list[tuple]) -> HistoryStore:
+    store = HistoryStore.open(StoreLocation(url=url, display="flow store"))
+    with store.engine.begin() as connection:
+        # One database per test: emptied for each hypothesis example.
+        for table in (schema.deal_versions, schema.snapshots, schema.audit_findings, schema.audit_runs):
+            connection.execute(sa.delete(table))
     for day, rows in ((D1, first), (D2, second)):
         store.add_snapshot(version_rows(pl.DataFrame(rows, schema=SCHEMA, orient="row"), []), day, **KW)
     return store
@@ -54,8 +64,8 @@ SECOND = [
 ]
 
 
-def test_every_bucket_follows_its_definition(tmp_path):
-    with store_with(tmp_path, "flow.db", FIRST, SECOND) as store:
+def test_every_bucket_follows_its_definition(store_url):
+    with store_with(store_url, FIRST, SECOND) as store:
         flow = pipeline_flow(store, D1, D2, StageTable())
     buckets = {name: (b["count"], b["amount"]) for name, b in flow["buckets"].items()}
     assert buckets == {
@@ -73,8 +83,8 @@ def test_every_bucket_follows_its_definition(tmp_path):
     jsonschema.validate(flow, flow_schema())
 
 
-def test_grouped_by_owner_each_group_reconciles_too(tmp_path):
-    with store_with(tmp_path, "flow.db", FIRST, SECOND) as store:
+def test_grouped_by_owner_each_group_reconciles_too(store_url):
+    with store_with(store_url, FIRST, SECOND) as store:
         flow = pipeline_flow(store, D1, D2, StageTable(), by="owner")
     assert [group["key"] for group in flow["groups"]] == ["Ada", "Bob", "Cy"]
     assert all(identity_holds(group) for group in flow["groups"])
@@ -82,14 +92,14 @@ def test_grouped_by_owner_each_group_reconciles_too(tmp_path):
         assert sum(group["buckets"][name]["count"] for group in flow["groups"]) == flow["buckets"][name]["count"]
 
 
-def test_dates_must_be_snapshots(tmp_path):
-    with store_with(tmp_path, "flow.db", FIRST, SECOND) as store, pytest.raises(HygieneError, match=r"^--from 2026-11-03: no snapshot of that date"):
+def test_dates_must_be_snapshots(store_url):
+    with store_with(store_url, FIRST, SECOND) as store, pytest.raises(HygieneError, match=r"^--from 2026-11-03: no snapshot of that date"):
         pipeline_flow(store, dt.date(2026, 11, 3), D2, StageTable())
 
 
-def test_owner_names_cannot_drive_the_terminal_or_format_markdown(tmp_path):
+def test_owner_names_cannot_drive_the_terminal_or_format_markdown(store_url):
     hostile = [("X", "Proposal", 1.0, None, "\x1b[2J*Eve*|", "T")]
-    with store_with(tmp_path, "flow.db", hostile, hostile) as store:
+    with store_with(store_url, hostile, hostile) as store:
         flow = pipeline_flow(store, D1, D2, StageTable(), by="owner")
     assert "\x1b" not in render_flow(flow, "console")
     markdown = render_flow(flow, "markdown")
@@ -103,9 +113,9 @@ _SNAPSHOT = st.dictionaries(st.sampled_from([f"D{i}" for i in range(12)]), _DEAL
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(first=_SNAPSHOT, second=_SNAPSHOT)
-def test_the_waterfall_identity_holds_exactly_for_any_two_snapshots(tmp_path_factory, first, second):
+def test_the_waterfall_identity_holds_exactly_for_any_two_snapshots(store_url, first, second):
     rows = lambda deals: [(i, stage, amount, None, owner, "T") for i, (stage, amount, owner) in sorted(deals.items())]  # noqa: E731
-    with store_with(tmp_path_factory.mktemp("flow"), "flow.db", rows(first), rows(second)) as store:
+    with store_with(store_url, rows(first), rows(second)) as store:
         flow = pipeline_flow(store, D1, D2, StageTable(), by="owner")
     assert identity_holds(flow)
     assert all(identity_holds(group) for group in flow["groups"])
@@ -116,8 +126,9 @@ def test_a_sparkline_spans_low_to_high():
     assert sparkline([None, 2.0, 2.0]) == " ▁▁"
 
 
-def test_flow_and_trend_from_the_command_line(write_csv, hygiene_cli, tmp_path):
+def test_flow_and_trend_from_the_command_line(write_csv, hygiene_cli, tmp_path, store_url, monkeypatch):
     (tmp_path / "hygiene.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("HYGIENE_HISTORY_URL", store_url)
     header = ["id", "owner", "stage", "amount", "close_date"]
     write_csv([header, ["A", "Ada", "Proposal", 100, "2026-10-01"]], name="export-2026-11-02.csv")
     write_csv([header, ["A", "Ada", "Closed Won", 120, "2026-10-01"], ["B", "Bob", "Proposal", 10, ""]], name="export-2026-11-09.csv")

@@ -14,8 +14,10 @@ OPPORTUNITY_HISTORY_SHA256 = "8d8a6fb97ed5088ec10347ad41de709b3117b1ec8386c457c7
 
 
 @pytest.fixture
-def config(tmp_path):
+def config(tmp_path, store_url, monkeypatch):
+    """An empty configuration, its store each database in ``store_url`` (SQLite, and a real PostgreSQL server)."""
     (tmp_path / "hygiene.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("HYGIENE_HISTORY_URL", store_url)
 
 
 @pytest.mark.realdata
