@@ -57,6 +57,7 @@ _LAZY = {
     "AUDIT_SUBJECT": "hygiene.api.presentation",
     "plural": "hygiene.api.presentation",
     "format_share": "hygiene.api.presentation",
+    "since_previous_run": "hygiene.api.presentation",
     "deal_expr": "hygiene.api.presentation",
     "deal_with_name_expr": "hygiene.api.presentation",
     "subject_expr": "hygiene.api.presentation",

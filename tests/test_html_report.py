@@ -9,6 +9,7 @@ import io
 import re
 from html.parser import HTMLParser
 
+import polars as pl
 import pytest
 
 from hygiene import HistoryFigures, ReporterSettings
@@ -190,7 +191,7 @@ def test_history_when_present_shows_changes_waterfall_and_trend(report):
         previous={"as_of": "2026-03-24", "open_amount": 10000.0, "amount_at_risk": 15000.0, "score": 0.5},
         waterfall=[("Start", 10000.0), ("Created", 6000.0), ("Lost", -2000.0), ("End", 14000.0)],
         trend=[(dt.date(2026, 3, 17), 0.4, 9000.0), (dt.date(2026, 3, 24), 0.5, 10000.0)],
-        deal_changes={"D1": ["2026-03-20: amount 8,000 → 9,000"]},
+        deal_changes=pl.DataFrame({"deal_id": ["D1"], "date": [dt.date(2026, 3, 20)], "field": ["amount"], "before": ["8,000"], "after": ["9,000"]}),
     )
     html = render(attrs.evolve(report, history_figures=history))
     assert "Changes are since the run of 2026-03-24." in html

@@ -213,23 +213,55 @@ def _ratio(numerator: float | None, denominator: float | None, reason: str) -> F
     return Figure(round(numerator / denominator, 4))
 
 
+#: The columns of :attr:`HistoryFigures.deal_changes`: one row per change of a deal field, values as reports show them.
+DEAL_CHANGE_SCHEMA: dict[str, pl.DataType] = {"deal_id": pl.String, "date": pl.Date, "field": pl.String, "before": pl.String, "after": pl.String}
+
+
+def _deal_change_table(value: Any) -> pl.DataFrame:
+    return pl.DataFrame(schema=DEAL_CHANGE_SCHEMA) if value is None else value.select(list(DEAL_CHANGE_SCHEMA)).cast(DEAL_CHANGE_SCHEMA)
+
+
 @attrs.define(frozen=True, kw_only=True)
 class HistoryFigures:
-    """What a report shows about earlier audits, when a history store provides it (optional input).
+    """What a report shows about earlier audits, when a history store provides them.
 
-    ``previous`` holds the header figures of the previous run (keys
+    ``hygiene audit`` fills them from the store (see
+    ``hygiene.history.report_history``); a report built by hand may pass
+    its own. ``previous`` holds the header figures of the previous run (keys
     ``as_of``, ``open_deals``, ``open_amount``, ``amount_at_risk``,
-    ``score``, any of them missing); ``waterfall`` the period's pipeline
-    flow as ``(label, amount)`` steps, starting and ending with totals;
-    ``trend`` one ``(as_of, score, open_amount)`` point per earlier run,
-    oldest first; ``deal_changes`` recent changes per deal id as short
-    texts. Reports render what is there and invent nothing that is not.
+    ``score``, ``findings``, any of them missing); ``waterfall`` the
+    period's pipeline flow as ``(label, amount)`` steps, starting and ending
+    with totals, the changes between them signed; ``waterfall_range`` the
+    two snapshot dates it runs between; ``trend`` one ``(as_of, score,
+    open_amount)`` point per run, oldest first, this audit last;
+    ``deal_changes`` the recent changes of each deal, a table of
+    :data:`DEAL_CHANGE_SCHEMA` (newest first within a deal). Reports render
+    what is there and invent nothing that is not.
     """
 
     previous: Mapping[str, Any] | None = None
     waterfall: Sequence[tuple[str, float]] = ()
+    waterfall_range: tuple[dt.date, dt.date] | None = None
     trend: Sequence[tuple[dt.date, float | None, float | None]] = ()
-    deal_changes: Mapping[str, Sequence[str]] = attrs.field(factory=dict)
+    deal_changes: pl.DataFrame = attrs.field(default=None, converter=_deal_change_table)
+
+    def changes_of(self, deal_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The recent changes of some deals as short texts (``2026-11-09: amount 9,000 → 8,000``), newest first."""
+        rows = self.deal_changes.filter(pl.col("deal_id").is_in(list(deal_ids)))
+        texts: dict[str, list[str]] = {}
+        for deal, date, field, before, after in rows.iter_rows():
+            texts.setdefault(deal, []).append(f"{date.isoformat()}: {field.replace('_', ' ')} {before or '(empty)'} → {after or '(empty)'}")
+        return texts
+
+    def narrowed(self, deal_ids: pl.Series) -> HistoryFigures:
+        """These figures for a report narrowed to some deals (``--owner``, digests).
+
+        The store records whole audits, so the previous run, the waterfall and
+        the trend describe the whole pipeline, not the narrowed one: they are
+        left out rather than compared with figures of another scope. The
+        deals' own changes stay.
+        """
+        return HistoryFigures(deal_changes=self.deal_changes.filter(pl.col("deal_id").is_in(deal_ids.implode())))
 
 
 def most_common(deals: pl.DataFrame, by: str, column: str) -> pl.DataFrame:

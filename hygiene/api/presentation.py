@@ -78,3 +78,43 @@ def failing_expr() -> pl.Expr:
     import polars as pl
 
     return pl.col("severity").is_in(["error", "warning"])
+
+
+def since_previous_run(report) -> str | None:
+    """The header figures' change since the previous recorded run, in one line of plain text (None without one).
+
+    ``since the previous run (2026-11-09): score 38.7% (-1.4 pts from 40.1%),
+    open pipeline 12,402,000 (+245,400 from 12,156,600), ...``. A figure
+    either run could not compute is left out, never shown as a change from
+    or to zero. The caller escapes the line for its output.
+    """
+    history = report.history_figures
+    previous = history.previous if history is not None else None
+    if not previous:
+        return None
+    figures = report.figures()
+
+    def money(value: float) -> str:
+        return f"{value:,.0f}"
+
+    def points(value: float) -> str:
+        return f"{value * 100:.1f} pts"
+
+    parts = []
+    for label, current, key, render, render_change in (
+        ("score", figures.score.value, "score", format_share, points),
+        ("open pipeline", figures.open_amount.value, "open_amount", money, money),
+        ("amount at risk", figures.amount_at_risk.value, "amount_at_risk", money, money),
+        ("findings", report.findings.height, "findings", lambda v: f"{v:,}", lambda v: f"{v:,}"),
+    ):
+        before = previous.get(key)
+        if current is None or not isinstance(before, (int, float)):
+            continue
+        change = current - before
+        if round(change, 6) == 0:
+            parts.append(f"{label} {render(current)} (no change)")
+        else:
+            parts.append(f"{label} {render(current)} ({'+' if change > 0 else '-'}{render_change(abs(change))} from {render(before)})")
+    if not parts:
+        return None
+    return f"since the previous run ({previous.get('as_of', '?')}): " + ", ".join(parts)

@@ -103,5 +103,6 @@ class ReportScope:
             invalid_values=None if report.invalid_values is None else report.invalid_values.filter(pl.col("deal_id").is_in(deal_ids)),
             quotas=quotas,
             scope=(*report.scope, *self.describe()),
+            history_figures=None if report.history_figures is None else report.history_figures.narrowed(pipeline.get_column("id")),
             fixed=[entry for entry in report.fixed if entry.get("deal_id") in set(deal_ids.explode().to_list())],
         )

@@ -35,6 +35,7 @@ from hygiene.config.settings import Config
 from hygiene.history.crm_history import hubspot_stage_entry
 from hygiene.forecast.report import configured_forecast
 from hygiene.history.derive import DerivedDeals, derive_fields, no_history
+from hygiene.history.report_history import history_figures
 from hygiene.history.status import PipelineFigures, compare_with_previous_run, record_run
 from hygiene.history.store import HistoryStore, open_configured_store
 from hygiene.plugin.registry import Registry
@@ -125,6 +126,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         # Only a store has snapshots to recognise the export by: without one, hashing it would be a second full read.
         sha256 = None if raw_given or store is None else export_sha256(config, options.source_path)
         frame, _ = with_history(deals, options.as_of, stages, store, sha256)
+        exported = frame
         frame, roster, money = with_roster_and_currency(config, registry, frame, deals.location)
         report = _audit_frame(config, registry, options, rules, deals, frame, stages, roster, money)
         if _wants_forecast(config, options):
@@ -133,6 +135,17 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
                     config, frame, as_of=options.as_of, quotas=report.quotas, source=deals.location, store=store, tool_version=report.tool_version
                 )
         if store is not None:
+            with run_step("reading earlier audits from the history store"):
+                figures = report.figures()
+                report.history_figures = history_figures(
+                    store,
+                    as_of=options.as_of,
+                    period=report.period,
+                    stages=stages,
+                    deals=exported,
+                    score=figures.score.value,
+                    open_amount=figures.open_amount.value,
+                )
             _compare_and_record(store, config, options, report, frame, stages)
     finally:
         if store is not None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import click
 import polars as pl
 
-from hygiene import NO_OWNER, Reporter, format_number, format_share, known_expr, plural, terminal_text, terminal_text_expr
+from hygiene import NO_OWNER, Reporter, format_number, format_share, known_expr, plural, since_previous_run, terminal_text, terminal_text_expr
 
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 #: Fixed baseline entries named one per line in the summary; the rest are counted.
@@ -163,6 +163,9 @@ class ConsoleReporter(Reporter):
                 stream.write(f"    {plural(baseline['known'], 'known finding')} not listed (--show new)\n")
         if report.waived:
             stream.write(f"  waived: {report.waived} finding{'s' if report.waived != 1 else ''} (by [[waivers]] in the configuration)\n")
+        change = since_previous_run(report)
+        if change is not None:
+            stream.write(f"  {terminal_text(change)}\n")
         history = report.history
         if history is not None and history["previous_run"] is not None:
             status, resolved = history["finding_status"], history["resolved"]

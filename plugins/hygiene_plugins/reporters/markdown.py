@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from hygiene import NO_OWNER, SEVERITIES, Reporter, deal_with_name_expr, forecast_sections, format_share, known_expr, markdown_cell, plural
+from hygiene import NO_OWNER, SEVERITIES, Reporter, deal_with_name_expr, forecast_sections, format_share, known_expr, markdown_cell, plural, since_previous_run
 
 #: GitHub refuses a comment body over 65,536 characters; a UTF-8 byte is never less than a character.
 COMMENT_LIMIT_BYTES = 65_536
@@ -172,6 +172,12 @@ def _summary(page: MarkdownPage, report, summary: dict, baseline: dict | None) -
     if baseline is not None:
         obsolete = f", {baseline['obsolete']} obsolete (rules no longer run)" if baseline.get("obsolete") else ""
         lines.append(("Baseline", f"{cell(baseline['file'])}: {baseline['new']} new, {baseline['known']} known, {baseline['fixed']} fixed{obsolete}"))
+    if report.scope:
+        lines.append(("Only", cell(", ".join(report.scope))))
+    change = since_previous_run(report)
+    if change is not None:
+        label, _, text = change.partition(": ")
+        lines.append((label[0].upper() + label[1:], cell(text)))
     if report.waived:
         lines.append(("Waived", f"{plural(report.waived, 'finding')} suppressed by waivers"))
     page.add(f"## Pipeline hygiene: {title}\n\n| | |\n|:--|:--|\n")

@@ -115,6 +115,8 @@ class XlsxReporter(Reporter):
             [("Field", "field", "text"), ("In the export", "mapped_text", "text"), ("Open deals", "open_deals", "int"), ("Missing", "missing", "int"), ("Unreadable", "unreadable", "int"), ("Share lacking", "share_lacking", "share")],
             quality,
         )
+        if report.history_figures is not None:
+            _history_sheet(workbook, formats, report, figures)
         workbook.close()
         stream.write(_with_rows(buffer.getvalue(), sheet_number=4, rows=findings_rows, height=findings.height, width=len(FINDING_COLUMNS)))
 
@@ -160,6 +162,74 @@ def _summary_sheet(workbook, formats, report, figures) -> None:
     sheet.set_column(0, 0, 18)
     sheet.set_column(1, 1, max(14, min(MAX_WIDTH, len(report.source) + 2)))
     sheet.set_column(2, 2, 50)
+
+
+def _history_sheet(workbook, formats, report, figures) -> None:
+    """Earlier audits from the history store, in blocks: the change since the previous run, the period's flow, the trend, deal changes.
+
+    Each block has its own header row; the last, the deals' changes (the long one), has the sheet's filter.
+    """
+    history = report.history_figures
+    sheet = workbook.add_worksheet("History")
+    header = formats["header"]
+    row = 0
+
+    def block(titles: Sequence[str]) -> None:
+        nonlocal row
+        if row:
+            row += 1
+        sheet.write_row(row, 0, titles, header)
+        row += 1
+
+    previous = history.previous
+    if previous:
+        block(("Since the previous run", "This run", f"Previous run ({previous.get('as_of', '')})", "Change"))
+        for label, current, key, kind in (
+            ("Hygiene score", figures.score.value, "score", "share"),
+            ("Open pipeline", figures.open_amount.value, "open_amount", "amount"),
+            ("Amount at risk", figures.amount_at_risk.value, "amount_at_risk", "amount"),
+            ("Open deals", figures.open_deals, "open_deals", "int"),
+            ("Findings", report.findings.height, "findings", "int"),
+        ):
+            before = previous.get(key)
+            sheet.write_string(row, 0, label)
+            _write(sheet, row, 1, current, kind, formats)
+            _write(sheet, row, 2, before, kind, formats)
+            if isinstance(current, (int, float)) and isinstance(before, (int, float)):
+                _write(sheet, row, 3, round(current - before, 4 if kind == "share" else 2), kind, formats)
+            row += 1
+    if history.waterfall:
+        span = f"{history.waterfall_range[0].isoformat()} to {history.waterfall_range[1].isoformat()}" if history.waterfall_range else report.period.name
+        block(("Pipeline flow", f"Amount ({span})"))
+        for label, value in history.waterfall:
+            sheet.write_string(row, 0, spreadsheet_cell(label))
+            _write(sheet, row, 1, value, "amount", formats)
+            row += 1
+    if history.trend:
+        block(("Trend", "Hygiene score", "Open pipeline"))
+        for as_of, score, open_amount in history.trend:
+            _write(sheet, row, 0, dt.datetime.combine(as_of, dt.time()), "date", formats)
+            _write(sheet, row, 1, score, "share", formats)
+            _write(sheet, row, 2, open_amount, "amount", formats)
+            row += 1
+    changes = history.deal_changes
+    block(("Deal changes", "Date", "Field", "Before", "After"))
+    filter_row = row - 1
+    texts = changes.with_columns(spreadsheet_cell_expr(name) for name in ("deal_id", "field", "before", "after"))
+    for deal, date, field, before, after in texts.iter_rows():
+        sheet.write_string(row, 0, deal)
+        _write(sheet, row, 1, dt.datetime.combine(date, dt.time()), "date", formats)
+        sheet.write_string(row, 2, field)
+        _write(sheet, row, 3, before, "text", formats)
+        _write(sheet, row, 4, after, "text", formats)
+        row += 1
+    if not changes.height:
+        sheet.write_string(row, 0, "No deal changed in the stored history.")
+        row += 1
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(filter_row, 0, max(row - 1, filter_row + 1), 4)
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 4, 20)
 
 
 def _write(sheet, row: int, column: int, value, kind: str, formats) -> None:

@@ -252,7 +252,9 @@ class PageBuilder:
             return []
         charts = []
         if history.waterfall:
-            charts.append(waterfall_chart("waterfall", f"Pipeline flow in {self.report.period.name}", [(label, value, amount(value)) for label, value in history.waterfall]))
+            span = f"from {history.waterfall_range[0].isoformat()} to {history.waterfall_range[1].isoformat()}" if history.waterfall_range else f"in {self.report.period.name}"
+            steps = [(label, value, amount(value) if index in (0, len(history.waterfall) - 1) else f"{'+' if value >= 0 else '−'}{amount(abs(value))}") for index, (label, value) in enumerate(history.waterfall)]
+            charts.append(waterfall_chart("waterfall", f"Pipeline flow {span}", steps))
         if history.trend:
             charts.append(trend_chart("trend-score", "Hygiene score by run", [(as_of.isoformat(), score, share(score)) for as_of, score, _ in history.trend]))
             charts.append(trend_chart("trend-pipeline", "Open pipeline by run", [(as_of.isoformat(), value, amount(value)) for as_of, _, value in history.trend]))
@@ -420,7 +422,8 @@ class PageBuilder:
                 groups.append({"anchor": anchor("group", row[key]), "name": row[key], "label": GROUP_LABELS[key], "summary": self.group_row(row, key), "reps": [self.group_row(r, "owner") for r in reps.iter_rows(named=True)]})
         wanted = list(self.linked_deals)
         deal_table = f.deals.filter(pl.col("id").is_in(wanted)).unique("id", keep="first", maintain_order=True).sort("id")
-        changes = self.report.history_figures.deal_changes if self.report.history_figures is not None else {}
+        history = self.report.history_figures
+        changes = history.changes_of(deal_table.get_column("id").to_list()) if history is not None else {}
         deals = []
         for d in deal_table.iter_rows(named=True):
             row = self.deal_row(d)
