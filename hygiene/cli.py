@@ -200,8 +200,8 @@ def presentation_options(function):
             click.option("--owner", "owners", multiple=True, metavar="GLOB", help="Only deals of owners matching GLOB (case-insensitive; repeatable)."),
             click.option("--team", "teams", multiple=True, metavar="GLOB", help="Only deals of teams matching GLOB (repeatable)."),
             click.option("--manager", "managers", multiple=True, metavar="GLOB", help="Only deals of managers matching GLOB (repeatable)."),
-            click.option("--color", "colour", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour in the console report (auto: on a terminal, unless NO_COLOR is set)."),
-            click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in the HTML report before it points to the JSON/CSV report (default: 200)."),
+            click.option("--color", "colour", type=click.Choice(["auto", "always", "never"]), default=None, help="Colour in the console report (auto: on a terminal, unless NO_COLOR is set; default: [report] color, else auto)."),
+            click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in the HTML report before it points to the JSON/CSV report (default: [report] rows_per_view, else 200)."),
         ]
     ):
         function = option(function)
@@ -214,10 +214,15 @@ def report_scope(owners, teams, managers):
     return ReportScope(owners=tuple(owners), teams=tuple(teams), managers=tuple(managers))
 
 
-def reporter_settings(colour, rows_per_view):
+def reporter_settings(colour, rows_per_view, config=None):
+    """How reporters write: the command line's ``--color`` and ``--rows-per-view``, else ``[report]``, else the defaults."""
     from hygiene.api.reporter import DEFAULT_ROWS_PER_VIEW, ReporterSettings
 
-    return ReporterSettings(colour=colour, rows_per_view=rows_per_view or DEFAULT_ROWS_PER_VIEW)
+    configured = config.report if config is not None else None
+    return ReporterSettings(
+        colour=colour or (configured.color if configured is not None else None) or "auto",
+        rows_per_view=rows_per_view or (configured.rows_per_view if configured is not None else None) or DEFAULT_ROWS_PER_VIEW,
+    )
 
 
 @cli.command()
@@ -282,7 +287,7 @@ def audit(
         report = compare_with_baseline(report, recorded, baseline_path)
     report = report_scope(owners, teams, managers).apply(report)
     report.show = show
-    write_reports(report, session.registry, formats or ("console",), output, settings=reporter_settings(colour, rows_per_view))
+    write_reports(report, session.registry, formats or ("console",), output, settings=reporter_settings(colour, rows_per_view, session.config))
     exit_code = gates.exit_code(report)
     if exit_code == 1:
         for failure in gates.failures(report):
@@ -345,7 +350,7 @@ def baseline(source, config_path, as_of, select, ignore, output, prune, add_rule
 @click.option("--by", "by", type=click.Choice(["owner", "team", "manager"]), default="owner", show_default=True, help="One digest per owner, team or manager.")
 @click.option("-f", "--format", "output_format", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
 @click.option("--output-dir", required=True, type=click.Path(file_okay=False), help="Folder for the digests and their index (created when missing).")
-@click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in HTML digests (default: 200).")
+@click.option("--rows-per-view", type=click.IntRange(min=1), default=None, metavar="N", help="Rows per table in HTML digests (default: [report] rows_per_view, else 200).")
 @common_options
 def digest(source, config_path, as_of, select, ignore, by, output_format, output_dir, rows_per_view, plugin_flags):
     """Write one private report per owner, team or manager into --output-dir, and an index.
@@ -364,7 +369,7 @@ def digest(source, config_path, as_of, select, ignore, by, output_format, output
     folder = Path(output_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        entries = write_digests(report, session.registry, by, output_format, folder, reporter_settings("never", rows_per_view))
+        entries = write_digests(report, session.registry, by, output_format, folder, reporter_settings("never", rows_per_view, session.config))
     except OSError as exc:
         raise HygieneError(f"{output_dir}: cannot write the digests: {exc.strerror or exc}") from None
     index = "index.md" if output_format == "markdown" else "index.html"
@@ -453,7 +458,7 @@ def rules_command(config_path, groups, plugin_flags):
 @cli.command()
 @click.argument("rule")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False))
-@click.option("--color", "colour", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Render headings, emphasis and code for a terminal (auto: when stdout is one, unless NO_COLOR is set); otherwise print the Markdown source.")
+@click.option("--color", "colour", type=click.Choice(["auto", "always", "never"]), default=None, help="Render headings, emphasis and code for a terminal (auto: when stdout is one, unless NO_COLOR is set; default: [report] color, else auto); otherwise print the Markdown source.")
 @common_options
 def explain(rule, config_path, colour, plugin_flags):
     """Show a rule's documentation and options."""
@@ -462,7 +467,7 @@ def explain(rule, config_path, colour, plugin_flags):
 
     session = _load(config_path, plugin_flags)
     text = _terminal_lines(explain_rule(session.registry, rule))
-    if reporter_settings(colour, None).wants_colour(sys.stdout):
+    if reporter_settings(colour, None, session.config).wants_colour(sys.stdout):
         click.echo(render_for_terminal(text), color=True)
     else:
         click.echo(text)

@@ -314,6 +314,14 @@ class AuditReport:
             "unadopted_rules": list(self.unadopted_rules),
         }
 
+    def scope_entries(self) -> list[dict[str, str]]:
+        """:attr:`scope` as the JSON report writes it: one ``{"by": "owner", "pattern": "Ada*"}`` per pattern."""
+        entries = []
+        for entry in self.scope:
+            by, _, pattern = entry.partition(" ")
+            entries.append({"by": by, "pattern": pattern})
+        return entries
+
     def header(self) -> dict[str, Any]:
         """The report's metadata, as the JSON report writes it."""
         return {
@@ -322,6 +330,7 @@ class AuditReport:
             "as_of": self.as_of.isoformat(),
             "period": self.period.to_dict(),
             "source": self.source,
+            "scope": self.scope_entries(),
             "summary": self.summary(),
             "baseline": self.baseline_summary(),
             "waived": self.waived,

@@ -15,10 +15,52 @@ if TYPE_CHECKING:
     from hygiene.api.report import AuditReport
 
 
+def _regex_literal(char: str) -> str:
+    """One character as a literal of polars' regex engine: letters, digits and non-ASCII as they are, the rest by code point."""
+    return char if char.isalnum() or ord(char) > 127 else f"\\x{{{ord(char):X}}}"
+
+
+def glob_regex(pattern: str) -> str:
+    """A glob (``*``, ``?``, ``[...]``, ``[!...]``, as :mod:`fnmatch` reads it) as a regex for polars, unanchored.
+
+    Not :func:`fnmatch.translate`: newer Pythons write atomic groups there,
+    which polars' regex engine does not know.
+    """
+    parts, index = [], 0
+    while index < len(pattern):
+        char = pattern[index]
+        index += 1
+        if char == "*":
+            parts.append(".*")
+        elif char == "?":
+            parts.append(".")
+        elif char == "[":
+            end = index + (1 if pattern[index : index + 1] == "!" else 0)
+            end += 1 if pattern[end : end + 1] == "]" else 0
+            end = pattern.find("]", end)
+            if end < 0:
+                parts.append(_regex_literal(char))
+                continue
+            body, index = pattern[index:end], end + 1
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            members, at = [], 0
+            while at < len(body):
+                if at + 2 < len(body) and body[at + 1] == "-":
+                    members.append(f"{_regex_literal(body[at])}-{_regex_literal(body[at + 2])}")
+                    at += 3
+                else:
+                    members.append(_regex_literal(body[at]))
+                    at += 1
+            parts.append(f"[{'^' if negate else ''}{''.join(members)}]")
+        else:
+            parts.append(_regex_literal(char))
+    return "".join(parts)
+
+
 def glob_matches(column: str, patterns: Sequence[str], *, ignore_case: bool = True) -> pl.Expr:
     """True where ``column`` matches one of the glob ``patterns`` (``*``, ``?``, ``[...]``), ignoring case unless told not to."""
-    # fnmatch's translation ends with Python's end-of-text anchor; polars' regex engine spells it \\z.
-    regex = "|".join(f"(?:{fnmatch.translate(pattern).removesuffix(chr(92) + 'Z')})" for pattern in patterns)
+    regex = "|".join(f"(?:{glob_regex(pattern)})" for pattern in patterns)
     flags = "(?is)" if ignore_case else "(?s)"
     return pl.col(column).str.contains(f"{flags}^(?:{regex})$").fill_null(False)
 

@@ -163,6 +163,14 @@ BASE_SCHEMA: dict[str, Any] = {
         CUSTOM_RULES_KEY: CUSTOM_RULES_SCHEMA,
         "waivers": WAIVERS_SCHEMA,
         "forecast": FORECAST_SCHEMA,
+        "report": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "color": {"enum": ["auto", "always", "never"], "description": "Colour in the console report and `hygiene explain` (auto: on a terminal, unless NO_COLOR is set); --color beats it."},
+                "rows_per_view": {"type": "integer", "minimum": 1, "description": "Rows per table in the HTML report and HTML digests before they point to the JSON/CSV report (default 200); --rows-per-view beats it."},
+            },
+        },
         "history": {
             "type": "object",
             "additionalProperties": False,

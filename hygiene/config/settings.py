@@ -100,6 +100,16 @@ class HistorySettings:
     record_runs: bool = True
 
 
+@attrs.define(frozen=True, kw_only=True)
+class ReportSettings:
+    """``[report]``: how human-facing reports look; the command line's ``--color`` and ``--rows-per-view`` beat them."""
+
+    #: ``auto``, ``always`` or ``never``; None when the file does not say.
+    color: str | None = None
+    #: Rows per table in the HTML report; None when the file does not say.
+    rows_per_view: int | None = None
+
+
 @attrs.define(kw_only=True)
 class Config:
     """A validated configuration. ``base_dir`` anchors relative paths."""
@@ -128,6 +138,7 @@ class Config:
     history: HistorySettings | None = None
     roster: RosterSettings | None = None
     currency: CurrencySettings | None = None
+    report: ReportSettings = attrs.field(factory=ReportSettings)
 
 
 @attrs.define(kw_only=True)
@@ -241,6 +252,7 @@ def validate(raw: RawConfig, schema: dict[str, Any]) -> Config:
         history=_history(data.get("history"), name),
         roster=RosterSettings(path=roster["path"], fields=dict(roster.get("fields", {})), sheet=roster.get("sheet")) if roster else None,
         currency=_currency(currency) if currency else None,
+        report=ReportSettings(**data.get("report", {})),
     )
 
 
