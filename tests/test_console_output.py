@@ -63,18 +63,33 @@ def test_an_unreadable_cell_names_its_row_once():
 def test_score_tables_per_owner_and_team_are_aligned_and_worst_first():
     deals = [deal("A1", team="EMEA"), deal("B1", "Bo", team="US", close_date="2026-03-01"), deal("B2", "Bo", team="US"), deal("C1", "Cyrille", team="US", close_date="2026-03-02")]
     text = console(audit_deals(deals, rules=["HY003"], as_of=AS_OF))
-    table = text[text.index("    owner ") :].splitlines()
-    assert table[:4] == [
-        "    owner     score  open  at risk  amount at risk",
-        "    Cyrille    0.0%     1        1           1,000",
-        "    Bo        50.0%     2        1           1,000",
-        "    Ada      100.0%     1        0               0",
+    table = text[text.index("  by owner:") :].splitlines()
+    # One table per level: score, findings, amount at risk and open deals (no [quotas]: no quota columns).
+    assert table[:5] == [
+        "  by owner:",
+        "    owner     score  findings  amount at risk  open",
+        "    Cyrille    0.0%         1           1,000     1",
+        "    Bo        50.0%         1           1,000     2",
+        "    Ada      100.0%         0               0     1",
     ]
-    assert table[4:7] == [
-        "    team   score  open  at risk  amount at risk",
-        "    US     33.3%     3        2           2,000",
-        "    EMEA  100.0%     1        0               0",
+    assert table[5:9] == [
+        "  by team:",
+        "    team   score  findings  amount at risk  open",
+        "    US     33.3%         2           2,000     3",
+        "    EMEA  100.0%         0               0     1",
     ]
+    assert text.count("  by owner:") == 1 and text.count("  by team:") == 1  # one table per level, not two
+
+
+def test_with_quotas_the_level_table_adds_won_quota_gap_and_coverage_and_says_why_coverage_is_not_evaluable():
+    deals = [deal("A1", amount=None, close_date="2026-03-31"), deal("B1", "Bo", close_date="2026-03-30", amount=4000.0)]
+    text = console(audit_deals(deals, rules=["HY003"], quotas={"Ada": 10000, "Bo": 8000}, as_of=AS_OF))
+    table = text[text.index("  by owner:") :].splitlines()
+    assert table[1].split() == ["owner", "score", "findings", "amount", "at", "risk", "open", "won", "quota", "gap", "coverage"]
+    rows = {line.split()[0]: line.split() for line in table[2:4]}
+    assert rows["Bo"][-1] == "0.50x"  # 4,000 open closing in the period / 8,000 left to win
+    assert rows["Ada"][-1] == "n/e"  # never 0.00x: the open deal has no amount
+    assert "      coverage not evaluable for Ada: no open deal closing in the period has an amount" in table
 
 
 def test_a_figure_that_cannot_be_computed_is_not_evaluable_with_the_reason_never_zero():

@@ -118,8 +118,9 @@ def test_maven_console_and_markdown_show_the_manager_and_region_tables(maven, tm
     assert "  by manager:\n    manager " in console.output
     assert "  by region:\n    region " in console.output
     markdown = (tmp_path / "r.md").read_text(encoding="utf-8")
-    assert "### By manager\n\n| Manager | Open deals | Findings |" in markdown
-    assert "### By region\n\n| Region | Open deals | Findings |" in markdown
+    assert "### By manager\n\n| Manager | Score | Findings | Amount at risk | Open deals |" in markdown
+    assert "### By region\n\n| Region | Score | Findings | Amount at risk | Open deals |" in markdown
+    assert console.output.count("  by manager:") == 1 and console.output.count("  by region:") == 1
 
 
 def _maven_config(folder: Path, config: dict) -> Path:

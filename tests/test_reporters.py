@@ -145,9 +145,10 @@ def test_console_summary_counts_rules_severities_deals_and_not_evaluable(pipelin
         "  not evaluable by HY204 stage-regressed: 5 deals lack the data",
         "  not evaluable by HY205 no-movement: 5 deals lack the data",
         "  hygiene score: 0.0% of open deals have no error or warning",
-        "    owner  score  open  at risk  amount at risk",
-        "    Zoe     0.0%     2        2           1,500",
-        "    Ada     0.0%     2        2              10",
+        "  by owner:",
+        "    owner  score  findings  amount at risk  open  won   quota     gap  coverage",
+        "    Zoe     0.0%         2           1,500     2    -       -       -         -",
+        "    Ada     0.0%         5              10     2  100  50,000  49,900     0.00x",
         # D2 50 (HY002, HY050, HY900), D3 80 (HY003), D4 80 (HY002), D1 90 (HY001), D6 90 (HY901).
         "  deal health: 78.0 on average (0-100), 5 open deals below 100",
     ]

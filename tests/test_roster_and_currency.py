@@ -163,8 +163,12 @@ def test_the_rosters_teams_managers_and_regions_feed_the_report_figures_and_filt
 
     console = CliRunner().invoke(cli, audit, env=AUDIT_ENV).stdout
     # The per-team, per-manager and per-region score tables read the deals' roster columns.
-    assert "    manager  score  open  at risk  amount at risk\n    Mia       0.0%     1        1           1,000\n" in console
-    assert "    region  score  open  at risk  amount at risk\n    EMEA     0.0%     1        1           1,000\n" in console
+    assert "  by manager:\n    manager  score  findings  amount at risk  open" in console
+    assert "  by region:\n    region  score  findings  amount at risk  open" in console
+    manager_row = console.split("  by manager:\n", 1)[1].splitlines()[1].split()
+    region_row = console.split("  by region:\n", 1)[1].splitlines()[1].split()
+    assert manager_row[:2] == ["Mia", "0.0%"] and manager_row[3:5] == ["1,000", "1"]
+    assert region_row[:2] == ["EMEA", "0.0%"] and region_row[3:5] == ["1,000", "1"]
 
     narrowed = CliRunner().invoke(cli, [*audit, "--manager", "Mia", "--format", "json"], env=AUDIT_ENV)
     report = json.loads(narrowed.stdout)

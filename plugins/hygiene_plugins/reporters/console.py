@@ -109,19 +109,11 @@ class ConsoleReporter(Reporter):
                     what = ", ".join(f"{terminal_text(field)} ({n})" for field, n in fields.items()) if fields else "the data"
                 stream.write(f"  not evaluable by {code} {names.get(code, '')}: {deals} {what}\n")
         score = summary["score"]
-        figures = report.figures()
-        write_group_tables(report.groups(), stream, style)
         if score["overall"] is not None:
             stream.write(f"  hygiene score: {format_share(score['overall'])} of open deals have no error or warning\n")
-            for label, table, key in (("owner", figures.owners, "owner"), *((name, group, name) for name, group in figures.groups().items())):
-                rows = [
-                    (terminal_text(row[key]), format_share(row["score"]), f"{row['open_deals']:,}", f"{row['deals_at_risk']:,}", _amount(row["amount_at_risk"]))
-                    for row in table.filter(pl.col("open_deals") > 0).iter_rows(named=True)
-                ]
-                if rows:
-                    _aligned(stream, (label, "score", "open", "at risk", "amount at risk"), rows)
         else:
             stream.write("  hygiene score: not evaluable (no open deal)\n")
+        write_level_tables(report, stream)
         self._health(summary, stream)
         self._baseline_and_waivers(report, stream)
 
@@ -191,25 +183,70 @@ def _aligned(stream, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> No
         stream.write(f"    {line.rstrip()}\n")
 
 
-GROUP_LEVELS_SHOWN = ("team", "manager", "region", "segment")
+#: The levels of :func:`write_level_tables`: the report figures' tables, then the roster's own ``segment``.
+LEVELS = ("owner", "team", "manager", "region")
+SEGMENT = "segment"
 
 
-def write_group_tables(groups: dict[str, list[dict]], stream, style) -> None:
-    """A compact table per level above the owner: open deals, findings, score, open amount and gap to quota.
+def _cell(value: float | None, render) -> str:
+    return "-" if value is None else render(value)
 
-    One function, so that a restyled console report can replace it whole.
+
+def level_rows(table: pl.DataFrame, level: str, with_quota: bool) -> tuple[list[str], list[tuple[str, ...]], list[str]]:
+    """The header, rows and coverage notes of one level's table, from a ``report.figures()`` group table (worst first)."""
+    header = [level, "score", "findings", "amount at risk", "open"]
+    if with_quota:
+        header += ["won", "quota", "gap", "coverage"]
+    rows, notes = [], []
+    for row in table.iter_rows(named=True):
+        name = terminal_text(row[level]) if row[level] is not None else f"(no {level})"
+        cells = [name, _cell(row["score"], format_share), f"{row['findings']:,}", _amount(row["amount_at_risk"]), f"{row['open_deals']:,}"]
+        if with_quota:
+            coverage = "-" if row["quota"] is None else (f"{row['coverage']:.2f}x" if row["coverage"] is not None else "n/e")
+            if row["quota"] is not None and row["coverage"] is None:
+                notes.append(f"{name}: {terminal_text(row['coverage_reason'] or 'not evaluable')}")
+            cells += [_amount(row["won"]) if row["quota"] is not None else "-", _amount(row["quota"]), _amount(row["gap"]) if row["quota"] is not None else "-", coverage]
+        rows.append(tuple(cells))
+    return header, rows, notes
+
+
+def write_level_tables(report, stream) -> None:
+    """One aligned table per level (owner, team, manager, region, then segment), worst score first.
+
+    Score, findings, amount at risk and open deals, and with ``[quotas]`` won,
+    quota, gap and coverage (``n/e``: not evaluable, the reason below the
+    table; ``-``: no quota). Owner to region come from ``report.figures()``;
+    ``segment``, which only the roster's groups know, from ``report.groups()``.
     """
-    for level in GROUP_LEVELS_SHOWN:
-        rows = groups.get(level)
-        if not rows:
+    figures = report.figures()
+    tables = {"owner": figures.owners, **figures.groups()}
+    for level in LEVELS:
+        table = tables.get(level)
+        if table is None or not table.height:
             continue
-        names = [terminal_text(row["name"]) if row["name"] is not None else f"(no {level})" for row in rows]
-        width = max(len(level), *(len(name) for name in names))
+        with_quota = table.get_column("quota").is_not_null().any()
+        header, rows, notes = level_rows(table, level, with_quota)
         stream.write(f"  by {level}:\n")
-        stream.write(f"    {level:<{width}}  {'open':>5}  {'findings':>8}  {'score':>6}  {'open amount':>12}  {'gap to quota':>12}\n")
-        for name, row in zip(names, rows, strict=True):
-            score = "" if row["score"] is None else format_share(row["score"])
-            amount = row["open_amount"]
-            amount_text = ", ".join(f"{c} {v:,.0f}" for c, v in sorted(amount.items())) if isinstance(amount, dict) else f"{amount:,.0f}"
-            gap = "" if row["gap"] is None else f"{row['gap']:,.0f}"
-            stream.write(f"    {name:<{width}}  {row['open_deals']:>5}  {row['findings']:>8}  {score:>6}  {amount_text:>12}  {gap:>12}\n")
+        _aligned(stream, tuple(header), rows)
+        for note in notes:
+            stream.write(f"      coverage not evaluable for {note}\n")
+    segments = report.groups().get(SEGMENT)
+    if segments:
+        rows = sorted(segments, key=lambda r: (r["score"] is None, r["score"] if r["score"] is not None else 0.0, r["name"] is None, r["name"] or ""))
+        stream.write(f"  by {SEGMENT}:\n")
+        _aligned(
+            stream,
+            (SEGMENT, "score", "findings", "open", "open amount", "quota", "gap"),
+            [
+                (
+                    terminal_text(r["name"]) if r["name"] is not None else f"(no {SEGMENT})",
+                    _cell(r["score"], format_share),
+                    f"{r['findings']:,}",
+                    f"{r['open_deals']:,}",
+                    ", ".join(f"{c} {v:,.0f}" for c, v in sorted(r["open_amount"].items())) if isinstance(r["open_amount"], dict) else _amount(r["open_amount"]),
+                    _amount(r["quota"]),
+                    _amount(r["gap"]),
+                )
+                for r in rows
+            ],
+        )

@@ -92,11 +92,7 @@ def render_markdown(report, *, max_bytes: int | None = COMMENT_LIMIT_BYTES, max_
     if baseline is not None:
         # New findings first: they are the regressions a reviewer has to look at.
         findings = findings.sort(known_expr(), maintain_order=True)
-    scores = summary["score"]["by_owner"]
-    if scores:
-        rows = [[owner, format_share(share)] for owner, share in list(scores.items())[:MAX_TABLE_ROWS]]
-        page.table("Hygiene score by owner", ["Owner", "Score"], rows, len(scores), "owners")
-    _group_tables(page, report.groups())
+    _level_tables(page, report)
     if findings.height:
         by_rule = _counts_by(findings, pl.concat_str(pl.col("code"), pl.lit(" "), pl.col("rule")), baseline is not None).sort("key")
         page.table("Findings by rule", ["Rule", *by_rule.columns[1:]], by_rule.rows(), by_rule.height, "rules")
@@ -117,7 +113,9 @@ def render_markdown(report, *, max_bytes: int | None = COMMENT_LIMIT_BYTES, max_
     return page.text().rstrip("\n") + "\n"
 
 
-GROUP_TITLES = {"team": "By team", "manager": "By manager", "region": "By region", "segment": "By segment"}
+#: Per level, the heading of its table: the report figures' tables, then the roster's own segment.
+LEVEL_TITLES = {"owner": "By owner", "team": "By team", "manager": "By manager", "region": "By region"}
+SEGMENT = "segment"
 
 
 def money(value) -> str:
@@ -129,28 +127,44 @@ def money(value) -> str:
     return f"{value:,.0f}"
 
 
-def _group_tables(page: MarkdownPage, groups: dict[str, list[dict]]) -> None:
-    """A table per level above the owner (team, manager, region, segment): findings, score, open amount, quota, gap."""
-    for level, title in GROUP_TITLES.items():
-        rows = groups.get(level)
-        if not rows:
+def _level_tables(page: MarkdownPage, report) -> None:
+    """One table per level, worst score first, as the console shows them: score, findings, amount at risk, open,
+    and with ``[quotas]`` won, quota, gap and coverage (a coverage that cannot be computed says why)."""
+    figures = report.figures()
+    tables = {"owner": figures.owners, **figures.groups()}
+    for level, title in LEVEL_TITLES.items():
+        table = tables.get(level)
+        if table is None or not table.height:
             continue
-        table = [
-            [
-                f"({'no ' + level})" if row["name"] is None else row["name"],
-                row["open_deals"],
-                row["findings"],
-                row["by_severity"]["error"],
-                row["by_severity"]["warning"],
+        with_quota = table.get_column("quota").is_not_null().any()
+        headers = [level.capitalize(), "Score", "Findings", "Amount at risk", "Open deals"]
+        if with_quota:
+            headers += ["Won", "Quota", "Gap", "Coverage"]
+        rows = []
+        for row in table.head(MAX_TABLE_ROWS).iter_rows(named=True):
+            cells = [
+                f"(no {level})" if row[level] is None else row[level],
                 "" if row["score"] is None else format_share(row["score"]),
-                money(row["open_amount"]),
-                money(row["quota"]),
-                money(row["gap"]),
+                row["findings"],
+                money(row["amount_at_risk"]),
+                row["open_deals"],
             ]
-            for row in rows[:MAX_TABLE_ROWS]
+            if with_quota:
+                if row["quota"] is None:
+                    cells += ["", "", "", ""]
+                else:
+                    coverage = f"{row['coverage']:.2f}x" if row["coverage"] is not None else f"not evaluable ({row['coverage_reason']})"
+                    cells += [money(row["won"]), money(row["quota"]), money(row["gap"]), coverage]
+            rows.append(cells)
+        page.table(title, headers, rows, table.height, f"{level}s")
+    segments = report.groups().get(SEGMENT)
+    if segments:
+        ordered = sorted(segments, key=lambda r: (r["score"] is None, r["score"] if r["score"] is not None else 0.0, r["name"] is None, r["name"] or ""))
+        rows = [
+            [f"(no {SEGMENT})" if r["name"] is None else r["name"], "" if r["score"] is None else format_share(r["score"]), r["findings"], r["open_deals"], money(r["open_amount"]), money(r["quota"]), money(r["gap"])]
+            for r in ordered[:MAX_TABLE_ROWS]
         ]
-        headers = [level.capitalize(), "Open deals", "Findings", "Errors", "Warnings", "Score", "Open amount", "Quota", "Gap to quota"]
-        page.table(title, headers, table, len(rows), f"{level}s")
+        page.table("By segment", ["Segment", "Score", "Findings", "Open deals", "Open amount", "Quota", "Gap"], rows, len(segments), "segments")
 
 
 def _summary(page: MarkdownPage, report, summary: dict, baseline: dict | None) -> None:
