@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 from hygiene import Reporter, forecast_html_section, html_text
@@ -17,11 +17,17 @@ def _escaped(value: object) -> object:
     Autoescaping alone would turn ``<`` into ``&lt;`` but let an ESC or a bidi override through raw.
     Markup (the page's own SVG, script and style) passes as it is.
     """
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return _escaped_text(value)
+    return value
+
+
+@lru_cache(maxsize=1 << 16)
+def _escaped_text(text: str):
+    """:func:`_escaped` of one string, remembered: a page repeats its owners, stages, amounts and rule names thousands of times."""
     import markupsafe
 
-    if isinstance(value, str) and not hasattr(value, "__html__"):
-        return markupsafe.Markup(html_text(value))
-    return value
+    return markupsafe.Markup(html_text(text))
 
 
 @cache
