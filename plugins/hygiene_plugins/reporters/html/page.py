@@ -109,7 +109,7 @@ class PageBuilder:
         self.linked_owners: dict[str, None] = {}
         #: Deal panels are made for the deals the views show; drill-down panels link only to those.
         self.accepting_deals = True
-        self._to_fix_by_owner: dict[str, pl.DataFrame] | None = None
+        self._to_fix_by_owner: tuple[dict[str, pl.DataFrame], dict[str, int]] | None = None
         self._owners_by_group: dict[str, dict[str, list[str]]] = {}
         # A deal's findings and fixes are filled in once, for every deal shown, by _fill_problems().
         self.problems: dict[str, list[dict[str, Any]]] = {}
@@ -186,12 +186,24 @@ class PageBuilder:
         """At-risk deals, largest amount first (deals without an amount last), then by id."""
         return deals.filter(pl.col("at_risk")).sort(["amount", "id"], descending=[True, False], nulls_last=True)
 
-    def owner_deals_to_fix(self, owner: str) -> pl.DataFrame:
-        """:meth:`deals_to_fix` of one owner, from one sort and one partition of all deals."""
+    def top_deals_to_fix(self, key: str) -> tuple[dict[str, pl.DataFrame], dict[str, int]]:
+        """Per value of ``key``, its first :data:`DEALS_PER_GROUP` :meth:`deals_to_fix`, and how many it has in all.
+
+        One sort of the deals at risk and a head per group in polars: only the
+        rows a page can show become frames of their own, however large the audit.
+        """
+        to_fix = self.deals_to_fix(self.figures.deals.filter(pl.col(key).is_not_null()))
+        counts = dict(to_fix.group_by(key).len().iter_rows())
+        top = to_fix.group_by(key, maintain_order=True).head(DEALS_PER_GROUP).select(to_fix.columns)
+        return dict(_frames_by(top, key)), counts
+
+    def owner_deals_to_fix(self, owner: str) -> tuple[pl.DataFrame, int]:
+        """The first :data:`DEALS_PER_GROUP` :meth:`deals_to_fix` of one owner, and how many there are."""
         if self._to_fix_by_owner is None:
-            self._to_fix_by_owner = dict(_frames_by(self.deals_to_fix(self.figures.deals.filter(pl.col("owner").is_not_null())), "owner"))
-        found = self._to_fix_by_owner.get(owner)
-        return found if found is not None else self.figures.deals.clear()
+            self._to_fix_by_owner = self.top_deals_to_fix("owner")
+        frames, counts = self._to_fix_by_owner
+        found = frames.get(owner)
+        return (found if found is not None else self.figures.deals.clear()), counts.get(owner, 0)
 
     def owners_of(self, key: str, name: str) -> list[str]:
         """The owners of the deals of one team, manager or region, from one group-by of all deals."""
@@ -273,7 +285,7 @@ class PageBuilder:
             group_rows = {r[key]: r for r in f.groups()[key].iter_rows(named=True)}
             order = {name: index for index, name in enumerate(group_rows)}
             # Only the deals to fix are partitioned by group: a fifth of a large pipeline, not all of it.
-            to_fix_by_group = dict(_frames_by(self.deals_to_fix(f.deals.filter(pl.col(key).is_not_null())), key))
+            to_fix_by_group, counts = self.top_deals_to_fix(key)
             groups = [(name, to_fix_by_group.get(name, f.deals.clear())) for name in group_rows]
         total_groups = 0
         for name, to_fix in groups:
@@ -286,6 +298,9 @@ class PageBuilder:
             budget -= len(rep_rows)
             if key is None:
                 to_fix = self.deals_to_fix(to_fix)
+                total = to_fix.height
+            else:
+                total = counts.get(name, 0)
             shown = to_fix.head(max(min(DEALS_PER_GROUP, budget), 0))
             budget -= shown.height
             sections.append(
@@ -296,7 +311,7 @@ class PageBuilder:
                     "summary": self.group_row(group_rows[name], key) if name in group_rows else None,
                     "reps": rep_rows,
                     "deals": [self.deal_row(d) for d in shown.iter_rows(named=True)],
-                    "more_deals": to_fix.height - shown.height,
+                    "more_deals": total - shown.height,
                 }
             )
         return {
@@ -315,7 +330,7 @@ class PageBuilder:
         for row in owners:
             if budget <= 0:
                 break
-            to_fix = self.owner_deals_to_fix(row["owner"])
+            to_fix, total = self.owner_deals_to_fix(row["owner"])
             shown = to_fix.head(min(DEALS_PER_GROUP, budget))
             budget -= max(shown.height, 1)
             sections.append(
@@ -325,7 +340,7 @@ class PageBuilder:
                     "href": self.owner_link(row["owner"]),
                     "summary": self.group_row(row, "owner"),
                     "deals": [self.deal_row(d) for d in shown.iter_rows(named=True)],
-                    "more_deals": to_fix.height - shown.height,
+                    "more_deals": total - shown.height,
                     "owner_findings": [{"severity": r["severity"], "code": r["code"], "rule": r["rule"], "message": r["message"], "fix": self.fixes.get(r["code"], "")} for r in owner_findings.get(row["owner"], [])],
                 }
             )
@@ -446,7 +461,7 @@ class PageBuilder:
         owners_table = {r["owner"]: r for r in f.owners.filter(pl.col("owner").is_in(list(self.linked_owners))).iter_rows(named=True)}
         reps = []
         for owner in sorted(self.linked_owners):
-            to_fix = self.owner_deals_to_fix(owner)
+            to_fix, total = self.owner_deals_to_fix(owner)
             row = owners_table.get(owner)
             reps.append(
                 {
@@ -456,7 +471,7 @@ class PageBuilder:
                     "group": row.get("team") if row else None,
                     "summary": self.group_row(row, "owner") if row else None,
                     "deals": [self.compact_deal_row(d) for d in to_fix.head(DEALS_PER_GROUP).iter_rows(named=True)],
-                    "more_deals": max(to_fix.height - DEALS_PER_GROUP, 0),
+                    "more_deals": max(total - DEALS_PER_GROUP, 0),
                 }
             )
         return {"groups": groups, "reps": reps, "deals": deals}
