@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import attrs
 import polars as pl
@@ -235,6 +235,8 @@ def normalise(
     fields: Mapping[str, str],
     options: ReadOptions | None = None,
     candidates: Mapping[str, Sequence[str]] | None = None,
+    *,
+    only_fields: Collection[str] | None = None,
 ) -> NormalisedDeals:
     """Turn a source's raw table into the canonical deal table.
 
@@ -245,6 +247,14 @@ def normalise(
     when the source is lazy (a CSV export). Cells that cannot be read are
     listed by a second pass, run only when there are any; so are the records
     a lazy source marks for a second look (``RawTable.suspect_rows``).
+
+    ``only_fields`` is for a caller that reads a few canonical fields and
+    reports no data checks (``hygiene forecast``): only those fields (and
+    the required ``id`` and ``stage``) are cleaned and typed, the others
+    come out null as for an export without them, and the cells that cannot
+    be read are not listed (``invalid_values`` is empty). Columns are still
+    resolved in full, so a mapping that names a missing column fails alike;
+    rows, ids and repeated ids are as without it.
     """
     options = options or ReadOptions()
     lazy, schema, columns = _numbered_rows(raw)
@@ -257,21 +267,28 @@ def normalise(
     # too: rules written before those fields existed read them under their own names.
     group_only = {c for f, c in column_for_field.items() if f in _GROUP_FIELDS} - {c for f, c in column_for_field.items() if f not in _GROUP_FIELDS}
     extra_columns = tuple(c for c in columns if c not in used or c in group_only)
+    if only_fields is not None:
+        column_for_field = {f: c for f, c in column_for_field.items() if f in only_fields or f in REQUIRED_FIELDS}
     query = _TypingQuery(lazy, schema, column_for_field, options, raw.date_serials)
     extras = [pl.col(c).alias(_extra_name(c)) for c in extra_columns]
     flags = [pl.col(c) for c in derived if c != STAGE_ENTERED_COLUMN]
+    # Finding the cells that cannot be read is only for a caller that lists them.
+    checks = [query.any_invalid()] if only_fields is None else []
     try:
         suspect = [raw.suspect_rows.fill_null(False).alias(_SUSPECT_COLUMN)] if raw.is_lazy and raw.suspect_rows is not None else []
-        deals = query.plan.select(*query.typed, *extras, *flags, pl.col(ROW_COLUMN), query.any_invalid(), *suspect).collect(engine="streaming")
+        deals = query.plan.select(*query.typed, *extras, *flags, pl.col(ROW_COLUMN), *checks, *suspect).collect(engine="streaming")
     except pl.exceptions.PolarsError:
         if not raw.is_lazy:
             raise
-        return normalise(raw.read_eagerly(), fields, options, candidates)  # the eager read names what is wrong
+        return normalise(raw.read_eagerly(), fields, options, candidates, only_fields=only_fields)  # the eager read names what is wrong
     if suspect:
         _check_suspect_rows(raw, deals)
         deals = deals.drop(_SUSPECT_COLUMN)
-    invalid_values = query.invalid_values() if deals.get_column(_INVALID_COLUMN).any() else pl.DataFrame(schema=INVALID_SCHEMA)
-    deals = deals.drop(_INVALID_COLUMN)
+    if checks and deals.get_column(_INVALID_COLUMN).any():
+        invalid_values = query.invalid_values()  # a second pass over the export, run only when there are any
+    else:
+        invalid_values = pl.DataFrame(schema=INVALID_SCHEMA)
+    deals = deals.drop(_INVALID_COLUMN, strict=False)
     if deals.get_column("id").null_count():
         deals = deals.filter(pl.col("id").is_not_null())
     deals, duplicate_rows = _set_aside_duplicates(deals)

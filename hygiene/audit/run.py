@@ -7,6 +7,7 @@ so what a test proves is what a user gets.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from pathlib import Path
 
 import attrs
@@ -57,13 +58,14 @@ class AuditOptions:
     forecast: bool | None = None
 
 
-def read_deals(config: Config, registry: Registry, source_path: str | None, raw: RawTable | None = None):
+def read_deals(config: Config, registry: Registry, source_path: str | None, raw: RawTable | None = None, *, only_fields: Collection[str] | None = None):
     """The configured source (or ``raw``, already read) as the normalised deal table.
 
     The ``[source] preset`` (if the caller has not applied it already), the
     export's own columns (status flags, lookups, stage-entry columns) and the
     preset's column candidates all apply here, so that every command reads an
-    export the same way.
+    export the same way. ``only_fields``: type just these canonical fields
+    and list no invalid cells (see :func:`hygiene.audit.normalise.normalise`).
     """
     config = apply_preset(config, registry)
     if raw is None:
@@ -72,7 +74,7 @@ def read_deals(config: Config, registry: Registry, source_path: str | None, raw:
     with run_step("reading the export's own columns"):
         raw = prepare_export(raw, config.source, base_dir=config.base_dir, registry=registry, config_file=config.file)
     with run_step("normalising the deals"):
-        deals = normalise(raw, config.source.fields, read_options(config), config.source.field_candidates)
+        deals = normalise(raw, config.source.fields, read_options(config), config.source.field_candidates, only_fields=only_fields)
     del raw
     deals.frame = map_forecast_categories(deals.frame, config.source.forecast_categories)
     return deals

@@ -10,6 +10,7 @@ from hygiene.api.periods import period_containing
 from hygiene.audit.run import read_deals, with_roster_and_currency
 from hygiene.commands.session import Session
 from hygiene.config.presets import apply_preset
+from hygiene.forecast.deals import READ_FIELDS
 from hygiene.forecast.html import render_html
 from hygiene.forecast.render import render_console, render_markdown
 from hygiene.forecast.report import configured_forecast
@@ -26,7 +27,8 @@ def forecast_document(session: Session, source_path: str | None, as_of: dt.date,
     # then the roster's teams and quotas, and every amount in one currency.
     config = apply_preset(session.config, session.registry)
     settings = ForecastSettings.from_config(config.forecast, f"{config.file or 'configuration'}: forecast")
-    deals = read_deals(config, session.registry, source_path)
+    # Only the fields the figures read are typed, and no invalid cells are listed: the audit reports those.
+    deals = read_deals(config, session.registry, source_path, only_fields=READ_FIELDS)
     frame, roster, _ = with_roster_and_currency(config, session.registry, deals.frame, deals.location)
     period = period_containing(as_of, settings.period, config.fiscal_year_start_month)
     # [quotas] beats the roster, owner by owner, as in the audit.

@@ -31,6 +31,9 @@ GROUP_FIELDS = ("owner", *ROSTER_FIELDS, *SEGMENT_FIELDS, "size_band")
 
 #: The canonical fields the figures read (plan B lists id, name, stage, close date and category).
 _USED_FIELDS = ("id", "name", "stage", "amount", "probability", "forecast_category", "created_date", "close_date")
+#: Every canonical field the forecast reads from an export: the figures', the grouping fields, the roster's
+#: (it may fill segment) and the currency the amounts are converted from. ``hygiene forecast`` types only these.
+READ_FIELDS = (*_USED_FIELDS, "owner", *ROSTER_FIELDS, "segment", *SEGMENT_FIELDS, "currency")
 
 
 def group_column(field: str) -> str:
