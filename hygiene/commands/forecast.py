@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from hygiene.api.periods import period_containing
@@ -12,6 +11,7 @@ from hygiene.commands.session import Session
 from hygiene.config.presets import apply_preset
 from hygiene.forecast.deals import READ_FIELDS
 from hygiene.forecast.html import render_html
+from hygiene.forecast.json_text import document_json
 from hygiene.forecast.render import render_console, render_markdown
 from hygiene.forecast.report import configured_forecast
 from hygiene.forecast.settings import ForecastSettings
@@ -45,7 +45,7 @@ def forecast_document(session: Session, source_path: str | None, as_of: dt.date,
 def render(document: dict[str, Any], output_format: str) -> str:
     """The document as JSON (sorted keys, two-space indent) or rendered from it."""
     if output_format == "json":
-        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return document_json(document)
     if output_format == "markdown":
         return render_markdown(document)
     if output_format == "html":

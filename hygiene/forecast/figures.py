@@ -330,25 +330,33 @@ def period_forecast(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
     """Won so far plus the open deals closing in the period, three ways, with the calibrated range."""
     close = pl.col("close_date").is_between(period.start, period.end).fill_null(False)
     # The period's won deals and its open deals with an amount: everything the forecast adds up.
-    in_period = frame.filter(close & (pl.col(WON) | (pl.col(OPEN) & pl.col(CENTS).is_not_null())))
+    # Lazy, and collected together: each query copies only the columns it reads, and the filter is shared.
+    in_period = frame.lazy().filter(close & (pl.col(WON) | (pl.col(OPEN) & pl.col(CENTS).is_not_null())))
     calibrated = "reason" not in method
     column = group_column(by) if deals.has(by) else None
     units = [group_column(field) for field in BY_FIELDS if deals.has(field)]
-    open_in_period = in_period.filter(pl.col(OPEN))
-    simulated = simulate(open_in_period, CALIBRATED_PROBABILITY, units, column, settings.simulations, settings.seed) if calibrated else None
+    simulated_columns = dict.fromkeys(["id", *units, *([column] if column else []), CENTS, CALIBRATED_PROBABILITY])
     aggregates = _period_aggregates(deals.has_category)
+    queries = [
+        in_period.filter(pl.col(OPEN)).select(list(simulated_columns)),
+        in_period.select(aggregates),
+        frame.lazy().select((pl.col(OPEN) & close & pl.col(CENTS).is_null()).sum()),
+        *([in_period.group_by(column).agg(aggregates).sort(column)] if column is not None else []),
+    ]
+    open_in_period, overall, without_amount, *grouped = pl.collect_all(queries)
+    simulated = simulate(open_in_period, CALIBRATED_PROBABILITY, units, column, settings.simulations, settings.seed) if calibrated else None
     result: dict[str, Any] = {
         "by": by,
         "period": {"name": period.name, "start": period.start.isoformat(), "end": period.end.isoformat()},
         "method": method,
         "simulation": {"runs": settings.simulations, "seed": settings.seed, "exact_limit": EXACT_LIMIT},
-        "not_evaluable": {"open in the period without an amount": int(frame.select((pl.col(OPEN) & close & pl.col(CENTS).is_null()).sum()).item())},
-        "overall": _forecast_of(in_period.select(aggregates).row(0, named=True), deals.has_category, simulated.overall if simulated else None),
+        "not_evaluable": {"open in the period without an amount": int(without_amount.item())},
+        "overall": _forecast_of(overall.row(0, named=True), deals.has_category, simulated.overall if simulated else None),
     }
     if column is None:
         result["groups_reason"] = deals.reasons[by]
         return result
-    table = in_period.group_by(column).agg(aggregates).sort(column)
+    (table,) = grouped
     result["groups"] = [
         {"key": row[column], **_forecast_of(row, deals.has_category, (simulated.groups.get(row[column], (0, 0, 0)) if simulated else None))}
         for row in table.iter_rows(named=True)
@@ -408,7 +416,15 @@ def calibration(deals: PreparedDeals, settings: ForecastSettings, stated: pl.Dat
 def _team_quotas(deals: PreparedDeals, quotas: Mapping[str, float]) -> dict[str, dict[str, Any]]:
     """Each team's quota: the sum of its owners' quotas (an owner's team is the one most of their deals carry)."""
     owner, team = group_column("owner"), group_column("team")
-    counts = deals.frame.filter(pl.col(owner).is_in(list(quotas))).group_by(owner, team).len().sort([owner, "len", team], descending=[False, True, False])
+    # Lazily: the filter then copies the two columns the counts read, not the whole table.
+    counts = (
+        deals.frame.lazy()
+        .filter(pl.col(owner).is_in(list(quotas)))
+        .group_by(owner, team)
+        .len()
+        .sort([owner, "len", team], descending=[False, True, False])
+        .collect()
+    )
     teams: dict[str, dict[str, Any]] = {}
     for name, members in counts.unique(subset=owner, keep="first", maintain_order=True).group_by(team, maintain_order=True).agg(pl.col(owner)).iter_rows():
         members = sorted(members)
