@@ -6,10 +6,12 @@ import datetime as dt
 import json
 
 import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hygiene.api.source import RawTable
 from hygiene.audit.normalise import ReadOptions, normalise
-from hygiene.forecast.deals import READ_FIELDS
+from hygiene.forecast.deals import NO_VALUE, READ_FIELDS, group_label
 
 AS_OF = "2026-03-31"
 
@@ -98,3 +100,19 @@ def test_normalise_only_fields_types_those_and_keeps_rows_ids_and_extras():
     assert set(full.invalid_values.get_column("column")) == {"amount", "id", "last_activity_date"}
     assert only.invalid_values.height == 0
 
+
+
+GROUP_TEXT = st.lists(st.none() | st.sampled_from(["North", " North ", "", "  ", "South\t", "Zoë"]) | st.text(max_size=4), max_size=30)
+
+
+@given(GROUP_TEXT)
+def test_a_group_name_is_the_stripped_text_and_missing_or_empty_is_none(values):
+    frame = pl.DataFrame({"region": values}, schema={"region": pl.String})
+    text = pl.col("region").str.strip_chars()
+    expected = frame.select(pl.when(text == "").then(None).otherwise(text).fill_null(NO_VALUE)).to_series().to_list()
+    assert frame.select(group_label(frame, "region")).to_series().to_list() == expected
+
+
+def test_padded_and_empty_group_names():
+    frame = pl.DataFrame({"region": [" North ", "North", "  ", None, "South"]})
+    assert frame.select(group_label(frame, "region")).to_series().to_list() == ["North", "North", NO_VALUE, NO_VALUE, "South"]

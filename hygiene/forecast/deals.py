@@ -113,8 +113,7 @@ def prepare(frame: pl.DataFrame, stages: StageTable, settings: ForecastSettings,
             reasons[field] = f"no {field} column" if column in (None, field) else f"no {field} values in column {column!r}"
             continue
         sources[field] = column
-        text = pl.col(column).cast(pl.String).str.strip_chars()
-        groups.append(pl.when(text == "").then(None).otherwise(text).fill_null(NO_VALUE).alias(group_column(field)))
+        groups.append(group_label(frame, column).alias(group_column(field)))
     table = table.with_columns(groups) if groups else table
 
     bands = settings.size_bands or _quartile_bands(table)
@@ -145,6 +144,24 @@ def prepare(frame: pl.DataFrame, stages: StageTable, settings: ForecastSettings,
         has_created="created_date" in frame.columns and frame.get_column("created_date").null_count() < frame.height,
         has_category="forecast_category" in frame.columns and frame.get_column("forecast_category").null_count() < frame.height,
     )
+
+
+def group_label(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """The column as a group's name: its text stripped, empty and missing values as :data:`NO_VALUE`.
+
+    Worked out on the column's distinct values (a grouping column has few),
+    so that only the values stripping changes are rewritten, not a million
+    strings.
+    """
+    text = pl.col("value").str.strip_chars()
+    distinct = frame.select(pl.col(column).cast(pl.String).unique().alias("value")).with_columns(
+        pl.when(text == "").then(None).otherwise(text).fill_null(NO_VALUE).alias("label")
+    )
+    changed = distinct.filter(pl.col("value").is_not_null() & (pl.col("value") != pl.col("label")))
+    label = pl.col(column).cast(pl.String)
+    if changed.height:
+        label = label.replace(changed.get_column("value"), changed.get_column("label"))
+    return label.fill_null(NO_VALUE)
 
 
 def _quartile_bands(table: pl.DataFrame) -> tuple[float, ...]:

@@ -448,35 +448,38 @@ def lead_generation(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
     else:
         result["teams_reason"] = deals.reasons["team"]
     close = pl.col("close_date").is_between(period.start, period.end).fill_null(False)
-    for key, field, table in entities:
+    # Every entity's sums, candidate counts and ranked plan B candidates: lazy queries collected together, so
+    # that each copies only the columns it reads (the ids of the ranked deals only) and the filters are shared.
+    cents = pl.col(CENTS)
+    now = pl.col(OPEN) & close & cents.is_not_null()
+    expected = (cents.cast(pl.Float64) * pl.col(CALIBRATED_PROBABILITY).fill_null(0.0)).round(0).cast(pl.Int64)
+    value = pl.col("__value__")
+    queries = []
+    for _, field, table in entities:
         column = group_column(field)
-        # One pass over the deals, on the few columns the sums and the ranking need: the text columns
-        # plan B shows are fetched afterwards for the deals it lists only.
         needed = ["id", "close_date", column, OPEN, WON, CENTS, CALIBRATED_PROBABILITY]
         relevant = (
-            frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row__"), *(c for c in needed if c in frame.columns))
+            frame.lazy()
+            .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row__"), *(c for c in needed if c in frame.columns))
             .filter(pl.col(column).is_in(list(table)) & (pl.col(OPEN) | (pl.col(WON) & close)))
         )
-        cents = pl.col(CENTS)
-        now = pl.col(OPEN) & close & cents.is_not_null()
-        expected = (cents.cast(pl.Float64) * pl.col(CALIBRATED_PROBABILITY).fill_null(0.0)).round(0).cast(pl.Int64)
-        sums = {
-            row[column]: row
-            for row in relevant.group_by(column)
-            .agg(cents.filter(pl.col(WON) & close).sum().alias("won"), expected.filter(now).sum().alias("expected"), cents.filter(now).sum().alias("open"))
-            .iter_rows(named=True)
-        }
         candidates = relevant.filter(pl.col(OPEN) & ~close & cents.is_not_null() & pl.col(CALIBRATED_PROBABILITY).is_not_null())
-        counts = dict(candidates.group_by(column).len().iter_rows())
-        value = pl.col("__value__")
-        ranked = (
+        queries += [
+            relevant.group_by(column).agg(cents.filter(pl.col(WON) & close).sum().alias("won"), expected.filter(now).sum().alias("expected"), cents.filter(now).sum().alias("open")),
+            candidates.group_by(column).len(),
             candidates.with_columns((cents.cast(pl.Float64) * pl.col(CALIBRATED_PROBABILITY)).round(0).cast(pl.Int64).alias("__value__"))
             # Keep each group's top values (ties included) before sorting: most open deals are candidates.
             .filter(value >= value.top_k(settings.plan_b_limit).min().over(column))
             .sort([column, "__value__", "id"], descending=[False, True, False])
             .group_by(column, maintain_order=True)
-            .head(settings.plan_b_limit)
-        )
+            .head(settings.plan_b_limit),
+        ]
+    collected = pl.collect_all(queries)
+    for index, (key, field, table) in enumerate(entities):
+        column = group_column(field)
+        sum_rows, count_rows, ranked = collected[3 * index : 3 * index + 3]
+        sums = {row[column]: row for row in sum_rows.iter_rows(named=True)}
+        counts = dict(count_rows.iter_rows())
         gaps = {name: _gap(sums.get(name), spec) for name, spec in table.items()}
         shown = [c for c in ("name", "stage", "forecast_category") if c in frame.columns]
         ranked = pl.concat([ranked, frame.select(pl.col(shown).gather(ranked.get_column("__row__")))], how="horizontal")
