@@ -270,6 +270,10 @@ def _category_key() -> pl.Expr:
     return pl.col("forecast_category").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
 
 
+#: The category key of each deal, a column of its own: the sums below read it once per category.
+CATEGORY_KEY = "__category_key__"
+
+
 def _period_aggregates(has_category: bool) -> list[pl.Expr]:
     """Sums over a group's open deals closing in the period (and its won ones), in whole cents."""
     cents = pl.col(CENTS)
@@ -286,7 +290,7 @@ def _period_aggregates(has_category: bool) -> list[pl.Expr]:
         (is_open & pl.col(CALIBRATED_PROBABILITY).is_null()).sum().alias("no_calibrated"),
     ]
     if has_category:
-        category = _category_key()
+        category = pl.col(CATEGORY_KEY)
         aggregates += [cents.filter(is_open & (category == c)).sum().alias(c) for c in CATEGORIES]
         aggregates.append(cents.filter(is_open & (~category.is_in(list(CATEGORIES))).fill_null(True)).sum().alias("other"))
     return aggregates
@@ -332,6 +336,8 @@ def period_forecast(frame: pl.DataFrame, deals: PreparedDeals, settings: Forecas
     # The period's won deals and its open deals with an amount: everything the forecast adds up.
     # Lazy, and collected together: each query copies only the columns it reads, and the filter is shared.
     in_period = frame.lazy().filter(close & (pl.col(WON) | (pl.col(OPEN) & pl.col(CENTS).is_not_null())))
+    if deals.has_category:
+        in_period = in_period.with_columns(_category_key().alias(CATEGORY_KEY))
     calibrated = "reason" not in method
     column = group_column(by) if deals.has(by) else None
     units = [group_column(field) for field in BY_FIELDS if deals.has(field)]

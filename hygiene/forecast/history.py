@@ -483,7 +483,7 @@ def linearity(frame: pl.DataFrame, settings: ForecastSettings, as_of: dt.date, f
     periods = [current, *past_periods(as_of, settings.period, fiscal_year_start_month, past)]
     # One pass over the deals: only the won ones closing in the periods shown are kept.
     in_span = pl.col(WON) & pl.col(CENTS).is_not_null() & pl.col("close_date").is_between(periods[-1].start, as_of).fill_null(False)
-    wons = frame.filter(in_span).select("close_date", pl.col(CENTS).alias("cents"))
+    wons = frame.select("close_date", pl.col(CENTS).alias("cents"), in_span.alias("__in_span__")).filter("__in_span__").drop("__in_span__")
     rows = []
     for period in periods:
         weeks = (period.end - period.start).days // 7 + 1
@@ -524,7 +524,9 @@ def creation_pace(frame: pl.DataFrame, settings: ForecastSettings, as_of: dt.dat
     if "created_date" not in frame.columns or frame.get_column("created_date").null_count() == frame.height:
         return {"reason": "no created_date values"}
     current = period_containing(as_of, settings.period, fiscal_year_start_month)
-    created = frame.filter(pl.col("created_date").is_between(window_start, as_of).fill_null(False))
+    # The three columns read, not the whole table, are filtered.
+    owner = [group_column("owner")] if group_column("owner") in frame.columns else []
+    created = frame.select("created_date", "amount", *owner).filter(pl.col("created_date").is_between(window_start, as_of).fill_null(False))
     weeks_in_window = max(1, ((as_of - window_start).days + 1) / 7)
     trailing = {"deals_per_week": round(created.height / weeks_in_window, 2), "amount_per_week": money(float(created.get_column("amount").fill_null(0).sum()) * 100 / weeks_in_window)}
     this = created.filter(pl.col("created_date") >= current.start)
@@ -533,8 +535,8 @@ def creation_pace(frame: pl.DataFrame, settings: ForecastSettings, as_of: dt.dat
         "trailing": trailing,
         "this_period": {"deals": this.height, "deals_per_week": round(this.height / weeks_so_far, 2), "amount_per_week": money(float(this.get_column("amount").fill_null(0).sum()) * 100 / weeks_so_far)},
     }
-    if group_column("owner") in frame.columns:
-        by_owner = dict(this.group_by(group_column("owner")).len().iter_rows())
+    if owner:
+        by_owner = dict(this.group_by(owner[0]).len().iter_rows())
     else:
         by_owner = {}
     if "reason" in lead_generation:
