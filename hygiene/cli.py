@@ -179,6 +179,14 @@ def audit_options(session, source, as_of, select, ignore):
     )
 
 
+def _history_shown(registry, formats) -> str:
+    """What of the history figures the requested reports show (``--format NAME[:PATH]``; an unknown name stops the run here)."""
+    from hygiene.api.reporter import history_needed
+    from hygiene.audit.reporting import parse_format
+
+    return history_needed(registry.reporters[parse_format(spec, registry)[0]].cls.shows_history for spec in formats)
+
+
 def _min_score(_ctx, _param, value: str | None):
     from hygiene.ci.gates import parse_min_score
 
@@ -280,14 +288,21 @@ def audit(
     )
     # A baseline that cannot be used stops the run before the audit, not after it.
     recorded = read_baseline(Path(baseline_path), baseline_path) if baseline_path is not None else None
-    options = attrs.evolve(audit_options(session, source, as_of, select, ignore), record_run=True, recorded_at=_now(), forecast=with_forecast)
+    formats = formats or ("console",)
+    options = attrs.evolve(
+        audit_options(session, source, as_of, select, ignore),
+        record_run=True,
+        recorded_at=_now(),
+        forecast=with_forecast,
+        history_figures=_history_shown(session.registry, formats),
+    )
     with slow_load_notice(source or session.config.source.path):
         report = run_audit(session.config, session.registry, options)
     if recorded is not None:
         report = compare_with_baseline(report, recorded, baseline_path)
     report = report_scope(owners, teams, managers).apply(report)
     report.show = show
-    write_reports(report, session.registry, formats or ("console",), output, settings=reporter_settings(colour, rows_per_view, session.config))
+    write_reports(report, session.registry, formats, output, settings=reporter_settings(colour, rows_per_view, session.config))
     exit_code = gates.exit_code(report)
     if exit_code == 1:
         for failure in gates.failures(report):
@@ -317,7 +332,9 @@ def baseline(source, config_path, as_of, select, ignore, output, prune, add_rule
         raise click.UsageError("--prune and --add do different things: run one, then the other")
     session = _load(config_path, plugin_flags)
     previous = read_baseline(Path(output), output) if prune or add_rules else None
-    report = run_audit(session.config, session.registry, audit_options(session, source, as_of, select, ignore))
+    # A baseline records findings, nothing of the reports' history.
+    options = attrs.evolve(audit_options(session, source, as_of, select, ignore), history_figures="none")
+    report = run_audit(session.config, session.registry, options)
     refuse_incomplete(report, output)
     if add_rules:
         codes = resolve_rules(report, add_rules, output)
@@ -365,7 +382,10 @@ def digest(source, config_path, as_of, select, ignore, by, output_format, output
 
     session = _load(config_path, plugin_flags)
     with slow_load_notice(source or session.config.source.path):
-        report = run_audit(session.config, session.registry, audit_options(session, source, as_of, select, ignore))
+        options = audit_options(session, source, as_of, select, ignore)
+        if output_format in session.registry.reporters:
+            options = attrs.evolve(options, history_figures=session.registry.reporters[output_format].cls.shows_history)
+        report = run_audit(session.config, session.registry, options)
     folder = Path(output_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -217,3 +217,56 @@ def test_the_waterfall_and_trend_render_in_a_browser(three_weeks, browser_page):
     assert box is not None and box["width"] > 0
     browser_page.screenshot("leadership-with-history")
     assert browser_page.problems() == []
+
+
+def test_the_figures_from_the_audits_versions_are_the_figures_from_the_store(three_weeks):
+    """The audit passes the versions it read for its derivations: the waterfall and the deal changes come out the same."""
+    from hygiene.history.derive import SEQUENCE_COLUMNS
+    from hygiene.history.report_history import REPORT_VERSION_COLUMNS, history_figures
+
+    as_of = dt.date(2026, 11, 16)
+    with HistoryStore.open(StoreLocation(url=three_weeks.store_url, display="test store")) as store:
+        current = store.deals_as_of(as_of)
+        read = store.versions([*SEQUENCE_COLUMNS, *REPORT_VERSION_COLUMNS], before=as_of + dt.timedelta(days=1))
+        common = dict(as_of=as_of, period=period_containing(as_of, "quarter", 1), stages=StageTable(), deals=current, score=0.5, open_amount=1000.0)
+        from_store = history_figures(store, **common)
+        from_versions = history_figures(store, **common, versions=read)
+    assert from_store.waterfall and from_store.deal_changes.height
+    assert from_versions.waterfall == from_store.waterfall and from_versions.waterfall_range == from_store.waterfall_range
+    assert from_versions.deal_changes.equals(from_store.deal_changes)
+
+
+def test_only_what_a_requested_report_shows_is_built(three_weeks):
+    """JSON shows no history figures, console and Markdown only the previous run: the waterfall's pass over the versions is not made for them."""
+    from hygiene.api.reporter import HISTORY_ALL, HISTORY_NONE, HISTORY_PREVIOUS_RUN, Reporter, history_needed
+    from hygiene.cli import _history_shown
+    from hygiene.history.report_history import history_figures
+    from hygiene.plugin.registry import load_registry
+
+    registry = load_registry()
+    assert _history_shown(registry, ["json:report.json"]) == HISTORY_NONE
+    assert _history_shown(registry, ["console", "json:report.json", "csv:f.csv", "junit:j.xml"]) == HISTORY_PREVIOUS_RUN
+    assert _history_shown(registry, ["markdown"]) == HISTORY_PREVIOUS_RUN
+    assert _history_shown(registry, ["json:report.json", "html:report.html"]) == HISTORY_ALL
+    assert _history_shown(registry, ["xlsx:report.xlsx"]) == HISTORY_ALL
+    # A reporter that does not say may show anything: it gets everything.
+    assert Reporter.shows_history == HISTORY_ALL and history_needed([]) == HISTORY_NONE
+
+    as_of = dt.date(2026, 11, 16)
+    with HistoryStore.open(StoreLocation(url=three_weeks.store_url, display="test store")) as store:
+        common = dict(as_of=as_of, period=period_containing(as_of, "quarter", 1), stages=StageTable(), deals=store.deals_as_of(as_of), score=0.5, open_amount=1000.0)
+        assert history_figures(store, **common, level=HISTORY_NONE) is None
+        previous_only = history_figures(store, **common, level=HISTORY_PREVIOUS_RUN)
+        everything = history_figures(store, **common, level=HISTORY_ALL)
+    assert previous_only.previous == everything.previous and previous_only.previous["as_of"] == "2026-11-09"
+    assert list(previous_only.trend) == list(everything.trend) and len(everything.trend) == 3
+    assert not previous_only.waterfall and previous_only.deal_changes.height == 0
+    assert everything.waterfall and everything.deal_changes.height
+
+
+def test_a_json_audit_with_history_keeps_its_history_section(three_weeks):
+    """Leaving out the reports' figures leaves the finding statuses and the run's record as they were."""
+    result = three_weeks("audit", "--exit-zero", "--format", "json", "--output", "only.json")
+    assert result.returncode == 0, result.stderr
+    history = json.loads((three_weeks.folder / "only.json").read_text(encoding="utf-8"))["history"]
+    assert history["previous_run"]["as_of"] == "2026-11-09" and history["snapshots"] == 3

@@ -12,6 +12,19 @@ if TYPE_CHECKING:
 #: Rows a page-like report (HTML) shows per view before pointing to the JSON or CSV report.
 DEFAULT_ROWS_PER_VIEW = 200
 
+#: What of :attr:`hygiene.AuditReport.history_figures` a report shows (:attr:`Reporter.shows_history`),
+#: least first: nothing; the previous run's header figures and the trend (read from the recorded runs,
+#: cheap); everything, the period's waterfall and each deal's recent changes too.
+HISTORY_NONE = "none"
+HISTORY_PREVIOUS_RUN = "previous-run"
+HISTORY_ALL = "all"
+HISTORY_LEVELS = (HISTORY_NONE, HISTORY_PREVIOUS_RUN, HISTORY_ALL)
+
+
+def history_needed(levels) -> str:
+    """The most any of these reports shows of the history figures (:data:`HISTORY_LEVELS`): what an audit must build."""
+    return max(levels, key=HISTORY_LEVELS.index, default=HISTORY_NONE)
+
 
 @attrs.define(frozen=True, kw_only=True)
 class ReporterSettings:
@@ -56,6 +69,11 @@ class Reporter:
     #: Whether ``write`` receives a binary stream (a workbook) instead of a text one; such a
     #: report needs a path (``--format NAME:PATH``), never a terminal.
     binary: ClassVar[bool] = False
+    #: What of the report's ``history_figures`` this reporter shows (one of :data:`HISTORY_LEVELS`).
+    #: An audit with a history store builds only what some requested report shows: the waterfall
+    #: and the deals' recent changes cost a pass over every stored version. A reporter that does
+    #: not say may show anything, so it gets everything.
+    shows_history: ClassVar[Literal["none", "previous-run", "all"]] = "all"
     #: Set by the command line before ``write`` is called.
     settings: ReporterSettings = ReporterSettings()
 

@@ -17,6 +17,7 @@ from hygiene.api.errors import ConfigError
 from hygiene.api.groups import grouping_for
 from hygiene.api.periods import period_containing
 from hygiene.api.report import AuditReport, RuleInfo
+from hygiene.api.reporter import HISTORY_ALL, HISTORY_NONE
 from hygiene.api.rule import doc_sections
 from hygiene.api.source import RawTable
 from hygiene.api.stages import StageTable
@@ -36,7 +37,7 @@ from hygiene.config.settings import Config
 from hygiene.history.crm_history import hubspot_stage_entry
 from hygiene.forecast.report import configured_forecast
 from hygiene.history.derive import DerivedDeals, derive_fields, no_history
-from hygiene.history.report_history import history_figures
+from hygiene.history.report_history import REPORT_VERSION_COLUMNS, history_figures
 from hygiene.history.status import PipelineFigures, compare_with_previous_run, record_run
 from hygiene.history.store import HistoryStore, open_configured_store
 from hygiene.plugin.registry import Registry
@@ -56,6 +57,9 @@ class AuditOptions:
     recorded_at: str | None = None
     #: Add the forecast to the report; None: as ``[forecast] in_audit`` says.
     forecast: bool | None = None
+    #: What of the history figures to build for the reports (``hygiene.api.reporter.HISTORY_LEVELS``):
+    #: the most any requested reporter shows (its ``shows_history``).
+    history_figures: str = HISTORY_ALL
 
 
 def read_deals(config: Config, registry: Registry, source_path: str | None, raw: RawTable | None = None, *, only_fields: Collection[str] | None = None):
@@ -85,17 +89,26 @@ def stage_table(config: Config) -> StageTable:
 
 
 def with_history(
-    deals, as_of: dt.date, stages: StageTable, store: HistoryStore | None, export_sha256: str | None = None
+    deals,
+    as_of: dt.date,
+    stages: StageTable,
+    store: HistoryStore | None,
+    export_sha256: str | None = None,
+    *,
+    keep_versions: bool = False,
 ) -> tuple[pl.DataFrame, DerivedDeals | None]:
     """The deal table the rules see: the export, with what history derives where the export lacks it.
 
     ``derived`` is None without a store. HubSpot's stage-entry columns feed
-    ``stage_entered_date`` with or without one.
+    ``stage_entered_date`` with or without one. ``keep_versions``: the
+    versions read stay in ``derived.versions`` with the columns the
+    reports' history figures need, so that they are read once.
     """
     frame = hubspot_stage_entry(deals.frame, deals.extra_columns)
     if store is None:
         return no_history(frame), None
-    derived = derive_fields(frame, deals.extra_columns, store, as_of, stages, export_sha256=export_sha256)
+    report_columns = REPORT_VERSION_COLUMNS if keep_versions else ()
+    derived = derive_fields(frame, deals.extra_columns, store, as_of, stages, export_sha256=export_sha256, report_columns=report_columns)
     return derived.frame, derived
 
 
@@ -127,7 +140,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
     try:
         # Only a store has snapshots to recognise the export by: without one, hashing it would be a second full read.
         sha256 = None if raw_given or store is None else export_sha256(config, options.source_path)
-        frame, _ = with_history(deals, options.as_of, stages, store, sha256)
+        frame, derived = with_history(deals, options.as_of, stages, store, sha256, keep_versions=options.history_figures == HISTORY_ALL)
         exported = frame
         frame, roster, money = with_roster_and_currency(config, registry, frame, deals.location)
         report = _audit_frame(config, registry, options, rules, deals, frame, stages, roster, money)
@@ -137,17 +150,20 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
                     config, frame, as_of=options.as_of, quotas=report.quotas, source=deals.location, store=store, tool_version=report.tool_version
                 )
         if store is not None:
-            with run_step("reading earlier audits from the history store"):
-                figures = report.figures()
-                report.history_figures = history_figures(
-                    store,
-                    as_of=options.as_of,
-                    period=report.period,
-                    stages=stages,
-                    deals=exported,
-                    score=figures.score.value,
-                    open_amount=figures.open_amount.value,
-                )
+            if options.history_figures != HISTORY_NONE:
+                with run_step("reading earlier audits from the history store"):
+                    figures = report.figures()
+                    report.history_figures = history_figures(
+                        store,
+                        as_of=options.as_of,
+                        period=report.period,
+                        stages=stages,
+                        deals=exported,
+                        score=figures.score.value,
+                        open_amount=figures.open_amount.value,
+                        versions=derived.versions if derived is not None else None,
+                        level=options.history_figures,
+                    )
             _compare_and_record(store, config, options, report, frame, stages)
     finally:
         if store is not None:

@@ -40,7 +40,7 @@ from hygiene.api.fields import (
     SNAPSHOTS_SEEN_COLUMN,
     STAGE_ENTERED_LOWER_BOUND_COLUMN,
 )
-from hygiene.history.store import HistoryStore, version_rows
+from hygiene.history.store import VERSION_SCHEMA, HistoryStore, version_rows
 from hygiene.api.stages import StageTable, stage_key
 
 #: The version columns derivations read.
@@ -78,6 +78,9 @@ class DerivedDeals:
     history_snapshots: int
     previous_snapshot: dt.date | None
     first_snapshot: dt.date | None
+    #: Every deal's stored versions that began on or before ``as_of`` (deals no longer exported too), with
+    #: :data:`SEQUENCE_COLUMNS` and the ``report_columns`` asked for; None unless asked for.
+    versions: pl.DataFrame | None = None
 
 
 def source_column(field: str) -> str:
@@ -99,14 +102,23 @@ def export_sources(deals: pl.DataFrame) -> pl.DataFrame:
 
 
 def derive_fields(
-    deals: pl.DataFrame, extra_columns: Sequence[str], store: HistoryStore, as_of: dt.date, stages: StageTable, *, export_sha256: str | None = None
+    deals: pl.DataFrame,
+    extra_columns: Sequence[str],
+    store: HistoryStore,
+    as_of: dt.date,
+    stages: StageTable,
+    *,
+    export_sha256: str | None = None,
+    report_columns: Sequence[str] = (),
 ) -> DerivedDeals:
     """Fill the derivable fields of ``deals`` (the normalised export at ``as_of``) from ``store``.
 
     When the store's snapshot of ``as_of`` was added from this very file
     (``export_sha256`` matches its SHA-256: the weekly job adds, then
     audits), the stored versions already hold the export, and no digest of
-    it is computed.
+    it is computed. ``report_columns``: version columns to read besides
+    the derivations' own, and to keep in ``versions`` (the reports' history
+    figures come from the same one read).
     """
     snapshots = [s for s in store.snapshots() if s.date <= as_of]
     stored_export = bool(snapshots) and snapshots[-1].date == as_of and export_sha256 is not None and snapshots[-1].sha256 == export_sha256
@@ -114,13 +126,24 @@ def derive_fields(
     history_snapshots = len(dates) + 1
     previous = dates[-1] if dates else None
     first = dates[0] if dates else None
+    columns = list(dict.fromkeys([*SEQUENCE_COLUMNS, *report_columns]))
+    # Versions that began on or before as_of: the derivations of an export not stored yet take those before it.
+    read = store.versions(columns, before=as_of + dt.timedelta(days=1)) if dates else None
     if stored_export:
         ids = deals.select(pl.col("id").alias("deal_id"))
-        stored = store.versions(SEQUENCE_COLUMNS, before=as_of + dt.timedelta(days=1)).join(ids, on="deal_id", how="semi") if dates else None
+        stored = read.select("deal_id", "valid_from", "valid_to", *SEQUENCE_COLUMNS).join(ids, on="deal_id", how="semi") if read is not None else None
         current = None
     else:
         current = version_rows(deals, extra_columns).select("deal_id", *SEQUENCE_COLUMNS)
-        stored = store.versions(SEQUENCE_COLUMNS, before=as_of).join(current.select("deal_id"), on="deal_id", how="semi") if dates else None
+        stored = (
+            read.filter(pl.col("valid_from") < as_of).select("deal_id", "valid_from", "valid_to", *SEQUENCE_COLUMNS).join(current.select("deal_id"), on="deal_id", how="semi")
+            if read is not None
+            else None
+        )
+    versions = None
+    if report_columns:
+        versions = read if read is not None else pl.DataFrame(schema={c: VERSION_SCHEMA[c] for c in ["deal_id", "valid_from", "valid_to", *columns]})
+    del read
     if stored is None or not stored.height:
         derived = _single_snapshot(current if current is not None else deals.select(pl.col("id").alias("deal_id"), "amount"), as_of)
     elif current is None:
@@ -131,7 +154,7 @@ def derive_fields(
     if history_snapshots < 2:
         derived = derived.with_columns(pl.lit(None, _POLARS_TYPES[CANONICAL_FIELDS[f]]).alias(f) for f in (*TRANSITION_FIELDS, "stage_entered_date", "last_change_date", "first_seen_date", "amount_first"))
     frame, sources = _fill(deals, derived)
-    return DerivedDeals(frame=frame, sources=sources, history_snapshots=history_snapshots, previous_snapshot=previous, first_snapshot=first)
+    return DerivedDeals(frame=frame, sources=sources, history_snapshots=history_snapshots, previous_snapshot=previous, first_snapshot=first, versions=versions)
 
 
 def _stored_sequences(stored: pl.DataFrame, dates: list[dt.date], as_of: dt.date) -> pl.DataFrame:

@@ -37,6 +37,8 @@ BUCKETS = ("beginning", "created", "increased", "decreased", "won", "lost", "rem
 ANNOTATIONS = ("pushed", "pulled_in")
 GROUPINGS = ("owner", "team")
 _COLUMNS = ["id", "stage", "amount", "close_date", "owner", "team"]
+#: The version columns a waterfall reads.
+FLOW_COLUMNS = tuple(_COLUMNS[1:])
 
 
 def _state(frame: pl.DataFrame, stages: StageTable, suffix: str) -> pl.DataFrame:
@@ -57,8 +59,19 @@ def _state(frame: pl.DataFrame, stages: StageTable, suffix: str) -> pl.DataFrame
     )
 
 
-def flow_table(store: HistoryStore, start: dt.date, end: dt.date, stages: StageTable) -> pl.DataFrame:
-    """One row per deal present at either date: its part in each bucket (``<bucket>_count``, ``<bucket>_cents``)."""
+def state_at(versions: pl.DataFrame, date: dt.date) -> pl.DataFrame:
+    """The deals of ``date`` from stored versions (``deal_id``, ``valid_from``, ``valid_to`` and the flow's fields): those valid then."""
+    valid = (pl.col("valid_from") <= date) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > date))
+    return versions.filter(valid).select(pl.col("deal_id").alias("id"), *_COLUMNS[1:])
+
+
+def flow_table(store: HistoryStore, start: dt.date, end: dt.date, stages: StageTable, *, versions: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per deal present at either date: its part in each bucket (``<bucket>_count``, ``<bucket>_cents``).
+
+    ``versions``: stored versions already read (every deal's, from before
+    ``start`` to at least ``end``, with :data:`FLOW_COLUMNS`), so that the
+    two states come from them rather than from two more reads of the store.
+    """
     dates = store.snapshot_dates()
     for day, option in ((start, "--from"), (end, "--to")):
         if day not in dates:
@@ -66,8 +79,12 @@ def flow_table(store: HistoryStore, start: dt.date, end: dt.date, stages: StageT
             raise HygieneError(f"{option} {day.isoformat()}: no snapshot of that date (latest snapshots: {shown})")
     if end <= start:
         raise HygieneError(f"--to {end.isoformat()}: must be after --from {start.isoformat()}")
-    before = _state(store.deals_as_of(start).select(_COLUMNS), stages, "_1")
-    after = _state(store.deals_as_of(end).select(_COLUMNS), stages, "_2")
+    if versions is None:
+        before = _state(store.deals_as_of(start).select(_COLUMNS), stages, "_1")
+        after = _state(store.deals_as_of(end).select(_COLUMNS), stages, "_2")
+    else:
+        before = _state(state_at(versions, start), stages, "_1")
+        after = _state(state_at(versions, end), stages, "_2")
     deals = before.join(after, on="id", how="full", coalesce=True).with_columns(
         pl.col("present_1").fill_null(False), pl.col("present_2").fill_null(False), pl.col("open_1").fill_null(False), pl.col("open_2").fill_null(False)
     )
@@ -109,9 +126,11 @@ def _section(totals: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"buckets": {n: totals[n] for n in BUCKETS}, **{n: totals[n] for n in ANNOTATIONS}}
 
 
-def pipeline_flow(store: HistoryStore, start: dt.date, end: dt.date, stages: StageTable, by: str | None = None) -> dict[str, Any]:
-    """The waterfall as plain data (the shape of ``flow.schema.json``), for the CLI and for reporters."""
-    table = flow_table(store, start, end, stages)
+def pipeline_flow(
+    store: HistoryStore, start: dt.date, end: dt.date, stages: StageTable, by: str | None = None, *, versions: pl.DataFrame | None = None
+) -> dict[str, Any]:
+    """The waterfall as plain data (the shape of ``flow.schema.json``), for the CLI and for reporters (``versions``: see :func:`flow_table`)."""
+    table = flow_table(store, start, end, stages, versions=versions)
     result: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat(), "by": by, **_section(_totals(table)), "groups": []}
     if by is not None:
         if by not in GROUPINGS:

@@ -8,6 +8,14 @@ stored versions, then the audited export). Everything comes through the
 store's read functions (``audit_runs``, ``snapshot_dates``,
 ``deals_as_of``, ``versions``), so this module knows no SQL.
 
+An audit passes the versions its derivations read (with
+:data:`REPORT_VERSION_COLUMNS`): the waterfall's two states and the
+recent changes come from them, by ``valid_from`` / ``valid_to``, and the
+store's versions are read once per audit. It builds only what a requested
+report shows (``level``): the previous run and the trend cost a read of
+the recorded runs; the waterfall and the changes, a pass over the
+versions.
+
 Only runs with an earlier ``as_of`` count as previous, and the flow ends at
 the newest snapshot on or before ``as_of``: re-running an audit gives the
 same report byte for byte.
@@ -23,11 +31,14 @@ import polars as pl
 from hygiene.api.figures import DEAL_CHANGE_SCHEMA, HistoryFigures
 from hygiene.api.models import Period
 from hygiene.api.stages import StageTable
-from hygiene.history.flow import pipeline_flow
+from hygiene.api.reporter import HISTORY_ALL, HISTORY_NONE
+from hygiene.history.flow import FLOW_COLUMNS, pipeline_flow
 from hygiene.history.store import AuditRun, HistoryStore
 
 #: The deal fields whose changes a report lists, in this order within a day.
 CHANGE_FIELDS = ("stage", "amount", "close_date", "owner", "forecast_category", "probability")
+#: The version columns the waterfall and the recent changes read.
+REPORT_VERSION_COLUMNS = tuple(dict.fromkeys([*FLOW_COLUMNS, *CHANGE_FIELDS]))
 #: Changes kept per deal: the most recent ones.
 RECENT_CHANGES = 5
 #: The waterfall's steps between its two totals: flow bucket, label, sign of its amount.
@@ -92,19 +103,23 @@ def _text(value: pl.Expr, field: str) -> pl.Expr:
     return value.cast(pl.String)
 
 
-def deal_changes(store: HistoryStore, as_of: dt.date, current: pl.DataFrame) -> pl.DataFrame:
+def deal_changes(store: HistoryStore, as_of: dt.date, current: pl.DataFrame, *, versions: pl.DataFrame | None = None) -> pl.DataFrame:
     """Each audited deal's most recent changes of :data:`CHANGE_FIELDS`: stored versions before ``as_of``, then the export.
 
     One row per change (``deal_id``, ``date``, ``field``, ``before``,
     ``after``; a value that was empty is null), newest first within a deal,
     at most :data:`RECENT_CHANGES` per deal; deals in order of id. A deal
     seen once has no change; a deal that left the export is not audited and
-    not listed.
+    not listed. ``versions``: stored versions already read (with the
+    fields), instead of reading them from the store.
     """
     fields = [f for f in CHANGE_FIELDS if f in current.columns]
     if not fields:
         return pl.DataFrame(schema=DEAL_CHANGE_SCHEMA)
-    stored = store.versions(fields, before=as_of).select("deal_id", "valid_from", *fields)
+    if versions is None:
+        stored = store.versions(fields, before=as_of).select("deal_id", "valid_from", *fields)
+    else:
+        stored = versions.filter(pl.col("valid_from") < as_of).select("deal_id", "valid_from", *fields)
     audited = current.select(pl.col("id").alias("deal_id"), pl.lit(as_of).alias("valid_from"), *fields)
     audited = audited.filter(pl.col("deal_id").is_not_null()).unique("deal_id", keep="first", maintain_order=True)
     stored = stored.filter(pl.col("deal_id").is_in(audited.get_column("deal_id").implode()))
@@ -139,26 +154,37 @@ def history_figures(
     deals: pl.DataFrame,
     score: float | None,
     open_amount: float | None,
-) -> HistoryFigures:
+    versions: pl.DataFrame | None = None,
+    level: str = HISTORY_ALL,
+) -> HistoryFigures | None:
     """What the reports show about earlier audits: previous run, the period's waterfall, trend and deal changes.
 
     ``deals`` is the audited deal table as the export gives it (before
     currency conversion, as the store keeps it); ``score`` and
     ``open_amount`` are this audit's, the trend's last point.
+    ``versions``: the stored versions the audit read, every deal's, with
+    :data:`REPORT_VERSION_COLUMNS` (None: read them here). ``level``
+    (``hygiene.api.reporter.HISTORY_LEVELS``): without ``all``, only the
+    previous run and the trend; with ``none``, nothing at all (None).
     """
+    if level == HISTORY_NONE:
+        return None
     runs = store.audit_runs(before=as_of)
+    trend = [(run.as_of, run.score, run.open_pipeline) for run in runs]
+    if runs:
+        trend.append((as_of, score, open_amount))
+    previous = previous_figures(runs[-1]) if runs else None
+    if level != HISTORY_ALL:
+        return HistoryFigures(previous=previous, trend=trend)
     dates = store.snapshot_dates()
     flow_dates = flow_range(dates, period, as_of)
     waterfall: list[tuple[str, float]] = []
     if flow_dates is not None:
-        waterfall = waterfall_steps(pipeline_flow(store, *flow_dates, stages))
-    trend = [(run.as_of, run.score, run.open_pipeline) for run in runs]
-    if runs:
-        trend.append((as_of, score, open_amount))
+        waterfall = waterfall_steps(pipeline_flow(store, *flow_dates, stages, versions=versions))
     return HistoryFigures(
-        previous=previous_figures(runs[-1]) if runs else None,
+        previous=previous,
         waterfall=waterfall,
         waterfall_range=flow_dates,
         trend=trend,
-        deal_changes=deal_changes(store, as_of, deals),
+        deal_changes=deal_changes(store, as_of, deals, versions=versions),
     )

@@ -367,7 +367,7 @@ class HistoryStore:
         ``before``: only versions that began before that date (what history
         knew on the eve of it). Sorted by deal and ``valid_from``.
         """
-        wanted = ["deal_id", "valid_from", "valid_to", *(c for c in (columns or VERSION_SCHEMA) if c not in ("deal_id", "valid_from", "valid_to"))]
+        wanted = list(dict.fromkeys(["deal_id", "valid_from", "valid_to", *(columns or VERSION_SCHEMA)]))
         query = sa.select(*(deal_versions.c[c] for c in wanted))
         if before is not None:
             query = query.where(deal_versions.c.valid_from < _iso(before))

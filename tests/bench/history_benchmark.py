@@ -3,6 +3,7 @@
     python tests/bench/history_benchmark.py                      # 1,000,000 deals, 2 weekly snapshots
     python tests/bench/history_benchmark.py --year               # 1,000,000 deals, 52 weekly snapshots
     python tests/bench/history_benchmark.py --rows 100000 --weeks 8 --repeat 3
+    python tests/bench/history_benchmark.py --report json --report html   # the audits with each report
 
 Not a test. Targets (issue: pipeline history, section 6):
 
@@ -106,6 +107,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weeks", type=int, default=2, help="weekly snapshots to add (default: %(default)s)")
     parser.add_argument("--year", action="store_true", help="52 weekly snapshots: the store-size target's run")
     parser.add_argument("--repeat", type=int, default=1, help="audits with and without history, alternating, each this many times")
+    parser.add_argument(
+        "--report",
+        action="append",
+        choices=["json", "html", "xlsx", "markdown"],
+        help="the audits' report (repeatable; default: json): JSON shows none of the store's report figures, HTML and xlsx all",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--hygiene", default=str(Path(sys.executable).with_name("hygiene")))
     parser.add_argument("--work", type=Path, default=HERE / "data" / "history")
@@ -143,23 +150,28 @@ def main(argv: list[str] | None = None) -> None:
     # (a [history] table would create an empty one).
     (work / "with-history.toml").write_text(config + "\n[history]\nrecord_runs = false\n", encoding="utf-8")
     (work / "without-history.toml").write_text(config, encoding="utf-8")
-    audit = [args.hygiene, "audit", "--as-of", as_of.isoformat(), "--format", "json", "--output", "report.json", "--exit-zero", "--config"]
-    runs: dict[str, list[dict]] = {"with_history": [], "without_history": []}
-    for _ in range(args.repeat):
-        runs["with_history"].append(run([*audit, "with-history.toml"], work))
-        store.rename(store.with_suffix(".off"))
-        try:
-            runs["without_history"].append(run([*audit, "without-history.toml"], work))
-        finally:
-            store.with_suffix(".off").rename(store)
-    for name, measured in runs.items():
-        for one in measured:
-            if one["returncode"] != 0:
-                raise SystemExit(one["stderr"])
-        best = min(measured, key=lambda m: m["seconds"])
-        figures[f"audit_{name}"] = {k: best[k] for k in ("seconds", "cpu_seconds", "peak_rss_mb", "load_average")} | {"runs": [m["seconds"] for m in measured]}
-    figures["audit_ratio"] = round(figures["audit_with_history"]["seconds"] / figures["audit_without_history"]["seconds"], 2)
-    figures["audit_cpu_ratio"] = round(figures["audit_with_history"]["cpu_seconds"] / figures["audit_without_history"]["cpu_seconds"], 2)
+    for report in args.report or ["json"]:
+        # JSON keeps the figures' historical names; another report's are prefixed with it.
+        prefix = "audit" if report == "json" else f"audit_{report}"
+        suffix = {"markdown": "md"}.get(report, report)
+        audit = [args.hygiene, "audit", "--as-of", as_of.isoformat(), "--format", f"{report}:report.{suffix}", "--exit-zero", "--config"]
+        runs: dict[str, list[dict]] = {"with_history": [], "without_history": []}
+        for _ in range(args.repeat):
+            runs["with_history"].append(run([*audit, "with-history.toml"], work))
+            store.rename(store.with_suffix(".off"))
+            try:
+                runs["without_history"].append(run([*audit, "without-history.toml"], work))
+            finally:
+                store.with_suffix(".off").rename(store)
+        for name, measured in runs.items():
+            for one in measured:
+                if one["returncode"] != 0:
+                    raise SystemExit(one["stderr"])
+            best = min(measured, key=lambda m: m["seconds"])
+            figures[f"{prefix}_{name}"] = {k: best[k] for k in ("seconds", "cpu_seconds", "peak_rss_mb", "load_average")} | {"runs": [m["seconds"] for m in measured]}
+        figures[f"{prefix}_ratio"] = round(figures[f"{prefix}_with_history"]["seconds"] / figures[f"{prefix}_without_history"]["seconds"], 2)
+        figures[f"{prefix}_cpu_ratio"] = round(figures[f"{prefix}_with_history"]["cpu_seconds"] / figures[f"{prefix}_without_history"]["cpu_seconds"], 2)
+        print(f"audit ({report}): with history {figures[f'{prefix}_with_history']}, without {figures[f'{prefix}_without_history']}", flush=True)
     print(json.dumps(figures, indent=2))
     (work / "figures.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 

@@ -35,6 +35,7 @@ class ConsoleReporter(Reporter):
     aligned tables, worst first."""
 
     name = "console"
+    shows_history = "previous-run"
     summary = "Findings grouped by owner, then a summary (default)"
 
     def write(self, report, stream) -> None:

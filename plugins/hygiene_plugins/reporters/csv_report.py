@@ -25,6 +25,7 @@ class CsvReporter(Reporter):
     """
 
     name = "csv"
+    shows_history = "none"
     summary = "CSV for spreadsheets, one row per finding (formula injection neutralised)"
 
     def write(self, report, stream) -> None:

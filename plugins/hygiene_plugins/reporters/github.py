@@ -51,6 +51,7 @@ class GithubReporter(Reporter):
     """
 
     name = "github"
+    shows_history = "none"
     shares_stdout = True
     summary = "GitHub Actions annotations for the top findings, plus a Markdown job summary"
 

@@ -37,6 +37,7 @@ class GitlabReporter(Reporter):
     """
 
     name = "gitlab"
+    shows_history = "none"
     summary = "GitLab Code Quality JSON for merge request widgets"
 
     def write(self, report, stream) -> None:

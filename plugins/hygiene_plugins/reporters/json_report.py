@@ -84,6 +84,7 @@ class JsonReporter(Reporter):
     """
 
     name = "json"
+    shows_history = "none"
     summary = "JSON document validated by the shipped schema (report.schema.json)"
 
     def write(self, report, stream) -> None:

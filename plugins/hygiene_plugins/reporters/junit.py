@@ -63,6 +63,7 @@ class JunitReporter(Reporter):
     """
 
     name = "junit"
+    shows_history = "none"
     summary = "JUnit XML: a test suite per rule, a failed test case per flagged deal (Jenkins, GitLab)"
 
     def write(self, report, stream) -> None:

@@ -240,6 +240,7 @@ class MarkdownReporter(Reporter):
     """
 
     name = "markdown"
+    shows_history = "previous-run"
     summary = "Markdown summary and tables for a pull-request comment or a chat message"
 
     def write(self, report, stream) -> None:

@@ -68,6 +68,7 @@ class XlsxReporter(Reporter):
     """
 
     name = "xlsx"
+    shows_history = "all"
     summary = "An Excel workbook: summary, owners, teams, findings, data quality"
     binary = True
 

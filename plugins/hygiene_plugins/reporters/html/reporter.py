@@ -69,6 +69,7 @@ class HtmlReporter(Reporter):
     """
 
     name = "html"
+    shows_history = "all"
     summary = "A self-contained HTML page with a view per role, charts and drill-down"
 
     def write(self, report, stream) -> None:
