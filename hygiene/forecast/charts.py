@@ -1,92 +1,32 @@
 """The forecast page's charts as geometry for its SVG template: the forecast three ways, linearity, the funnel, the backtest.
 
-Drawn from the JSON document alone, as plain rectangles, lines and text:
-no charting library, nothing fetched, the same document gives the same
-bytes. Every chart carries a title and a text alternative that states its
+Drawn from the JSON document alone with the public chart geometry
+(:mod:`hygiene.api.charts`), as plain rectangles, lines and text: nothing
+fetched, the same document gives the same bytes. Every chart carries a title and a text alternative that states its
 numbers, so a screen reader (or a reader without the picture) loses nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-import attrs
+from hygiene.api.charts import Chart, ChartLayout, ChartLine
+from hygiene.api.charts import bar_chart as _bar_chart
 
 WIDTH = 640
-LABEL_WIDTH = 190
-VALUE_WIDTH = 110
-ROW_HEIGHT = 26
 PLOT_HEIGHT = 220
-MAX_LABEL_CHARS = 28
 #: Fill by tone, as SVG attributes: the charts need no stylesheet, so the audit's HTML report can hold them as they are.
 COLOURS = {"": "#8c959f", "won": "#1a7f37", "calibrated": "#0969da", "category": "#8250df", "weighted": "#9a6700", "risk": "#cf222e", "current": "#0969da", "past": "#afb8c1"}
-
-
-@attrs.define(frozen=True, kw_only=True)
-class Bar:
-    label: str
-    short_label: str
-    text: str
-    x: float
-    y: float
-    width: float
-    tone: str = ""
-
-    @property
-    def colour(self) -> str:
-        return COLOURS.get(self.tone, COLOURS[""])
-
-
-@attrs.define(frozen=True, kw_only=True)
-class Line:
-    label: str
-    points: str
-    tone: str
-
-    @property
-    def colour(self) -> str:
-        return COLOURS[self.tone]
-
-    @property
-    def stroke_width(self) -> int:
-        return 3 if self.tone == "current" else 1
-
-
-@attrs.define(frozen=True, kw_only=True)
-class Chart:
-    """A chart's geometry with its title and text alternative (``description``)."""
-
-    key: str
-    title: str
-    description: str
-    width: int
-    height: int
-    bars: Sequence[Bar] = ()
-    lines: Sequence[Line] = ()
-    #: Axis labels of a line chart: (x, text).
-    ticks: Sequence[tuple[float, str]] = ()
-    empty_note: str = ""
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
+LAYOUT = ChartLayout(width=WIDTH, label_width=190, value_width=110, row_height=26, top=8, max_label_chars=28, min_rows=0, min_height=40, palette=COLOURS)
 
 
 def _amount(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f}"
 
 
-def bar_chart(key: str, title: str, rows: Sequence[tuple[str, float | None, str, str]], empty_note: str = "nothing to show") -> Chart:
+def bar_chart(key: str, title: str, rows: list[tuple[str, float | None, str, str]], empty_note: str = "nothing to show") -> Chart:
     """Horizontal bars, one per ``(label, value, value text, tone)``; a None value draws no bar but keeps its text."""
-    top = max([abs(v) for _, v, _, _ in rows if v is not None] or [0.0])
-    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    bars = [
-        Bar(label=label, short_label=_short(label), text=text, x=LABEL_WIDTH, y=8 + i * ROW_HEIGHT, width=round(span * abs(value) / top, 1) if value and top else 0.0, tone=tone)
-        for i, (label, value, text, tone) in enumerate(rows)
-    ]
-    description = f"{title}: " + "; ".join(f"{label} {text}" for label, _, text, _ in rows) if rows else f"{title}: {empty_note}"
-    return Chart(key=key, title=title, description=description, width=WIDTH, height=max(40, 16 + len(rows) * ROW_HEIGHT), bars=bars, empty_note="" if rows else empty_note)
+    return _bar_chart(key, title, [(label, value, text, None, tone) for label, value, text, tone in rows], empty_note=empty_note, layout=LAYOUT)
 
 
 def forecast_chart(forecast: dict[str, Any]) -> Chart:
@@ -148,7 +88,8 @@ def linearity_chart(linearity: dict[str, Any]) -> Chart | None:
     lines = []
     for index, period in enumerate(periods):
         points = " ".join([f"{left:.1f},{top_margin + span_y:.1f}", *(point(w, v) for w, v in enumerate(period["cumulative"]))])
-        lines.append(Line(label=period["period"], points=points, tone="current" if index == 0 else "past"))
+        tone = "current" if index == 0 else "past"
+        lines.append(ChartLine(label=period["period"], points=points, tone=tone, colour=COLOURS[tone], stroke_width=3 if tone == "current" else 1))
     ticks = [(left + span_x * (w + 1) / weeks, str(w + 1)) for w in range(0, weeks, max(1, weeks // 7))]
     description = "Cumulative won amount by week: " + "; ".join(f"{p['period']} {_amount(p['won'])} after {len(p['cumulative'])} weeks" for p in periods)
     return Chart(key="linearity", title="Linearity: cumulative won amount by week of the period (this period in bold)", description=description, width=WIDTH, height=PLOT_HEIGHT, lines=lines, ticks=ticks)

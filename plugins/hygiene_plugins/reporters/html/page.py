@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from hygiene import AuditReport, Figure, SEVERITIES
-from hygiene_plugins.reporters.html.charts import bar_chart, trend_chart, waterfall_chart
+from hygiene import SEVERITIES, AuditReport, BarRow, Chart, Figure, trend_chart, waterfall_chart
+from hygiene import bar_chart as _bar_chart
 
 #: Deals listed per team in the manager view, per owner in the rep view and in a rep's panel.
 DEALS_PER_GROUP = 10
@@ -24,6 +24,12 @@ CHART_BARS = 20
 NO_OWNER = "(no owner)"
 NOT_EVALUABLE = "not evaluable"
 GROUP_LABELS = {"team": "Team", "manager": "Manager", "region": "Region"}
+
+
+def bar_chart(key: str, title: str, rows: Iterable[tuple[str, float | None, str, str | None]], *, tone: str = "", empty_note: str = "nothing to show") -> Chart:
+    """Bars of ``(label, value, value text, link)``; a figure that is not evaluable keeps its text beside a muted, empty bar."""
+    bars = [BarRow(label, value, text, href, "muted" if value is None else None) for label, value, text, href in rows]
+    return _bar_chart(key, title, bars, tone=tone, empty_note=empty_note)
 
 
 def amount(value: float | None) -> str:
