@@ -165,7 +165,8 @@ def data_quality_table(pipeline: pl.DataFrame, invalid_values: pl.DataFrame | No
     A field the export has no column for is ``mapped`` False: every open
     deal lacks it. ``share_lacking`` is of open deals; null when there is none.
     """
-    open_deals = pipeline.filter(pl.col("open"))
+    # Only the three columns it reads: the pipeline table is wide (a mask per rule), and most deals are open.
+    open_deals = pipeline.select("id", "open", "lacking").filter(pl.col("open"))
     total = open_deals.height
     unreadable: dict[str, int] = {}
     if invalid_values is not None and invalid_values.height:
@@ -266,13 +267,18 @@ class HistoryFigures:
 
 def most_common(deals: pl.DataFrame, by: str, column: str) -> pl.DataFrame:
     """Per value of ``by``, its most common non-null ``column`` (ties: the alphabetically first): an owner's team."""
-    counted = deals.filter(pl.col(by).is_not_null() & pl.col(column).is_not_null()).group_by(by, column).len()
+    counted = deals.select(by, column).filter(pl.col(by).is_not_null() & pl.col(column).is_not_null()).group_by(by, column).len()
     return counted.sort([by, "len", column], descending=[False, True, False]).group_by(by, maintain_order=True).first().select(by, column)
 
 
-def _group_rows(deals: pl.DataFrame, findings: pl.DataFrame, by: str, quotas: Mapping[str, float]) -> pl.DataFrame:
-    """Per value of ``by`` (owner, team, manager, region): the figures of a manager's table."""
-    keyed = deals.filter(pl.col(by).is_not_null())
+def _group_rows(deals: pl.DataFrame, findings: pl.DataFrame, by: str, quotas: Mapping[str, float], owner_groups: pl.DataFrame) -> pl.DataFrame:
+    """Per value of ``by`` (owner, team, manager, region): the figures of a manager's table.
+
+    ``owner_groups`` holds each owner's :func:`most_common` team, manager and
+    region, computed once for every table.
+    """
+    wanted = dict.fromkeys([by, "owner", "team", "open", "amount", "at_risk", "won", "closing_in_period", "probability", "findings", "errors", "warnings"])
+    keyed = deals.select(list(wanted)).filter(pl.col(by).is_not_null())
     amount = pl.col("amount")
     rows = keyed.group_by(by).agg(
         pl.col("open").sum().cast(pl.Int64).alias("open_deals"),
@@ -290,7 +296,7 @@ def _group_rows(deals: pl.DataFrame, findings: pl.DataFrame, by: str, quotas: Ma
         *([pl.col("owner").drop_nulls().n_unique().alias("owners")] if by != "owner" else []),
     )
     if by == "owner":
-        rows = rows.join(most_common(keyed, "owner", "team"), on="owner", how="left")
+        rows = rows.join(owner_groups.select("owner", "team").filter(pl.col("team").is_not_null()), on="owner", how="left")
     group_findings = findings.filter(pl.col("deal_id").is_null() & pl.col(by).is_not_null()).group_by(by).len("owner_findings") if by == "owner" else None
     if group_findings is not None and group_findings.height:
         rows = rows.join(group_findings, on=by, how="full", coalesce=True).with_columns(
@@ -305,8 +311,8 @@ def _group_rows(deals: pl.DataFrame, findings: pl.DataFrame, by: str, quotas: Ma
     if by == "owner":
         rows = rows.join(quota_frame, on="owner", how="full", coalesce=True) if quotas else rows.with_columns(pl.lit(None, pl.Float64).alias("quota"))
     else:
-        owner_groups = most_common(deals, "owner", by)
-        team_quota = owner_groups.join(quota_frame, on="owner").group_by(by).agg(pl.col("quota").sum())
+        owners_of_group = owner_groups.select("owner", by).filter(pl.col(by).is_not_null())
+        team_quota = owners_of_group.join(quota_frame, on="owner").group_by(by).agg(pl.col("quota").sum())
         rows = rows.join(team_quota, on=by, how="left")
     zero = pl.lit(0.0)
     rows = rows.with_columns(
@@ -442,7 +448,7 @@ def compute_figures(report) -> ReportFigures:
     else:
         at_risk = Figure(None, "no deal at risk has an amount")
     score = Figure(round((open_deals - totals["deals_at_risk"]) / open_deals, 4)) if open_deals else Figure(None, "no open deal")
-    owners = _group_rows(deals, deal_findings, "owner", report.quotas)
+    owners = _group_rows(deals, deal_findings, "owner", report.quotas, owner_groups)
     quota, won, weighted, gap, coverage = _quota_figures(owners, report.quotas)
     win_rate = _ratio(totals["won_deals"], totals["closed_deals"], "no closed deal")
     rule_names = {rule.code: rule.name for rule in report.rules}
@@ -463,9 +469,9 @@ def compute_figures(report) -> ReportFigures:
         deals=deals,
         deal_findings=deal_findings,
         owners=owners,
-        teams=_group_rows(deals, deal_findings, "team", report.quotas),
-        managers=_group_rows(deals, deal_findings, "manager", report.quotas),
-        regions=_group_rows(deals, deal_findings, "region", report.quotas),
+        teams=_group_rows(deals, deal_findings, "team", report.quotas, owner_groups),
+        managers=_group_rows(deals, deal_findings, "manager", report.quotas, owner_groups),
+        regions=_group_rows(deals, deal_findings, "region", report.quotas, owner_groups),
         stages=_stage_rows(deals),
         rules=_rule_rows(deal_findings, report, rule_names),
         findings_by_stage=_findings_by_stage(deal_findings),
@@ -506,7 +512,8 @@ def _quota_figures(owners: pl.DataFrame, quotas: Mapping[str, float]) -> tuple[F
 
 def _stage_rows(deals: pl.DataFrame) -> pl.DataFrame:
     return (
-        deals.filter(pl.col("stage").is_not_null())
+        deals.select("stage", "stage_rank", "open", "amount", "findings", "at_risk")
+        .filter(pl.col("stage").is_not_null())
         .group_by("stage")
         .agg(
             pl.col("stage_rank").min(),
@@ -523,7 +530,7 @@ def _stage_rows(deals: pl.DataFrame) -> pl.DataFrame:
 
 def _rule_rows(deal_findings: pl.DataFrame, report, names: Mapping[str, str]) -> pl.DataFrame:
     at_risk = pl.col("open") & pl.col("severity").is_in(AT_RISK_SEVERITIES) & pl.col("deal_id").is_not_null()
-    per_rule = deal_findings.group_by("code").agg(
+    per_rule = deal_findings.select("code", "rule", "severity", "deal_id", "amount", "open").group_by("code").agg(
         pl.col("rule").first(),
         pl.col("severity").first(),
         pl.len().cast(pl.Int64).alias("findings"),
@@ -536,7 +543,8 @@ def _rule_rows(deal_findings: pl.DataFrame, report, names: Mapping[str, str]) ->
 
 def _findings_by_stage(deal_findings: pl.DataFrame) -> pl.DataFrame:
     return (
-        deal_findings.filter(pl.col("stage").is_not_null())
+        deal_findings.select("stage", "code", "stage_rank")
+        .filter(pl.col("stage").is_not_null())
         .group_by("stage", "code")
         .agg(pl.len().cast(pl.Int64).alias("findings"), pl.col("stage_rank").first())
         .sort(["stage_rank", "stage", "code"])

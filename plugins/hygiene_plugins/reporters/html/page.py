@@ -22,6 +22,8 @@ DEALS_PER_GROUP = 10
 #: Bars of a chart by team or owner: the worst ones (the tables list the rest).
 CHART_BARS = 20
 NO_OWNER = "(no owner)"
+#: The deal columns a deal row in a view or drill-down list shows.
+DEAL_ROW_COLUMNS = ("id", "name", "owner", "stage", "amount", "findings", "worst")
 NOT_EVALUABLE = "not evaluable"
 GROUP_LABELS = {"team": "Team", "manager": "Manager", "region": "Region"}
 
@@ -116,6 +118,7 @@ class PageBuilder:
         #: Deal panels are made for the deals the views show; drill-down panels link only to those.
         self.accepting_deals = True
         self._to_fix_by_owner: tuple[dict[str, pl.DataFrame], dict[str, int]] | None = None
+        self._all_to_fix: pl.DataFrame | None = None
         self._owners_by_group: dict[str, dict[str, list[str]]] = {}
         # A deal's findings and fixes are filled in once, for every deal shown, by _fill_problems().
         self.problems: dict[str, list[dict[str, Any]]] = {}
@@ -182,23 +185,32 @@ class PageBuilder:
         wanted = [deal for deal, rows in self.problems.items() if not rows]
         if not wanted:
             return
-        findings = self.figures.deal_findings.filter(pl.col("deal_id").is_in(wanted)).select("deal_id", "severity", "code", "rule", "message")
+        findings = self.figures.deal_findings.select("deal_id", "severity", "code", "rule", "message").filter(pl.col("deal_id").is_in(wanted))
         for deal, rows in _rows_by(findings, "deal_id"):
             self.problems[deal].extend({"severity": r["severity"], "code": r["code"], "rule": r["rule"], "message": r["message"]} for r in rows)
             codes = list(dict.fromkeys(r["code"] for r in rows))
             self.deal_fixes[deal].extend({"code": code, "fix": self.fixes[code]} for code in codes if self.fixes.get(code))
 
     def deals_to_fix(self, deals: pl.DataFrame) -> pl.DataFrame:
-        """At-risk deals, largest amount first (deals without an amount last), then by id."""
-        return deals.filter(pl.col("at_risk")).sort(["amount", "id"], descending=[True, False], nulls_last=True)
+        """At-risk deals, largest amount first (deals without an amount last), then by id, then in export order."""
+        return deals.filter(pl.col("at_risk")).sort(["amount", "id"], descending=[True, False], nulls_last=True, maintain_order=True)
+
+    def all_deals_to_fix(self) -> pl.DataFrame:
+        """:meth:`deals_to_fix` of the whole audit, sorted once, with only the columns a deal row shows and the grouping columns."""
+        if self._all_to_fix is None:
+            deals = self.figures.deals
+            columns = dict.fromkeys(["at_risk", *DEAL_ROW_COLUMNS, *(c for c in ("owner", *GROUP_LABELS) if c in deals.columns)])
+            self._all_to_fix = self.deals_to_fix(deals.select(list(columns)))
+        return self._all_to_fix
 
     def top_deals_to_fix(self, key: str) -> tuple[dict[str, pl.DataFrame], dict[str, int]]:
         """Per value of ``key``, its first :data:`DEALS_PER_GROUP` :meth:`deals_to_fix`, and how many it has in all.
 
-        One sort of the deals at risk and a head per group in polars: only the
-        rows a page can show become frames of their own, however large the audit.
+        One sort of the deals at risk (shared by every grouping) and a head per
+        group in polars: only the rows a page can show become frames of their
+        own, however large the audit.
         """
-        to_fix = self.deals_to_fix(self.figures.deals.filter(pl.col(key).is_not_null()))
+        to_fix = self.all_deals_to_fix().filter(pl.col(key).is_not_null())
         counts = dict(to_fix.group_by(key).len().iter_rows())
         top = to_fix.group_by(key, maintain_order=True).head(DEALS_PER_GROUP).select(to_fix.columns)
         return dict(_frames_by(top, key)), counts
@@ -331,7 +343,7 @@ class PageBuilder:
         f = self.figures
         budget = self.limit
         sections = []
-        owner_findings = dict(_rows_by(f.deal_findings.filter(pl.col("deal_id").is_null() & pl.col("owner").is_not_null()), "owner"))
+        owner_findings = dict(_rows_by(f.deal_findings.select("deal_id", "owner", "severity", "code", "rule", "message").filter(pl.col("deal_id").is_null() & pl.col("owner").is_not_null()), "owner"))
         owners = list(f.owners.iter_rows(named=True))
         for row in owners:
             if budget <= 0:
