@@ -226,7 +226,7 @@ class PageBuilder:
     def owners_of(self, key: str, name: str) -> list[str]:
         """The owners of the deals of one team, manager or region, from one group-by of all deals."""
         if self._owners_by_group.get(key) is None:
-            grouped = self.figures.deals.filter(pl.col(key).is_not_null()).group_by(key).agg(pl.col("owner").drop_nulls().unique())
+            grouped = self.figures.deals.select(key, "owner").filter(pl.col(key).is_not_null()).group_by(key).agg(pl.col("owner").drop_nulls().unique())
             self._owners_by_group[key] = {group: owners for group, owners in grouped.iter_rows()}
         return self._owners_by_group[key].get(name, [])
 
