@@ -408,18 +408,17 @@ def diff(old, new, output_format, output, fail_on):
     Findings are paired by fingerprint. Exit codes: 0 no new finding at or
     above --fail-on, 1 such findings, 2 a report that cannot be read.
     """
-    from hygiene.ci.diff import diff_reports, read_report, render_diff
+    from hygiene.ci.diff import diff_reports, read_report, write_diff
 
     result = diff_reports(read_report(Path(old), old), read_report(Path(new), new))
-    text = render_diff(result, output_format)
     if output is None:
-        click.echo(text, nl=False)
+        write_diff(result, output_format, sys.stdout)
     else:
         from hygiene.files import atomic_text_writer
 
         try:
             with atomic_text_writer(Path(output), what="the diff", display=output) as stream:
-                stream.write(text)
+                write_diff(result, output_format, stream)
         except OSError as exc:
             raise HygieneError(f"{output}: cannot write the diff: {exc.strerror or exc}") from None
     sys.exit(result.exit_code(fail_on))

@@ -113,6 +113,22 @@ def read_user_bytes(path: Path, display: str, error: type[HygieneError] = Hygien
     A FIFO, a device or a directory is refused before it is opened, so a
     configuration named ``/dev/zero`` or a pipe neither hangs nor fills memory.
     """
+    check_regular_input(path, display, error, role=role)
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{display}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise error(f"{display}: larger than {limit // (1024 * 1024)} MB; not a file of this kind")
+    return data
+
+
+def check_regular_input(path: Path, display: str, error: type[HygieneError] = HygieneError, *, role: str = "an input") -> None:
+    """Refuse anything but a regular file (a FIFO, a device, a directory) before it is opened, and note it as read by this run.
+
+    For readers that stream a file rather than taking its bytes at once (:func:`read_user_bytes`).
+    """
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -124,14 +140,6 @@ def read_user_bytes(path: Path, display: str, error: type[HygieneError] = Hygien
     if not stat.S_ISREG(info.st_mode):
         raise error(f"{display}: not a regular file ({_file_kind(info.st_mode)}); give the path of a file")
     note_input(path, display, role)
-    try:
-        with open(path, "rb") as stream:
-            data = stream.read(limit + 1)
-    except OSError as exc:
-        raise error(f"{display}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise error(f"{display}: larger than {limit // (1024 * 1024)} MB; not a file of this kind")
-    return data
 
 
 def _file_kind(mode: int) -> str:
