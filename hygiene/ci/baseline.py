@@ -24,10 +24,11 @@ of the file as it was. The entries of a rule the audit no longer runs are
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
@@ -79,18 +80,39 @@ class Baseline:
 
     @property
     def findings(self) -> int:
+        if isinstance(self.entries, EntryTable):
+            return int(self.entries.table.get_column("count").sum())
         return sum(entry.count for entry in self.entries.values())
 
     def to_json(self) -> str:
+        """The baseline file's text (see :meth:`write_json`)."""
+        stream = io.StringIO()
+        self.write_json(stream)
+        return stream.getvalue()
+
+    def write_json(self, stream: TextIO) -> None:
+        """The text of ``json.dumps(document, indent=2, sort_keys=True)``, the findings written by polars a slice at a time."""
         document = {
             "schema_version": BASELINE_SCHEMA_VERSION,
             "tool": {"name": "hygiene", "version": self.tool_version},
             "rules": list(self.rules),
             "as_of": self.as_of.isoformat(),
             "source": self.source,
-            "findings": {fingerprint: entry.to_dict() for fingerprint, entry in self.entries.items()},
+            "findings": {},
         }
-        return json_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+        head, tail = json_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)).split('"findings": {}', 1)
+        from hygiene.api.escaping import json_text_expr
+
+        table = entry_table(self.entries)
+        stream.write(head + '"findings": {')
+        if table.height:
+            for offset in range(0, table.height, SLICE_ENTRIES):
+                lines = table.slice(offset, SLICE_ENTRIES).select(_entry_text()).select(json_text_expr("entry")).to_series().to_list()
+                stream.write(("\n    " if offset == 0 else ",\n    ") + ",\n    ".join(lines))
+            stream.write("\n  }")
+        else:
+            stream.write("}")
+        stream.write(tail + "\n")
 
     def unadopted_rules(self, report: AuditReport) -> list[str]:
         """Rules ``report`` ran that the baseline does not cover: all their findings are new."""
@@ -106,19 +128,76 @@ def rule_set(report: AuditReport) -> tuple[str, ...]:
     return tuple(sorted(rule.code for rule in report.rules))
 
 
-def found_entries(report: AuditReport) -> dict[str, BaselineEntry]:
-    """``report``'s findings counted by fingerprint."""
+def found_entries(report: AuditReport) -> EntryTable:
+    """``report``'s findings counted by fingerprint (a table: no Python object per entry unless one is asked for)."""
     import polars as pl
 
     grouped = report.findings.group_by("fingerprint").agg(
-        pl.len().alias("count"), pl.col("code").first(), pl.col("deal_id").first(), pl.col("owner").first()
+        pl.len().cast(pl.Int64).alias("count"), pl.col("code").first(), pl.col("deal_id").first(), pl.col("owner").first()
     )
-    return {
-        row["fingerprint"]: BaselineEntry(
-            code=row["code"], count=row["count"], deal_id=row["deal_id"], owner=row["owner"] if row["deal_id"] is None else None
-        )
-        for row in grouped.sort("fingerprint").iter_rows(named=True)
-    }
+    owner = pl.when(pl.col("deal_id").is_null()).then(pl.col("owner")).otherwise(pl.lit(None, pl.String)).alias("owner")
+    return EntryTable(grouped.with_columns(owner).select(ENTRY_COLUMNS).sort("fingerprint"))
+
+
+ENTRY_COLUMNS = ("fingerprint", "code", "count", "deal_id", "owner")
+#: Entries turned into text at a time when a baseline is written.
+SLICE_ENTRIES = 50_000
+
+
+class EntryTable(Mapping[str, BaselineEntry]):
+    """Baseline entries held as a polars table sorted by fingerprint; the :class:`BaselineEntry` objects are made only when read."""
+
+    def __init__(self, table: pl.DataFrame) -> None:
+        self.table = table
+        self._entries: dict[str, BaselineEntry] | None = None
+
+    def _as_dict(self) -> dict[str, BaselineEntry]:
+        if self._entries is None:
+            self._entries = {
+                fingerprint: BaselineEntry(code=code, count=count, deal_id=deal_id, owner=owner)
+                for fingerprint, code, count, deal_id, owner in self.table.iter_rows()
+            }
+        return self._entries
+
+    def __getitem__(self, fingerprint: str) -> BaselineEntry:
+        return self._as_dict()[fingerprint]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._as_dict())
+
+    def __len__(self) -> int:
+        return self.table.height
+
+
+def entry_table(entries: Mapping[str, BaselineEntry]) -> pl.DataFrame:
+    """``entries`` as a table sorted by fingerprint (the order the file lists them in)."""
+    import polars as pl
+
+    if isinstance(entries, EntryTable):
+        return entries.table
+    schema = {"fingerprint": pl.String, "code": pl.String, "count": pl.Int64, "deal_id": pl.String, "owner": pl.String}
+    rows = [(fingerprint, entry.code, entry.count, entry.deal_id, entry.owner if entry.deal_id is None else None) for fingerprint, entry in entries.items()]
+    return pl.DataFrame(rows, schema=schema, orient="row").sort("fingerprint")
+
+
+def _entry_text() -> pl.Expr:
+    """One entry as ``json.dumps(indent=2, sort_keys=True)`` writes it at depth two: code, count, then deal_id or owner when known."""
+    import polars as pl
+
+    def string(column: str) -> pl.Expr:
+        # polars' JSON encoder escapes as Python's does with ensure_ascii=False; json_text_expr does the rest.
+        return pl.struct(column).struct.json_encode().str.strip_prefix(f'{{"{column}":').str.strip_suffix("}")
+
+    subject = (
+        pl.when(pl.col("deal_id").is_not_null())
+        .then(pl.concat_str([pl.lit(',\n      "deal_id": '), string("deal_id")]))
+        .when(pl.col("owner").is_not_null())
+        .then(pl.concat_str([pl.lit(',\n      "owner": '), string("owner")]))
+        .otherwise(pl.lit(""))
+    )
+    return pl.concat_str(
+        [string("fingerprint"), pl.lit(': {\n      "code": '), string("code"), pl.lit(',\n      "count": '), pl.col("count").cast(pl.String), subject, pl.lit("\n    }")]
+    ).alias("entry")
 
 
 def read_baseline(path: Path, display: str | None = None) -> Baseline:
@@ -137,7 +216,7 @@ def write_baseline(baseline: Baseline, path: Path, *, replaces: Path | None = No
     """Write ``baseline`` to ``path``; ``replaces`` is the baseline read to make it (``--prune``), which it may overwrite."""
     try:
         with atomic_text_writer(path, newline="\n", what="the baseline", replaces=replaces) as stream:
-            stream.write(baseline.to_json())
+            baseline.write_json(stream)
     except OSError as exc:
         raise HygieneError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from None
 
