@@ -60,14 +60,16 @@ class GithubReporter(Reporter):
         known = int(findings.select(known_expr().sum()).item())
         if known:
             findings = findings.filter(~known_expr())
-        ranked = findings.with_row_index("order").with_columns(description_expr().alias("description"))
+        # Ranked on the two columns that order them: the description is built for the annotated findings only, not for every one.
+        ranked = findings.select("severity", "amount").with_row_index("order")
         left_out: dict[str, int] = {}
         # Leave room under the notice cap for the closing line, which is a notice itself.
         notice_room = ANNOTATIONS_PER_LEVEL - 1 if self._needs_closing_line(ranked, known) else ANNOTATIONS_PER_LEVEL
         for severity in SEVERITIES:
             level = ranked.filter(pl.col("severity") == severity).sort(["amount", "order"], descending=[True, False], nulls_last=True)
             cap = notice_room if severity == "info" else ANNOTATIONS_PER_LEVEL
-            for finding in level.head(cap).iter_rows(named=True):
+            annotated = findings[level.head(cap).get_column("order")].with_columns(description_expr().alias("description"))
+            for finding in annotated.iter_rows(named=True):
                 stream.write(
                     command(
                         COMMANDS[severity],
