@@ -97,3 +97,35 @@ def test_data_quality_counts_missing_and_unreadable_values_of_open_deals_separat
 def test_not_evaluable_deals_come_with_the_rules_reason():
     figures = audit_deals([deal("D1", stage_entered_date=None)], rules=["HY001"], as_of=AS_OF).figures()
     assert figures.not_evaluable == [{"code": "HY001", "name": "stale-stage", "deals": 1, "reason": "no stage_entered_date in the export, and no history to derive it from"}]
+
+
+@pytest.mark.parametrize(
+    "deals, options",
+    [
+        # One deal flagged twice, a clean one, a closed one; two owners in two teams.
+        ([deal("D1", stage_entered_date="2025-01-01", team="East"), deal("D2", owner="Bo", close_date="2026-04-30", amount=5000, team="West"),
+          deal("D3", stage="Closed Won", close_date="2025-01-01", amount=7000)], {}),
+        # Only info findings: nothing at risk, the figure is 0.
+        ([deal("D1", close_date="2026-03-01")], {"HY003": {"severity": "info"}}),
+        # At risk, without an amount: not evaluable, with its reason.
+        ([deal("D1", amount=None, close_date="2026-03-01"), deal("D2", owner=None, close_date="2026-03-01", amount=250.125)], {}),
+        # No open deal at all.
+        ([deal("D3", stage="Closed Won", close_date="2025-01-01", amount=7000)], {}),
+    ],
+)
+def test_the_json_summary_amount_at_risk_is_the_figures_amount_at_risk(deals, options):
+    # The summary reads only the columns it needs; it must still say what every human report says.
+    report = audit_deals(deals, rules=["HY001", "HY003"], options=options, as_of=AS_OF)
+    summary = report.summary()["amount_at_risk"]
+    figures = report.figures()
+    risk = figures.amount_at_risk
+    assert summary.get("overall") == (None if risk.value is None else round(risk.value, 2))
+    assert summary.get("reason") == risk.reason
+    assert summary["deals"] == figures.deals_at_risk
+    assert summary["deals_without_amount"] == figures.at_risk_without_amount
+    for column, table in (("owner", figures.owners), ("team", figures.teams)):
+        expected = {row[column]: round(row["amount_at_risk"], 2) for row in table.iter_rows(named=True) if row[column] is not None and row["deals_at_risk"]}
+        assert summary[f"by_{column}"] == expected
+    if any(d.get("team") for d in deals):
+        assert summary["by_team"] == {"East": 1000}
+    assert report.summary()["amount_at_risk"] == summary  # the second summary, with the score already kept, agrees

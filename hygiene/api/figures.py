@@ -441,12 +441,7 @@ def compute_figures(report) -> ReportFigures:
     open_deals = int(totals["open_deals"])
     no_amount = "no open deal has an amount"
     open_amount = Figure(round(float(totals["open_amount"]), 2)) if totals["open_with_amount"] else Figure(None, no_amount if open_deals else "no open deal")
-    if not totals["deals_at_risk"]:
-        at_risk = Figure(0.0) if open_deals else Figure(None, "no open deal")
-    elif totals["at_risk_with_amount"]:
-        at_risk = Figure(round(float(totals["amount_at_risk"]), 2))
-    else:
-        at_risk = Figure(None, "no deal at risk has an amount")
+    at_risk = _at_risk_figure(open_deals, totals["deals_at_risk"], totals["at_risk_with_amount"], totals["amount_at_risk"])
     score = Figure(round((open_deals - totals["deals_at_risk"]) / open_deals, 4)) if open_deals else Figure(None, "no open deal")
     owners = _group_rows(deals, deal_findings, "owner", report.quotas, owner_groups)
     quota, won, weighted, gap, coverage = _quota_figures(owners, report.quotas)
@@ -481,6 +476,67 @@ def compute_figures(report) -> ReportFigures:
             for code, count in report.not_evaluable.items()
             if count
         ],
+    )
+
+
+def _at_risk_figure(open_deals: int, deals_at_risk: int, with_amount: int, amount: float | None) -> Figure:
+    """The amount at risk: the sum over open deals with an error or warning finding, or why there is none."""
+    if not deals_at_risk:
+        return Figure(0.0) if open_deals else Figure(None, "no open deal")
+    if with_amount:
+        return Figure(round(float(amount), 2))
+    return Figure(None, "no deal at risk has an amount")
+
+
+@attrs.define(frozen=True, kw_only=True)
+class AmountAtRisk:
+    """The amount at risk alone, as :class:`ReportFigures` has it, without the rest of the figures.
+
+    ``by_owner`` and ``by_team`` hold, per group with a deal at risk (in
+    name order), the sum of its at-risk deals' amounts, rounded to the cent.
+    """
+
+    amount: Figure
+    deals_at_risk: int
+    at_risk_without_amount: int
+    by_owner: dict[str, float]
+    by_team: dict[str, float]
+
+
+def at_risk_plans(pipeline: pl.DataFrame | None, flagged_ids: pl.Series) -> list[pl.LazyFrame]:
+    """The lazy frames :func:`amount_at_risk` reads, for the caller to collect with others in one pass.
+
+    ``flagged_ids``: the deal ids with an error or warning finding. Only the
+    pipeline's ``owner``, ``team``, ``amount`` and ``open`` columns are read.
+    """
+    deals = (pipeline if pipeline is not None else empty_pipeline()).lazy()
+    at_risk = pl.col("open") & pl.col("id").is_in(flagged_ids.implode())
+    marked = deals.select("owner", "team", "amount", "open", at_risk.alias("at_risk"))
+    totals = marked.select(
+        pl.col("open").sum().cast(pl.Int64).alias("open_deals"),
+        pl.col("at_risk").sum().cast(pl.Int64).alias("deals_at_risk"),
+        pl.col("amount").filter(pl.col("at_risk")).sum().alias("amount_at_risk"),
+        pl.col("amount").filter(pl.col("at_risk")).count().cast(pl.Int64).alias("at_risk_with_amount"),
+    )
+    risky = marked.filter(pl.col("at_risk"))
+    by = [
+        risky.filter(pl.col(column).is_not_null()).group_by(column).agg(pl.col("amount").sum().round(2).alias("amount")).sort(column)
+        for column in ("owner", "team")
+    ]
+    return [totals, *by]
+
+
+def amount_at_risk(collected: Sequence[pl.DataFrame]) -> AmountAtRisk:
+    """The amount at risk from the collected :func:`at_risk_plans`: the same figures as :func:`compute_figures`' ."""
+    totals, by_owner, by_team = collected
+    row = totals.row(0, named=True)
+    deals_at_risk, with_amount = int(row["deals_at_risk"]), int(row["at_risk_with_amount"])
+    return AmountAtRisk(
+        amount=_at_risk_figure(int(row["open_deals"]), deals_at_risk, with_amount, row["amount_at_risk"]),
+        deals_at_risk=deals_at_risk,
+        at_risk_without_amount=deals_at_risk - with_amount,
+        by_owner=dict(by_owner.iter_rows()),
+        by_team=dict(by_team.iter_rows()),
     )
 
 

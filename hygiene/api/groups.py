@@ -49,21 +49,20 @@ class Grouping:
         """
         levels = list(self.levels)
         deals = self.deals.lazy().select("id", "open", "amount", "currency", *levels)
-        flagged = (
+        flagged_ids = (
             findings.lazy()
             .filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
-            .select(pl.col("deal_id").alias("id"))
-            .unique()
-            .with_columns(pl.lit(True).alias("flagged"))
+            .select(pl.col("deal_id").unique())
+            .collect()
+            .to_series()
         )
-        open_deals = deals.filter(pl.col("open")).join(flagged, on="id", how="left").with_columns(pl.col("flagged").fill_null(False))
-        deal_findings = (
-            findings.lazy()
-            .filter(pl.col("deal_id").is_not_null())
-            .select("deal_id", "severity")
-            .join(deals.select(pl.col("id").alias("deal_id"), *levels).unique("deal_id"), on="deal_id", how="left")
-        )
+        marked = deals.with_columns((pl.col("open") & ~pl.col("id").is_in(flagged_ids.implode())).alias("clean"))
+        with_deal = findings.lazy().filter(pl.col("deal_id").is_not_null()).select("deal_id", "severity")
+        # Only the deals with a finding are looked up (each once): not every deal of the export.
+        found = deals.select(pl.col("id").alias("deal_id"), *levels).join(with_deal.select("deal_id").unique(), on="deal_id", how="semi")
+        deal_findings = with_deal.join(found.unique("deal_id", keep="first"), on="deal_id", how="left")
         owner_findings = findings.lazy().filter(pl.col("deal_id").is_null() & pl.col("owner").is_not_null()).select("owner", "severity")
+        open_sum = _exact_sum(pl.col("amount").filter(pl.col("open")).fill_null(0.0)).alias("open_amount")
         plans: list[pl.LazyFrame] = []
         for level in levels:
             if level == "owner":
@@ -71,23 +70,26 @@ class Grouping:
             else:
                 of_owners = owner_findings.join(self.owners.lazy().select("owner", pl.col(level).alias("group")), on="owner", how="left").select("group", "severity")
             counted = pl.concat([deal_findings.select(pl.col(level).alias("group"), "severity"), of_owners])
-            amount_key = [pl.col(level).alias("group"), "currency"] if self.per_currency else [pl.col(level).alias("group")]
-            plans += [
-                counted.group_by("group", "severity").len(),
-                deals.group_by(pl.col(level).alias("group")).agg(pl.len().alias("deals"), pl.col("open").sum().alias("open_deals")),
-                open_deals.group_by(pl.col(level).alias("group")).agg(((~pl.col("flagged")).sum() / pl.len()).alias("score")),
-                open_deals.group_by(amount_key).agg(_exact_sum(pl.col("amount").fill_null(0.0)).alias("open_amount")),
-            ]
+            opened = pl.col("open").sum()
+            per_group = marked.group_by(pl.col(level).alias("group")).agg(
+                pl.len().alias("deals"),
+                opened.alias("open_deals"),
+                # The share of its open deals with no error or warning: null for a group without open deals.
+                pl.when(opened > 0).then(pl.col("clean").sum() / opened).alias("score"),
+                *([] if self.per_currency else [open_sum]),
+            )
+            plans += [counted.group_by("group", "severity").len(), per_group]
+            if self.per_currency:
+                plans.append(marked.filter(pl.col("open")).group_by(pl.col(level).alias("group"), "currency").agg(open_sum))
         collected = pl.collect_all(plans)
         gaps = {
             owner: float(json.loads(details).get("gap") or 0.0)
             for owner, details in findings.filter((pl.col("code") == GAP_TO_QUOTA_CODE) & pl.col("deal_id").is_null()).select("owner", "details").iter_rows()
         }
-        return {level: self._level(level, gaps, *collected[4 * index : 4 * index + 4]) for index, level in enumerate(levels)}
+        width = 3 if self.per_currency else 2
+        return {level: self._level(level, gaps, *collected[width * index : width * index + width]) for index, level in enumerate(levels)}
 
-    def _level(
-        self, level: str, gaps: Mapping[str, float], counted: pl.DataFrame, per_deal: pl.DataFrame, scores: pl.DataFrame, amounts: pl.DataFrame
-    ) -> list[dict[str, Any]]:
+    def _level(self, level: str, gaps: Mapping[str, float], counted: pl.DataFrame, per_group: pl.DataFrame, amounts: pl.DataFrame | None = None) -> list[dict[str, Any]]:
         owners = self.owners.select("owner", pl.col(level).alias("group")) if level != "owner" else self.owners.select("owner", pl.col("owner").alias("group"))
         owner_group = dict(owners.iter_rows()) if level != "owner" else {o: o for o in self.owners.get_column("owner").to_list()}
         quota_by_group: dict[Any, float] = {}
@@ -96,18 +98,18 @@ class Grouping:
             group = owner_group.get(owner, owner if level == "owner" else None)
             quota_by_group[group] = quota_by_group.get(group, 0.0) + float(quota)
             gap_by_group[group] = gap_by_group.get(group, 0.0) + gaps.get(owner, 0.0)
-        names = set(per_deal.get_column("group").to_list()) | set(quota_by_group) | set(counted.get_column("group").to_list())
         severity_counts: dict[Any, dict[str, int]] = {}
         for group, severity, n in counted.iter_rows():
             severity_counts.setdefault(group, {})[severity] = int(n)
-        deal_counts = {group: (int(n), int(o)) for group, n, o in per_deal.iter_rows()}
-        score_by = {group: value for group, value in scores.iter_rows()}
-        if self.per_currency:
+        names = set(per_group.get_column("group").to_list()) | set(quota_by_group) | set(counted.get_column("group").to_list())
+        deal_counts = {group: (int(n), int(o)) for group, n, o in per_group.select("group", "deals", "open_deals").iter_rows()}
+        score_by = {group: value for group, value in per_group.select("group", "score").iter_rows()}
+        if amounts is not None:
             amount_by: dict[Any, Any] = {}
             for group, currency, value in amounts.iter_rows():
                 amount_by.setdefault(group, {})[currency or ""] = round(float(value), 2)
         else:
-            amount_by = {group: round(float(value), 2) for group, value in amounts.iter_rows()}
+            amount_by = {group: round(float(value), 2) for group, value in per_group.select("group", "open_amount").iter_rows()}
         rows = []
         for name in sorted(names, key=lambda n: (n is None, n or "")):
             counts = {severity: severity_counts.get(name, {}).get(severity, 0) for severity in SEVERITIES}

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import polars as pl
 
-from hygiene.api.figures import HistoryFigures, ReportFigures, compute_figures
+from hygiene.api.figures import HistoryFigures, ReportFigures, amount_at_risk, at_risk_plans, compute_figures
 from hygiene.api.groups import Grouping
 from hygiene.api.models import SEVERITIES, Finding, Period, severities_at_or_above
 
@@ -197,16 +197,34 @@ class AuditReport:
 
     def health_summary(self) -> dict[str, Any]:
         """The health scores in brief: the average over open deals (None without any), per owner, and how many are below 100."""
-        health = self.deal_health()
+        health = self.deal_health().lazy()
         average = pl.col("health").mean().round(1)
-        by_owner = health.filter(pl.col("owner").is_not_null()).group_by("owner").agg(average.alias("average")).sort("owner")
+        overall, by_owner = pl.collect_all(
+            [
+                health.select(average.alias("average"), (pl.col("health") < 100).sum().alias("below"), pl.len().alias("deals")),
+                health.filter(pl.col("owner").is_not_null()).group_by("owner").agg(average.alias("average")).sort("owner"),
+            ]
+        )
+        row = overall.row(0, named=True)
         return {
-            "average": health.select(average).item() if health.height else None,
+            "average": row["average"] if row["deals"] else None,
             "by_owner": {owner: float(value) for owner, value in by_owner.iter_rows()},
-            "deals_below_100": int(health.select((pl.col("health") < 100).sum()).item()),
+            "deals_below_100": int(row["below"]),
         }
 
-    def _amount_at_risk_summary(self) -> dict[str, Any]:
+    def _flagged_ids(self) -> pl.Series:
+        """The ids of the deals with an error or warning finding (each once): what puts an open deal at risk."""
+        return self._from_findings(
+            "flagged",
+            lambda: self.findings.lazy()
+            .filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
+            .select(pl.col("deal_id").unique())
+            .collect()
+            .to_series(),
+        )
+
+    @staticmethod
+    def _amount_at_risk_entry(collected: list[pl.DataFrame]) -> dict[str, Any]:
         """The summary's ``amount_at_risk``: :meth:`figures`' amount at risk, overall and per owner and team.
 
         ``overall`` is ``figures().amount_at_risk`` (null, with its
@@ -214,22 +232,22 @@ class AuditReport:
         deals at risk, ``deals_without_amount`` those among them whose amount
         is unknown (not in the sums: a missing amount is not zero);
         ``by_owner`` and ``by_team`` hold the groups with a deal at risk.
+        Computed from the narrow columns it needs (see
+        :func:`hygiene.api.figures.at_risk_plans`), not from every figure.
         """
-        figures = self.figures()
-
-        def by(table: pl.DataFrame, column: str) -> dict[str, int | float]:
-            rows = table.filter(pl.col(column).is_not_null() & (pl.col("deals_at_risk") > 0)).sort(column)
-            return {key: _number(value) for key, value in rows.select(column, "amount_at_risk").iter_rows()}
-
-        risk = figures.amount_at_risk
+        risk = amount_at_risk(collected)
+        value = risk.amount.value
         return {
-            "overall": None if risk.value is None else _number(risk.value),
-            **({"reason": risk.reason} if risk.value is None else {}),
-            "deals": figures.deals_at_risk,
-            "deals_without_amount": figures.at_risk_without_amount,
-            "by_owner": by(figures.owners, "owner"),
-            "by_team": by(figures.teams, "team"),
+            "overall": None if value is None else _number(value),
+            **({"reason": risk.amount.reason} if value is None else {}),
+            "deals": risk.deals_at_risk,
+            "deals_without_amount": risk.at_risk_without_amount,
+            "by_owner": {key: _number(amount) for key, amount in risk.by_owner.items()},
+            "by_team": {key: _number(amount) for key, amount in risk.by_team.items()},
         }
+
+    def _amount_at_risk_summary(self) -> dict[str, Any]:
+        return self._amount_at_risk_entry(pl.collect_all(at_risk_plans(self.pipeline, self._flagged_ids())))
 
     def score(self) -> dict[str, Any]:
         """The hygiene score: the share of open deals with no error or warning finding.
@@ -238,21 +256,22 @@ class AuditReport:
         deal), rounded to four decimals; ``by_owner`` gives the same per
         owner of open deals (deals without an owner are counted overall only).
         """
-        return copy.deepcopy(self._from_findings("score", self._score))
+        return copy.deepcopy(self._from_findings("score", lambda: self._score_from(pl.collect_all(self._score_plans()))))
 
-    def _score(self) -> dict[str, Any]:
-        flagged = (
-            self.findings.filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
-            .select(pl.col("deal_id").alias("id"))
-            .unique()
-            .with_columns(pl.lit(True).alias("flagged"))
-        )
-        deals = self.open_deal_owners.join(flagged, on="id", how="left").with_columns(pl.col("flagged").fill_null(False))
+    def _score_plans(self) -> list[pl.LazyFrame]:
+        deals = self.open_deal_owners.lazy().select("owner", pl.col("id").is_in(self._flagged_ids().implode()).alias("flagged"))
         clean = (~pl.col("flagged")).sum() / pl.len()
-        overall = deals.select(clean).item() if deals.height else None
-        by_owner = deals.filter(pl.col("owner").is_not_null()).group_by("owner").agg(clean.alias("score")).sort("owner")
+        return [
+            deals.select(clean.alias("score"), pl.len().alias("deals")),
+            deals.filter(pl.col("owner").is_not_null()).group_by("owner").agg(clean.alias("score")).sort("owner"),
+        ]
+
+    @staticmethod
+    def _score_from(collected: list[pl.DataFrame]) -> dict[str, Any]:
+        overall, by_owner = collected
+        row = overall.row(0, named=True)
         return {
-            "overall": None if overall is None else round(float(overall), 4),
+            "overall": round(float(row["score"]), 4) if row["deals"] else None,
             "by_owner": {owner: round(float(value), 4) for owner, value in by_owner.iter_rows()},
         }
 
@@ -273,24 +292,39 @@ class AuditReport:
             )
 
     def count_by(self, column: str) -> dict[str, int]:
-        counts = self.findings.group_by(column).len().sort(column)
+        return self._counts(self.findings.group_by(column).len().sort(column))
+
+    @staticmethod
+    def _counts(counts: pl.DataFrame) -> dict[str, int]:
         return {key: int(n) for key, n in counts.iter_rows() if key is not None}
 
     def summary(self) -> dict[str, Any]:
+        """The JSON report's ``summary``: counts, the score, the deals' health and the amount at risk.
+
+        The counts, the score and the amount at risk are read from the
+        narrow columns they need, collected in one parallel pass.
+        """
+        findings = self.findings.lazy()
+        counts = [findings.group_by(column).len().sort(column) for column in ("severity", "code")]
+        kept_score = self._derived.get("score")
+        score_plans = self._score_plans() if kept_score is None or kept_score[0] is not self.findings else []
+        collected = pl.collect_all([*counts, *score_plans, *at_risk_plans(self.pipeline, self._flagged_ids())])
+        if score_plans:
+            self._derived["score"] = (self.findings, self._score_from(collected[2:4]))
         by_severity = {severity: 0 for severity in SEVERITIES}
-        by_severity.update(self.count_by("severity"))
+        by_severity.update(self._counts(collected[0]))
         return {
             "deals": self.deals,
             "open_deals": self.open_deals,
             "findings": self.findings.height,
             "by_severity": by_severity,
-            "by_rule": self.count_by("code"),
+            "by_rule": self._counts(collected[1]),
             "not_evaluable": dict(self.not_evaluable),
             **({"not_evaluable_reasons": {code: dict(r) for code, r in self.not_evaluable_reasons.items()}} if self.not_evaluable_reasons else {}),
             "not_evaluable_by_field": {code: dict(fields) for code, fields in self.not_evaluable_by_field.items()},
             "score": self.score(),
             "health": self.health_summary(),
-            "amount_at_risk": self._amount_at_risk_summary(),
+            "amount_at_risk": self._amount_at_risk_entry(collected[2 + len(score_plans) :]),
         }
 
     def counted_findings(self, fail_on: str) -> int:
