@@ -21,7 +21,7 @@ from hygiene.audit.run import AuditOptions, run_audit
 from hygiene.config.settings import Config
 from hygiene.audit.engine import AuditInputs, evaluate_rules
 from hygiene.config.selection import ConfiguredRule
-from hygiene.api.models import fingerprint
+from hygiene.api.models import fingerprint, hash_fingerprint_key
 from hygiene.api.periods import period_containing
 from hygiene.plugin.registry import load_registry
 from hygiene.api.stages import StageTable
@@ -94,23 +94,23 @@ def test_the_engines_fingerprints_are_the_fingerprint_functions(findings, period
     assert Counter(run.findings["fingerprint"].to_list()) == expected
 
 
-@given(FINDINGS, st.integers(min_value=1, max_value=5))
-def test_fingerprints_hashed_a_slice_at_a_time_are_the_same(findings, slice_rows):
-    from hygiene.audit import findings as finding_tables
+@given(st.lists(st.text(), max_size=20))
+def test_the_native_hash_is_the_sha256_of_hashlib(keys):
+    # Fingerprints are hashed in polars (polars-hash): any text, emoji, NUL and lone
+    # combining marks included, must hash as hashlib does, or users' baselines stop matching.
+    from hygiene.audit.findings import fingerprint_hash
 
+    hashed = pl.DataFrame({"key": keys}, schema={"key": pl.String}).select(fingerprint_hash("key")).to_series().to_list()
+    assert hashed == [hash_fingerprint_key(key) for key in keys]
+
+
+@given(FINDINGS)
+def test_the_engines_fingerprints_follow_report_order(findings):
     period = period_containing(AUDIT_DATE, "quarter")
     rule = ConfiguredRule(rule=FindingsAsGiven(findings), severity="warning", options={}, plugin="tests")
     deals = pl.DataFrame(schema={"id": pl.String, "stage": pl.String, "name": pl.String, "owner": pl.String, "amount": pl.Float64, "__row__": pl.Int64})
-    inputs = AuditInputs(as_of=AUDIT_DATE, period=period, stages=StageTable(), quotas={})
-    whole = evaluate_rules(deals, [rule], inputs).findings
-    saved = finding_tables.FINGERPRINT_SLICE_ROWS
-    finding_tables.FINGERPRINT_SLICE_ROWS = slice_rows
-    try:
-        sliced = evaluate_rules(deals, [rule], inputs).findings
-    finally:
-        finding_tables.FINGERPRINT_SLICE_ROWS = saved
-    assert sliced.equals(whole)
-    assert sliced["fingerprint"].to_list() == [fingerprint("TEST001", f.deal_id, f.owner, period.name) for f in _in_report_order(findings, whole)]
+    whole = evaluate_rules(deals, [rule], AuditInputs(as_of=AUDIT_DATE, period=period, stages=StageTable(), quotas={})).findings
+    assert whole["fingerprint"].to_list() == [fingerprint("TEST001", f.deal_id, f.owner, period.name) for f in _in_report_order(findings, whole)]
 
 
 def _in_report_order(findings, table):
