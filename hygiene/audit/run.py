@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import polars as pl
@@ -35,12 +36,16 @@ from hygiene.config.presets import apply_preset
 from hygiene.config.selection import ConfiguredRule, configure_rules
 from hygiene.config.settings import Config
 from hygiene.history.crm_history import hubspot_stage_entry
-from hygiene.forecast.report import configured_forecast
-from hygiene.history.derive import DerivedDeals, derive_fields, no_history
-from hygiene.history.report_history import REPORT_VERSION_COLUMNS, history_figures
-from hygiene.history.status import PipelineFigures, compare_with_previous_run, record_run
-from hygiene.history.store import HistoryStore, open_configured_store
+from hygiene.history.derive import DerivedDeals, no_history
+from hygiene.history.location import store_configured
 from hygiene.plugin.registry import Registry
+
+if TYPE_CHECKING:
+    from hygiene.history.status import PipelineFigures
+    from hygiene.history.store import HistoryStore
+
+# The history store (SQLAlchemy, numpy) and the forecast (numpy) are imported where an audit uses them:
+# an audit without either starts without loading them.
 
 
 @attrs.define(frozen=True, kw_only=True)
@@ -107,6 +112,9 @@ def with_history(
     frame = hubspot_stage_entry(deals.frame, deals.extra_columns)
     if store is None:
         return no_history(frame), None
+    from hygiene.history.derive import derive_fields
+    from hygiene.history.report_history import REPORT_VERSION_COLUMNS
+
     report_columns = REPORT_VERSION_COLUMNS if keep_versions else ()
     derived = derive_fields(frame, deals.extra_columns, store, as_of, stages, export_sha256=export_sha256, report_columns=report_columns)
     return derived.frame, derived
@@ -136,7 +144,7 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
     deals = read_deals(config, registry, options.source_path, raw)
     del raw  # the raw text table is the largest thing in memory: let it go before the rules run
     stages = stage_table(config)
-    store = open_configured_store(config)
+    store = _open_store(config)
     try:
         # Only a store has snapshots to recognise the export by: without one, hashing it would be a second full read.
         sha256 = None if raw_given or store is None else export_sha256(config, options.source_path)
@@ -145,12 +153,16 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         frame, roster, money = with_roster_and_currency(config, registry, frame, deals.location)
         report = _audit_frame(config, registry, options, rules, deals, frame, stages, roster, money)
         if _wants_forecast(config, options):
+            from hygiene.forecast.report import configured_forecast
+
             with run_step("computing the forecast"):
                 report.forecast = configured_forecast(
                     config, frame, as_of=options.as_of, quotas=report.quotas, source=deals.location, store=store, tool_version=report.tool_version
                 )
         if store is not None:
             if options.history_figures != HISTORY_NONE:
+                from hygiene.history.report_history import history_figures
+
                 with run_step("reading earlier audits from the history store"):
                     figures = report.figures()
                     report.history_figures = history_figures(
@@ -169,6 +181,15 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
         if store is not None:
             store.close()
     return report
+
+
+def _open_store(config: Config) -> HistoryStore | None:
+    """The configured history store, or None; the store's modules load only when there may be one."""
+    if not store_configured(config):
+        return None
+    from hygiene.history.store import open_configured_store
+
+    return open_configured_store(config)
 
 
 def _wants_forecast(config: Config, options: AuditOptions) -> bool:
@@ -275,6 +296,8 @@ def read_options(config: Config) -> ReadOptions:
 
 def pipeline_figures(report: AuditReport) -> PipelineFigures:
     """Open pipeline and amount at risk as the history store records them: the report's figures (a sum it cannot make is 0 there)."""
+    from hygiene.history.status import PipelineFigures
+
     figures = report.figures()
     return PipelineFigures(
         open_pipeline=figures.open_amount.value or 0.0,
@@ -283,6 +306,8 @@ def pipeline_figures(report: AuditReport) -> PipelineFigures:
 
 
 def _compare_and_record(store: HistoryStore, config: Config, options: AuditOptions, report: AuditReport, frame: pl.DataFrame, stages: StageTable) -> None:
+    from hygiene.history.status import compare_with_previous_run, record_run
+
     prepared = prepare_deals(frame.select("id", "stage", *_status_flags(frame)), stages)
     open_ids = prepared.filter(pl.col(OPEN_COLUMN)).get_column("id")
     comparison = compare_with_previous_run(store, options.as_of, report.findings, open_ids, prepared.get_column("id"))

@@ -31,14 +31,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import polars as pl
 
 from hygiene.api.errors import HygieneError, SourceError
 from hygiene.api.fields import CANONICAL_FIELDS
-from hygiene.history.schema import EXTRAS_COLUMN, TRACKED_FIELDS
-from hygiene.history.store import HistoryStore, content_hashes
+
+if TYPE_CHECKING:
+    from hygiene.history.store import HistoryStore
 
 FORMATS = ("salesforce-opportunity-history", "salesforce-field-history")
 _OPPORTUNITY_HISTORY = {"StageName": "stage", "Amount": "amount", "CloseDate": "close_date", "Probability": "probability", "ForecastCategory": "forecast_category"}
@@ -145,6 +147,10 @@ def field_history_versions(path: Path, display: str) -> pl.DataFrame:
 
 def _as_versions(states: pl.DataFrame) -> pl.DataFrame:
     """Consecutive states of each deal as type-2 versions: identical neighbours merged, ``created_date`` the first day."""
+    # The store's modules (SQLAlchemy) load only for an import: every audit reads hubspot_stage_entry from here.
+    from hygiene.history.schema import EXTRAS_COLUMN, TRACKED_FIELDS
+    from hygiene.history.store import content_hashes
+
     first_day = pl.col("valid_from").min().over("deal_id")
     states = states.with_columns(first_day.alias("created_date"))
     frame = states.select(

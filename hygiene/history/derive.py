@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 import polars as pl
@@ -40,7 +41,9 @@ from hygiene.api.fields import (
     SNAPSHOTS_SEEN_COLUMN,
     STAGE_ENTERED_LOWER_BOUND_COLUMN,
 )
-from hygiene.history.store import VERSION_SCHEMA, HistoryStore, version_rows
+
+if TYPE_CHECKING:
+    from hygiene.history.store import HistoryStore
 from hygiene.api.stages import StageTable, stage_key
 
 #: The version columns derivations read.
@@ -120,6 +123,8 @@ def derive_fields(
     the derivations' own, and to keep in ``versions`` (the reports' history
     figures come from the same one read).
     """
+    from hygiene.history.store import VERSION_SCHEMA, version_rows  # SQLAlchemy loads with a store only
+
     snapshots = [s for s in store.snapshots() if s.date <= as_of]
     stored_export = bool(snapshots) and snapshots[-1].date == as_of and export_sha256 is not None and snapshots[-1].sha256 == export_sha256
     dates = [s.date for s in snapshots if s.date < as_of]

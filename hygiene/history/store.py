@@ -37,10 +37,8 @@ from hygiene.api.errors import ConfigError, HygieneError
 from hygiene.api.fields import CANONICAL_FIELDS
 from hygiene.history import schema
 from hygiene.history.digest import row_digests
+from hygiene.history.location import DEFAULT_STORE, URL_VARIABLE, store_configured
 from hygiene.history.schema import DIGEST_COLUMNS, EXTRAS_COLUMN, TRACKED_FIELDS, audit_findings, audit_runs, deal_versions, snapshots
-
-URL_VARIABLE = "HYGIENE_HISTORY_URL"
-DEFAULT_STORE = Path(".hygiene") / "history.db"
 
 _POLARS_TYPES = {"str": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date}
 #: The versions table as a polars schema.
@@ -754,8 +752,6 @@ def configured_location(config) -> StoreLocation:
 
 def open_configured_store(config, *, create: bool = False) -> HistoryStore | None:
     """The configuration's store; None when nothing configures one and the default file does not exist (unless ``create``)."""
-    location = configured_location(config)
-    configured = config.history is not None or bool(os.environ.get(URL_VARIABLE))
-    if not create and not configured and not location.exists:
+    if not create and not store_configured(config):
         return None
-    return HistoryStore.open(location)
+    return HistoryStore.open(configured_location(config))
