@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule, HygieneError, format_number
 
+from hygiene_rules.text_values import comparable_text, per_distinct_value
+
 #: Regular expressions (case-insensitive) for names and next steps nobody meant to keep.
 DEFAULT_PATTERNS = [
     r"^\s*test\b",
@@ -16,10 +18,6 @@ SHARE_COLUMN = "__placeholder_amount_share__"
 OPEN_COUNT_COLUMN = "__placeholder_open_deals__"
 NAME_MATCH_COLUMN = "__placeholder_name__"
 STEP_MATCH_COLUMN = "__placeholder_next_step__"
-
-
-def _normalised(column: str) -> pl.Expr:
-    return pl.col(column).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
 
 
 class PlaceholderDeal(DealRule):
@@ -96,7 +94,8 @@ class PlaceholderDeal(DealRule):
     def _named_as_account(self, ctx) -> pl.Expr:
         if not ctx.options["name_equals_account"]:
             return pl.lit(False)
-        return (_normalised("name") == _normalised("account")).fill_null(False)
+        # An account has many deals (its name is normalised once); deal names are nearly all distinct.
+        return (comparable_text(pl.col("name")) == per_distinct_value("account", comparable_text)).fill_null(False)
 
     def columns(self, ctx) -> dict[str, pl.Expr]:
         round_amount = ctx.is_open & (pl.col("amount") > 0) & ((pl.col("amount") % ctx.options["round_to"]) == 0)
@@ -106,7 +105,11 @@ class PlaceholderDeal(DealRule):
         pattern = self._pattern(ctx)
 
         def matches(column: str) -> pl.Expr:
-            return pl.lit(False) if pattern is None else (ctx.is_open & pl.col(column).str.contains(pattern)).fill_null(False)
+            if pattern is None:
+                return pl.lit(False)
+            # Next steps repeat from deal to deal, names hardly ever: a next step is matched once per distinct value.
+            found = pl.col(column).str.contains(pattern) if column == "name" else per_distinct_value(column, lambda text: text.str.contains(pattern))
+            return (ctx.is_open & found).fill_null(False)
 
         return {
             NAME_MATCH_COLUMN: matches("name"),

@@ -2,13 +2,10 @@ import polars as pl
 
 from hygiene import ROW_COLUMN, PipelineRule
 
+from hygiene_rules.text_values import comparable_text, per_distinct_value
+
 #: Most ids a finding names; the rest are counted.
 MAX_IDS_SHOWN = 5
-
-
-def comparable_text(text: pl.Expr) -> pl.Expr:
-    """Text for comparing: lower case, each run of anything but letters and digits (whitespace too) one space, stripped."""
-    return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
 
 
 def normalised_name(account: pl.Expr) -> pl.Expr:
@@ -88,11 +85,10 @@ class PossibleDuplicate(PipelineRule):
     }
 
     def check(self, deals: pl.DataFrame, ctx) -> pl.DataFrame:
-        candidates = deals.lazy().filter(ctx.is_open & pl.col("account").is_not_null() & pl.col("name").is_not_null()).select("id", "account", "name")
+        candidates = deals.lazy().filter(ctx.is_open & pl.col("account").is_not_null() & pl.col("name").is_not_null())
         # An account has many deals: its name is made comparable once, not once per deal.
-        blocks = candidates.select("account").unique().with_columns(comparable_text(pl.col("account")).alias("block"))
         base = (
-            candidates.join(blocks, on="account", how="left", maintain_order="left")
+            candidates.select("id", "name", per_distinct_value("account", comparable_text).alias("block"))
             .select("id", "block", normalised_name(pl.col("block")).alias("key"))
             .collect()
         )
@@ -120,7 +116,9 @@ class PossibleDuplicate(PipelineRule):
                 pl.lit(")"),
             ]
         )
-        return per_deal.join(deals.select("id", "name", "owner", ROW_COLUMN, "amount"), left_on="deal_id", right_on="id", how="left").select(
+        # The few flagged deals' columns, without hashing the whole deal table for a join.
+        flagged = deals.select("id", "name", "owner", ROW_COLUMN, "amount").filter(pl.col("id").is_in(per_deal.get_column("deal_id").implode()))
+        return per_deal.join(flagged, left_on="deal_id", right_on="id", how="left", maintain_order="left_right").select(
             "deal_id",
             pl.col("name").alias("deal_name"),
             "owner",

@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule
 
+from hygiene_rules.text_values import per_distinct_value
+
 #: Phrases that say nothing about what happens next, in English, Portuguese, Spanish, Italian, Polish and Indonesian.
 DEFAULT_FILLER_PHRASES = [
     # English
@@ -132,12 +134,13 @@ class VagueNextStep(DealRule):
         return pl.col("next_step").str.strip_chars()
 
     def columns(self, ctx) -> dict[str, pl.Expr]:
-        # Each test runs once, on open deals with a next step; condition, message and details read the results.
+        # Each test runs once per distinct next step (reps copy them from deal to deal), for open deals
+        # with a next step; condition, message and details read the results.
         judged = ctx.is_open & pl.col("next_step").is_not_null()
+        tests = {SHORT_COLUMN: self._test_too_short, FILLER_COLUMN: self._test_only_filler, NO_ACTION_COLUMN: self._test_no_action}
         return {
-            SHORT_COLUMN: pl.when(judged).then(self._test_too_short(ctx)),
-            FILLER_COLUMN: pl.when(judged).then(self._test_only_filler(ctx)),
-            NO_ACTION_COLUMN: pl.when(judged).then(self._test_no_action(ctx)),
+            column: pl.when(judged).then(per_distinct_value("next_step", lambda step, test=test: test(ctx, step.str.strip_chars())))
+            for column, test in tests.items()
         }
 
     def _too_short(self, ctx) -> pl.Expr:
@@ -149,11 +152,11 @@ class VagueNextStep(DealRule):
     def _no_action(self, ctx) -> pl.Expr:
         return pl.col(NO_ACTION_COLUMN)
 
-    def _test_too_short(self, ctx) -> pl.Expr:
-        return self._text().str.len_chars() < ctx.options["min_length"]
+    def _test_too_short(self, ctx, text: pl.Expr) -> pl.Expr:
+        return text.str.len_chars() < ctx.options["min_length"]
 
-    def _test_only_filler(self, ctx) -> pl.Expr:
-        text = self._text().str.to_lowercase()
+    def _test_only_filler(self, ctx, text: pl.Expr) -> pl.Expr:
+        text = text.str.to_lowercase()
         fillers = ctx.options["filler_phrases"]
         if fillers:
             # Replace each filler with a space so that the words around it stay apart. A match takes
@@ -162,11 +165,11 @@ class VagueNextStep(DealRule):
             text = text.str.replace_all(pattern, " ").str.replace_all(pattern, " ")
         return text.str.replace_all(r"[^\p{L}]+", "") == ""
 
-    def _test_no_action(self, ctx) -> pl.Expr:
+    def _test_no_action(self, ctx, text: pl.Expr) -> pl.Expr:
         verbs = ctx.options["action_verbs"]
         if not verbs:
             return pl.lit(False)
-        return ~self._text().str.contains(word_pattern(verbs, whole=False))
+        return ~text.str.contains(word_pattern(verbs, whole=False))
 
     def condition(self, ctx) -> pl.Expr:
         if not ctx.has_field("next_step"):
