@@ -46,16 +46,17 @@ class CloseDateClumping(PipelineRule):
     def check(self, deals: pl.DataFrame, ctx) -> pl.DataFrame:
         options = ctx.options
         open_deals = deals.lazy().filter(ctx.is_open & pl.col("owner").is_not_null())
-        on_date = pl.len().over("owner", "close_date")
-        owner_deals = pl.len().over("owner")
+        # Deals sharing a close date share whether it is a month end, and an owner's deals share the
+        # owner's count: only month-end deals of owners with enough deals need counting per date.
         flagged = (
-            open_deals.with_columns(on_date.alias("same_date"), owner_deals.alias("owner_deals"))
+            open_deals.select("id", "name", "owner", ROW_COLUMN, "amount", "close_date", pl.len().over("owner").alias("owner_deals"))
             .filter(
                 pl.col("close_date").is_not_null()
                 & (pl.col("close_date") == pl.col("close_date").dt.month_end())
-                & (pl.col("same_date") / pl.col("owner_deals") > options["max_share"])
                 & (pl.col("owner_deals") >= options["min_deals"])
             )
+            .with_columns(pl.len().over("owner", "close_date").alias("same_date"))
+            .filter(pl.col("same_date") / pl.col("owner_deals") > options["max_share"])
             .with_columns(share=pl.col("same_date") / pl.col("owner_deals"))
         )
         return flagged.select(

@@ -2,13 +2,20 @@ import polars as pl
 
 from hygiene import DealRule
 
+from hygiene_rules.text_values import per_distinct_value
+
 _TRUE = ["true", "yes", "y", "1", "active", "t"]
 _FALSE = ["false", "no", "n", "0", "inactive", "f"]
 
 
 def owner_active() -> pl.Expr:
     """``owner_active`` read as a yes/no: true/false, yes/no, 1/0, active/inactive (any case); null otherwise."""
-    text = pl.col("owner_active").str.strip_chars().str.to_lowercase()
+    # A handful of distinct values for any number of deals: each is read once.
+    return per_distinct_value("owner_active", _yes_no)
+
+
+def _yes_no(text: pl.Expr) -> pl.Expr:
+    text = text.str.strip_chars().str.to_lowercase()
     return pl.when(text.is_in(_TRUE)).then(pl.lit(True)).when(text.is_in(_FALSE)).then(pl.lit(False)).otherwise(pl.lit(None, pl.Boolean))
 
 

@@ -2,6 +2,8 @@ import polars as pl
 
 from hygiene import DealRule
 
+from hygiene_rules.text_values import per_distinct_value
+
 
 class StageRegressed(DealRule):
     """An open deal moved back to an earlier stage, and is still there.
@@ -40,7 +42,8 @@ class StageRegressed(DealRule):
 
     def _rank(self, ctx, column: str) -> pl.Expr:
         order = {stage.name.strip().lower(): index for index, stage in enumerate(ctx.stages.stages) if not stage.closed}
-        return pl.col(column).str.strip_chars().str.to_lowercase().replace_strict(order, default=None, return_dtype=pl.Int64)
+        # A stage table's few names for any number of deals: each distinct stage is ranked once.
+        return per_distinct_value(column, lambda stage: stage.str.strip_chars().str.to_lowercase().replace_strict(order, default=None, return_dtype=pl.Int64))
 
     def condition(self, ctx) -> pl.Expr:
         return ctx.is_open & (self._rank(ctx, "stage_previous") > self._rank(ctx, "stage"))

@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", default=run_benchmark.DEFAULT_AS_OF)
     parser.add_argument("--only", help="comma-separated rule codes or names to time (default: every built-in rule)")
     parser.add_argument("--no-groups", action="store_true", help="skip the five-rule and every-rule runs")
+    parser.add_argument("--profile", metavar="FILE", help="also profile one every-rule run with pyinstrument and write its text here")
     args = parser.parse_args(argv)
     args.regenerate = False
 
@@ -132,6 +133,13 @@ def main(argv: list[str] | None = None) -> int:
             wall, cpu = _since(began)
             figures[label].append((wall, cpu, finish_time[0], finish_time[1], run.findings.height))
     load_after = os.getloadavg()
+    if args.profile:
+        from pyinstrument import Profiler
+
+        with Profiler(interval=0.005) as profiler:
+            evaluate_rules(frame, every, inputs_for(every))
+        Path(args.profile).write_text(profiler.output_text(unicode=False, show_all=False), encoding="utf-8")
+        print(f"profile of one every-rule run written to {args.profile}")
 
     def median(label: str, index: int) -> float:
         return statistics.median(values[index] for values in figures[label])
