@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="rounds (default: %(default)s); medians are reported")
     parser.add_argument("--seed", type=int, default=run_benchmark.DEFAULT_SEED)
     parser.add_argument("--as-of", default=run_benchmark.DEFAULT_AS_OF)
+    parser.add_argument("--python", default=sys.executable, help="the Python that generates missing data (default: this one)")
     parser.add_argument("--only", help="comma-separated rule codes or names to time (default: every built-in rule)")
     parser.add_argument("--no-groups", action="store_true", help="skip the five-rule and every-rule runs")
     parser.add_argument("--profile", metavar="FILE", help="also profile one every-rule run with pyinstrument and write its text here")
