@@ -32,14 +32,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from phase_profile import profile_command  # noqa: E402  (the shared pyinstrument phase table)
+
 DATA = HERE / "data"
 
 #: Function name (and the file it lives in) -> phase; the innermost match on a sample's stack wins.
@@ -73,28 +74,12 @@ ORDER = [
 ]
 
 
-def phase_times(root) -> dict[str, float]:
-    """Wall seconds per phase: each frame's own time goes to the innermost phase above it."""
-    totals = dict.fromkeys(ORDER, 0.0)
-    stack = [(root, "start-up")]
-    while stack:
-        frame, phase = stack.pop()
-        key = next((p for (function, path), p in PHASES.items() if frame.function == function and (frame.file_path or "").endswith(path)), None)
-        phase = key or phase
-        own = frame.time - sum(child.time for child in frame.children)
-        totals[phase] += max(own, 0.0)
-        stack.extend((child, phase) for child in frame.children)
-    return totals
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Profile one hygiene forecast phase by phase (pyinstrument).")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML profile here")
     parser.add_argument("--text", type=Path, help="also write pyinstrument's text profile here")
     args = parser.parse_args(argv)
-
-    from pyinstrument import Profiler
 
     folder = DATA / str(args.rows)
     if not (folder / "meta.json").is_file():
@@ -104,30 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     results.mkdir(parents=True, exist_ok=True)
     output = results / f"profile-forecast-{args.rows}.json"
     command = ["forecast", "-c", str(folder / "bench.toml"), "--as-of", as_of, "--format", "json", "--output", str(output)]
-    profiler = Profiler(interval=0.005)
-    load = os.getloadavg()
-    cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    profiler.start()
-    try:
-        from hygiene.cli import cli
-
-        cli.main(command, prog_name="hygiene", standalone_mode=False)
-    finally:
-        profiler.stop()
-    wall = time.perf_counter() - wall0
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
-    phases = phase_times(profiler.last_session.root_frame())
-    print(f"hygiene forecast, {args.rows:,} deals: wall {wall:.2f} s, CPU {cpu:.2f} s (all threads), "
-          f"peak RSS {cpu1.ru_maxrss / 1024:.0f} MB; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after {os.getloadavg()[0]:.2f}")
-    print(f"{'phase':<28} {'wall s':>7} {'share':>6}")
-    sampled = sum(phases.values()) or 1.0
-    for phase in ORDER:
-        print(f"{phase:<28} {phases[phase]:>7.2f} {phases[phase] / sampled:>6.0%}")
-    if args.html:
-        args.html.write_text(profiler.output_html(), encoding="utf-8")
-    if args.text:
-        args.text.write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")
+    profile_command(command, title=f"hygiene forecast, {args.rows:,} deals", phases=PHASES, order=ORDER, html=args.html, text=args.text)
     return 0
 
 
