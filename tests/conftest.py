@@ -106,3 +106,18 @@ def installed(monkeypatch):
         if origin and any(Path(origin).is_relative_to(folder) for folder in folders):
             del sys.modules[name]
     importlib.invalidate_caches()
+
+
+@pytest.fixture
+def report_file(make_deals, hygiene_config, hygiene_cli):
+    """Audit ``deals`` (with ``config``) into the JSON report ``name``: the input of ``hygiene diff``."""
+    from _ci_gate import AS_OF  # here, not at the top: it imports test modules, which conftest must not do first
+
+    def write(name: str, deals, as_of: str = AS_OF, config=None) -> str:
+        make_deals(deals)
+        hygiene_config(config or {})
+        result = hygiene_cli("audit", "deals.csv", "--as-of", as_of, "--format", f"json:{name}")
+        assert result.exit_code in (0, 1), result.output
+        return name
+
+    return write

@@ -17,20 +17,6 @@ DIFF_VALIDATOR = jsonschema.Draft202012Validator(shipped_schema("diff.schema.jso
 
 
 @pytest.fixture
-def report_file(make_deals, hygiene_config, hygiene_cli):
-    """Audit ``deals`` (with ``config``) into the JSON report ``name``."""
-
-    def write(name: str, deals, as_of: str = AS_OF, config=None) -> str:
-        make_deals(deals)
-        hygiene_config(config or {})
-        result = hygiene_cli("audit", "deals.csv", "--as-of", as_of, "--format", f"json:{name}")
-        assert result.exit_code in (0, 1), result.output
-        return name
-
-    return write
-
-
-@pytest.fixture
 def week_over_week(report_file):
     """Last week: D1 stale, D2 without a close date, D4 past due. This week: D2 fixed, D5 new, D1 staler and now an error."""
     old = report_file("old.json", [STALE, NO_CLOSE_DATE, PAST_DUE, CLEAN])

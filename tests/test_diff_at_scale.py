@@ -19,18 +19,6 @@ MANY = [deal(NO_CLOSE_DATE, f"D{i}", name=f"Deal {i}") for i in range(40)]
 
 
 @pytest.fixture
-def report_file(make_deals, hygiene_config, hygiene_cli):
-    def write(name: str, deals, as_of: str = "2026-03-31") -> str:
-        make_deals(deals)
-        hygiene_config({})
-        result = hygiene_cli("audit", "deals.csv", "--as-of", as_of, "--format", f"json:{name}")
-        assert result.exit_code in (0, 1), result.output
-        return name
-
-    return write
-
-
-@pytest.fixture
 def small_slices(monkeypatch):
     """Slices of 3 findings and reads of 64 characters: every boundary of the reader is crossed many times."""
     monkeypatch.setattr(report_reader, "SLICE_FINDINGS", 3)

@@ -31,6 +31,14 @@ HERE = Path(__file__).resolve().parent
 HYGIENE = Path(sys.executable).with_name("hygiene")
 
 
+def forecast_data(rows: int) -> tuple[Path, str]:
+    """The benchmark export of ``rows`` deals (generated when missing): its folder and its ``as_of``."""
+    folder = HERE / "data" / str(rows)
+    if not (folder / "meta.json").is_file():
+        subprocess.run([sys.executable, str(HERE / "generate_deals.py"), "--rows", str(rows)], check=True)
+    return folder, json.loads((folder / "meta.json").read_text(encoding="utf-8"))["as_of"]
+
+
 def timed(command: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds (user + system) of one run of ``command``."""
     before = os.times()
@@ -50,10 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--compare", action="store_true", help="also time `hygiene audit` and `hygiene audit --forecast` of the same file, alternating")
     args = parser.parse_args(argv)
-    folder = HERE / "data" / str(args.rows)
-    if not (folder / "meta.json").is_file():
-        subprocess.run([sys.executable, str(HERE / "generate_deals.py"), "--rows", str(args.rows)], check=True)
-    as_of = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["as_of"]
+    folder, as_of = forecast_data(args.rows)
     results = HERE / "results"
     results.mkdir(parents=True, exist_ok=True)
     output = results / f"forecast-{args.rows}.json"

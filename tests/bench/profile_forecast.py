@@ -31,17 +31,15 @@ Each sample counts for the innermost phase on its stack:
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from forecast_benchmark import forecast_data  # noqa: E402  (the same export the forecast benchmark times)
 from phase_profile import profile_command  # noqa: E402  (the shared pyinstrument phase table)
 
-DATA = HERE / "data"
 
 #: Function name (and the file it lives in) -> phase; the innermost match on a sample's stack wins.
 PHASES = {
@@ -81,10 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", type=Path, help="also write pyinstrument's text profile here")
     args = parser.parse_args(argv)
 
-    folder = DATA / str(args.rows)
-    if not (folder / "meta.json").is_file():
-        subprocess.run([sys.executable, str(HERE / "generate_deals.py"), "--rows", str(args.rows)], check=True)
-    as_of = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["as_of"]
+    folder, as_of = forecast_data(args.rows)
     results = HERE / "results"
     results.mkdir(parents=True, exist_ok=True)
     output = results / f"profile-forecast-{args.rows}.json"

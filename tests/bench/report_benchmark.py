@@ -33,6 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from process_memory import memory_increment  # noqa: E402  (each report's own peak memory)
 from run_benchmark import DEFAULT_AS_OF, DEFAULT_SEED, RESULTS, ensure_data  # noqa: E402
 
 TARGET_HTML_S = 2.0
@@ -68,34 +69,6 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _status_mb(key: str) -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def memory_increment(function) -> tuple[float | None, float | None]:
-    """``function()``'s own peak memory above what the process held when it began, in MB, and that starting point.
-
-    Linux lets a process reset its peak resident size (``VmHWM``) by writing
-    5 to ``/proc/self/clear_refs``: the peak read afterwards is the step's
-    own. Elsewhere the figures are None.
-    """
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        function()
-        return None, None
-    before = _status_mb("VmRSS")
-    function()
-    peak = _status_mb("VmHWM")
-    return (None if peak is None or before is None else max(peak - before, 0.0)), before
 
 
 def main(argv=None) -> int:

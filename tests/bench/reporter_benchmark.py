@@ -37,6 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from process_memory import reset_peak, status_mb  # noqa: E402  (each reporter's own peak memory)
 from run_benchmark import DEFAULT_AS_OF, DEFAULT_SEED, RESULTS, ensure_data  # noqa: E402
 
 TARGET_PEAK_MB = 1024
@@ -60,28 +61,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-# -- memory of this process (Linux /proc) ----------------------------------------------------------
-
-
-def _status_mb(key: str) -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def reset_peak() -> bool:
-    """Make the kernel's resident-size peak (VmHWM) start again from the current size."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
 
 
 def run_child(args: argparse.Namespace) -> int:
@@ -110,12 +89,12 @@ def run_child(args: argparse.Namespace) -> int:
     for name in names:
         target = args.out / FILE_NAMES.get(name, f"report.{name}")
         gc.collect()
-        before = _status_mb("VmRSS")
+        before = status_mb("VmRSS")
         measured = reset_peak()
         started, cpu = time.perf_counter(), time.process_time()
         write_reports(report, session.registry, [f"{name}:{target}"], None)
         wall, used = time.perf_counter() - started, time.process_time() - cpu
-        peak = _status_mb("VmHWM") if measured else None
+        peak = status_mb("VmHWM") if measured else None
         results[name] = {
             "wall_s": wall,
             "cpu_s": used,
