@@ -340,6 +340,23 @@ def test_a_repeated_id_keeps_its_first_row_and_lists_the_others_with_that_row():
     assert deals.duplicate_rows.select("row", "deal_id", "owner", "first_row").rows() == [(4, "D1", "Alan", 2), (5, "D1", "Alan", 2)]
 
 
+@given(st.lists(st.sampled_from(["D1", "D2", " D2", "D3 ", "d1", "D10", "\u00a0D3"]), min_size=1, max_size=12))
+def test_each_id_keeps_its_first_row_whatever_the_repeats(ids):
+    # The uniqueness check counts hashes first; whatever it decides, the deals kept and set aside
+    # are those of comparing the ids themselves (after stripping, as every cell is).
+    deals = normalise_cells({"id": ids, "stage": ["Proposal"] * len(ids)})
+    first_row: dict[str, int] = {}
+    repeated = []
+    for row, text in enumerate(ids, start=2):
+        key = text.strip()
+        if key in first_row:
+            repeated.append((row, key, first_row[key]))
+        else:
+            first_row[key] = row
+    assert deals.frame.select("id", "__row__").rows() == list(first_row.items())
+    assert deals.duplicate_rows.select("row", "deal_id", "first_row").rows() == repeated
+
+
 def test_an_unreadable_cell_is_reported_through_the_cli_as_invalid_value(write_csv, hygiene_cli):
     export = write_csv(
         [
