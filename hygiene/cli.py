@@ -295,12 +295,13 @@ def audit(
         recorded_at=_now(),
         forecast=with_forecast,
         history_figures=_history_shown(session.registry, formats),
+        scope=report_scope(owners, teams, managers),
     )
     with slow_load_notice(source or session.config.source.path):
         report = run_audit(session.config, session.registry, options)
     if recorded is not None:
         report = compare_with_baseline(report, recorded, baseline_path)
-    report = report_scope(owners, teams, managers).apply(report)
+    report = options.scope.apply(report)
     report.show = show
     write_reports(report, session.registry, formats, output, settings=reporter_settings(colour, rows_per_view, session.config))
     exit_code = gates.exit_code(report)

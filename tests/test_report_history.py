@@ -173,12 +173,18 @@ def test_a_deals_recent_changes_show_in_its_panel(three_weeks, tmp_path):
     assert text in html
 
 
-def test_a_narrowed_report_leaves_out_whole_pipeline_history(three_weeks, tmp_path):
+def test_a_narrowed_report_never_shows_whole_pipeline_history(three_weeks, tmp_path):
     result = three_weeks("audit", "--exit-zero", "--team", "EMEA*", "--format", "html:report.html")
     assert result.returncode == 0, result.stderr
     html = (three_weeks.folder / "report.html").read_text(encoding="utf-8")
-    # The store's figures are of the whole audit: not compared with the narrowed one's.
-    assert "since the run of" not in html and "Pipeline flow" not in html
+    # The store's figures of the whole audit are not compared with the narrowed one's: its comparison is its scope's
+    # (tests/test_scoped_history.py checks those figures).
+    assert "Changes are since the run of 2026-11-09, in this scope." in html
+    with HistoryStore.open(StoreLocation(url=three_weeks.store_url, display="test store")) as store:
+        buckets = pipeline_flow(store, dt.date(2026, 11, 2), dt.date(2026, 11, 16), StageTable())["buckets"]
+    flow = html.split(">Pipeline flow from 2026-11-02 to 2026-11-16: ", 1)[1].split("</desc>", 1)[0]
+    assert f"({buckets['ending']['count']} deals) {buckets['ending']['amount']:,.0f}" not in flow
+    assert f"({buckets['beginning']['count']} deals) {buckets['beginning']['amount']:,.0f}" not in flow
 
 
 def test_deal_changes_of_a_deal_seen_once_are_none(tmp_path):

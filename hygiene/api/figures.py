@@ -236,8 +236,13 @@ class HistoryFigures:
     two snapshot dates it runs between; ``trend`` one ``(as_of, score,
     open_amount)`` point per run, oldest first, this audit last;
     ``deal_changes`` the recent changes of each deal, a table of
-    :data:`DEAL_CHANGE_SCHEMA` (newest first within a deal). Reports render
-    what is there and invent nothing that is not.
+    :data:`DEAL_CHANGE_SCHEMA` (newest first within a deal). ``scope``: the
+    report scope (``AuditReport.scope``) the previous run, waterfall and
+    trend describe, empty for the whole audit (see
+    ``hygiene.history.scoped_history``); ``no_comparison``: why a report
+    of that scope has no comparison with the previous run or no waterfall,
+    a sentence the reports print. Reports render what is there and invent
+    nothing that is not.
     """
 
     previous: Mapping[str, Any] | None = None
@@ -245,6 +250,8 @@ class HistoryFigures:
     waterfall_range: tuple[dt.date, dt.date] | None = None
     trend: Sequence[tuple[dt.date, float | None, float | None]] = ()
     deal_changes: pl.DataFrame = attrs.field(default=None, converter=_deal_change_table)
+    scope: tuple[str, ...] = ()
+    no_comparison: str | None = None
 
     def changes_of(self, deal_ids: Sequence[str]) -> dict[str, list[str]]:
         """The recent changes of some deals as short texts (``2026-11-09: amount 9,000 → 8,000``), newest first."""
@@ -254,15 +261,20 @@ class HistoryFigures:
             texts.setdefault(deal, []).append(f"{date.isoformat()}: {field.replace('_', ' ')} {before or '(empty)'} → {after or '(empty)'}")
         return texts
 
-    def narrowed(self, deal_ids: pl.Series) -> HistoryFigures:
-        """These figures for a report narrowed to some deals (``--owner``, digests).
+    def narrowed(self, deal_ids: pl.Series, scope: tuple[str, ...] = ()) -> HistoryFigures:
+        """These figures for a report narrowed to some deals and described by ``scope`` (``--owner``, digests).
 
-        The store records whole audits, so the previous run, the waterfall and
-        the trend describe the whole pipeline, not the narrowed one: they are
-        left out rather than compared with figures of another scope. The
-        deals' own changes stay.
+        The deals' own changes stay. The previous run, the waterfall and the
+        trend stay when they were computed for that very scope; figures of
+        another scope (the whole pipeline's) are left out rather than
+        compared with the narrowed report, and ``no_comparison`` says so.
         """
-        return HistoryFigures(deal_changes=self.deal_changes.filter(pl.col("deal_id").is_in(deal_ids.implode())))
+        changes = self.deal_changes.filter(pl.col("deal_id").is_in(deal_ids.implode()))
+        if scope and scope == self.scope:
+            return attrs.evolve(self, deal_changes=changes)
+        had_comparison = bool(self.previous or self.waterfall or self.trend)
+        reason = "no comparison: the history store's figures of earlier runs are of another scope" if had_comparison else self.no_comparison
+        return HistoryFigures(deal_changes=changes, scope=scope, no_comparison=reason)
 
 
 def most_common(deals: pl.DataFrame, by: str, column: str) -> pl.DataFrame:

@@ -101,6 +101,10 @@ class ReportScope:
         """The scope as the user gave it, one ``owner Ada*`` entry per pattern."""
         return tuple(f"{kind} {pattern}" for kind, patterns in (("owner", self.owners), ("team", self.teams), ("manager", self.managers)) for pattern in patterns)
 
+    def described_after(self, scope: tuple[str, ...]) -> tuple[str, ...]:
+        """The ``scope`` of a report with this scope, applied to a report of ``scope``."""
+        return (*scope, *self.describe())
+
     def deal_condition(self) -> pl.Expr:
         condition = pl.lit(True)
         for column, patterns in (("owner", self.owners), ("team", self.teams), ("manager", self.managers)):
@@ -129,6 +133,7 @@ class ReportScope:
         kept = findings.filter(pl.col("deal_id").is_in(deal_ids) | (owner_level & owner_in_scope))
         open_deals = pipeline.filter(pl.col("open"))
         quotas = {owner: quota for owner, quota in report.quotas.items() if self._owns_quota(owner, set(owners.explode().to_list()))}
+        scope = self.described_after(report.scope)
         grouping = report.grouping
         if grouping is not None:
             grouping = attrs.evolve(grouping, deals=grouping.deals.filter(pl.col("id").is_in(deal_ids)), quotas=quotas)
@@ -144,7 +149,7 @@ class ReportScope:
             not_evaluable_by_field=not_evaluable_field_counts(pipeline),
             invalid_values=None if report.invalid_values is None else report.invalid_values.filter(pl.col("deal_id").is_in(deal_ids)),
             quotas=quotas,
-            scope=(*report.scope, *self.describe()),
-            history_figures=None if report.history_figures is None else report.history_figures.narrowed(pipeline.get_column("id")),
+            scope=scope,
+            history_figures=None if report.history_figures is None else report.history_figures.narrowed(pipeline.get_column("id"), scope),
             fixed=[entry for entry in report.fixed if entry.get("deal_id") in set(deal_ids.explode().to_list())],
         )

@@ -24,6 +24,7 @@ from hygiene.api.source import RawTable
 from hygiene.api.stages import StageTable
 from hygiene.api.fields import CLOSED_FLAG_COLUMN, WON_FLAG_COLUMN
 from hygiene.api.rule import OPEN_COLUMN
+from hygiene.api.scope import ReportScope
 from hygiene.audit.currency import Money, convert_amounts
 from hygiene.audit.engine import AuditInputs, evaluate_rules, prepare_deals
 from hygiene.audit.export_mapping import map_forecast_categories, prepare_export
@@ -65,6 +66,9 @@ class AuditOptions:
     #: What of the history figures to build for the reports (``hygiene.api.reporter.HISTORY_LEVELS``):
     #: the most any requested reporter shows (its ``shows_history``).
     history_figures: str = HISTORY_ALL
+    #: The scope the reports will be narrowed to (``--owner``, ``--team``, ``--manager``): their comparison with
+    #: earlier runs is made in it (``hygiene.history.scoped_history``). The report itself stays whole.
+    scope: ReportScope | None = None
 
 
 def read_deals(config: Config, registry: Registry, source_path: str | None, raw: RawTable | None = None, *, only_fields: Collection[str] | None = None):
@@ -176,11 +180,33 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
                         versions=derived.versions if derived is not None else None,
                         level=options.history_figures,
                     )
+                if options.scope and report.history_figures is not None:
+                    report.history_figures = _scoped_history(store, config, registry, options, report, stages, deals.location)
             _compare_and_record(store, config, options, report, frame, stages)
     finally:
         if store is not None:
             store.close()
     return report
+
+
+def _scoped_history(store: HistoryStore, config: Config, registry: Registry, options: AuditOptions, report: AuditReport, stages: StageTable, location: str):
+    """The report's history figures with the previous run, trend and waterfall of ``options.scope`` (see :mod:`hygiene.history.scoped_history`)."""
+    from hygiene.history.scoped_history import scoped_history_figures
+
+    scope = options.scope
+    narrowed = scope.apply(report).figures()
+    return scoped_history_figures(
+        store,
+        scope,
+        report.history_figures,
+        as_of=options.as_of,
+        stages=stages,
+        score=narrowed.score.value,
+        open_amount=narrowed.open_amount.value,
+        described=scope.described_after(report.scope),
+        # A stored snapshot is the export as it was: the roster and the currency conversion make its deals the audit's.
+        prepare=lambda frame: with_roster_and_currency(config, registry, frame, location)[0],
+    )
 
 
 def _open_store(config: Config) -> HistoryStore | None:

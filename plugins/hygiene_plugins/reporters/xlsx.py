@@ -182,6 +182,10 @@ def _history_sheet(workbook, formats, report, figures) -> None:
         sheet.write_row(row, 0, titles, header)
         row += 1
 
+    if history.no_comparison:
+        block(("Comparison",))
+        sheet.write_string(row, 0, spreadsheet_cell(history.no_comparison))
+        row += 1
     previous = history.previous
     if previous:
         block(("Since the previous run", "This run", f"Previous run ({previous.get('as_of', '')})", "Change"))

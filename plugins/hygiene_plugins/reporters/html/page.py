@@ -93,6 +93,7 @@ def header(report: AuditReport) -> dict[str, Any]:
         "scope": list(report.scope),
         "figures": figures,
         "previous_as_of": str(previous.get("as_of")) if previous and previous.get("as_of") else None,
+        "no_comparison": report.history_figures.no_comparison if report.history_figures is not None else None,
         "deals": report.deals,
         "findings": report.findings.height,
         "waived": report.waived,
