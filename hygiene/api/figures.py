@@ -408,27 +408,35 @@ def compute_figures(report) -> ReportFigures:
     pipeline = report.pipeline if report.pipeline is not None else empty_pipeline()
     findings = report.findings
     info = pipeline.select("id", "amount", "stage", "stage_rank", "team", "manager", "region", "open").rename({"id": "deal_id"})
-    deal_findings = findings.join(info, on="deal_id", how="left", maintain_order="left").with_columns(
+    per_deal_figures = [
+        pl.len().cast(pl.Int64).alias("findings"),
+        (pl.col("severity") == "error").sum().cast(pl.Int64).alias("errors"),
+        (pl.col("severity") == "warning").sum().cast(pl.Int64).alias("warnings"),
+        pl.col("severity").replace_strict(SEVERITY_RANK, return_dtype=pl.Int32).min().alias("worst_rank"),
+    ]
+    positions = _deal_positions(findings, pipeline)
+    columns = pipeline.select(pl.exclude("lacking", f"^{NOT_EVALUABLE_PREFIX}.*$", f"^{NOT_EVALUABLE_FIELD_PREFIX}.*$"))
+    if positions is None:
+        deal_findings = findings.join(info, on="deal_id", how="left", maintain_order="left")
+        per_deal = deal_findings.filter(pl.col("deal_id").is_not_null()).group_by("deal_id").agg(per_deal_figures).rename({"deal_id": "id"})
+        # Row order kept: float sums over the deals must add in the same order on every run.
+        deals = columns.join(per_deal, on="id", how="left", maintain_order="left")
+    else:
+        # Each deal's columns gathered by its position, and the per-deal figures put back by it: no join of text ids.
+        # Named as the join names them: a column the findings have too (amount) gets the suffix "_right".
+        gathered = [pl.col(c).gather(positions).alias(f"{c}_right" if c in findings.columns else c) for c in info.columns if c != "deal_id"]
+        deal_findings = pl.concat([findings, info.lazy().select(gathered).collect()], how="horizontal")
+        per_deal = pl.DataFrame({"position": positions, "severity": findings.get_column("severity")}).filter(pl.col("position").is_not_null())
+        per_deal = per_deal.group_by("position").agg(per_deal_figures)
+        deals = columns.with_columns(_scattered(per_deal, pipeline.height))
+    deal_findings = deal_findings.with_columns(
         pl.col("team", "manager", "region").fill_null(pl.lit(None, pl.String)),
         pl.col("open").fill_null(False),
     )
     # An owner-level finding has no deal; its groups come from the owner's deals.
-    per_deal = (
-        deal_findings.filter(pl.col("deal_id").is_not_null())
-        .group_by("deal_id")
-        .agg(
-            pl.len().cast(pl.Int64).alias("findings"),
-            (pl.col("severity") == "error").sum().cast(pl.Int64).alias("errors"),
-            (pl.col("severity") == "warning").sum().cast(pl.Int64).alias("warnings"),
-            pl.col("severity").replace_strict(SEVERITY_RANK, return_dtype=pl.Int32).min().alias("worst_rank"),
-        )
-        .rename({"deal_id": "id"})
-    )
     ranks = {rank: name for name, rank in SEVERITY_RANK.items()}
     deals = (
-        pipeline.select(pl.exclude("lacking", f"^{NOT_EVALUABLE_PREFIX}.*$", f"^{NOT_EVALUABLE_FIELD_PREFIX}.*$"))
-        # Row order kept: float sums over the deals must add in the same order on every run.
-        .join(per_deal, on="id", how="left", maintain_order="left")
+        deals
         .with_columns(pl.col("findings", "errors", "warnings").fill_null(0))
         .with_columns(
             (pl.col("open") & ((pl.col("errors") + pl.col("warnings")) > 0)).alias("at_risk"),
@@ -489,6 +497,24 @@ def compute_figures(report) -> ReportFigures:
             if count
         ],
     )
+
+
+def _deal_positions(findings: pl.DataFrame, pipeline: pl.DataFrame) -> pl.Series | None:
+    """Each finding's deal as its position in ``pipeline`` (null: no deal there), or None when a finding's deal id is on several deals.
+
+    One join of the ids alone, shared by the findings' deal columns and the
+    deals' finding counts. A repeated id matches several deals, which a join
+    of the tables handles and positions do not: then there are none.
+    """
+    codes = pipeline.select(pl.col("id").alias("deal_id"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("position"))
+    joined = findings.select("deal_id").join(codes, on="deal_id", how="left", maintain_order="left")
+    return joined.get_column("position") if joined.height == findings.height else None
+
+
+def _scattered(per_deal: pl.DataFrame, height: int) -> list[pl.Series]:
+    """The per-deal figures (one row per ``position``) as columns of the deal table, null where a deal has no finding."""
+    positions = per_deal.get_column("position")
+    return [pl.Series(name, [None] * height, dtype=per_deal.schema[name]).scatter(positions, per_deal.get_column(name)) for name in ("findings", "errors", "warnings", "worst_rank")]
 
 
 def _at_risk_figure(open_deals: int, deals_at_risk: int, with_amount: int, amount: float | None) -> Figure:

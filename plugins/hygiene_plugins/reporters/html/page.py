@@ -14,7 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from hygiene import SEVERITIES, AuditReport, BarRow, Chart, Figure, trend_chart, waterfall_chart
+from markupsafe import Markup, escape
+
+from hygiene import SEVERITIES, AuditReport, BarRow, Chart, Figure, page_text, trend_chart, waterfall_chart
 from hygiene import bar_chart as _bar_chart
 
 #: Deals listed per team in the manager view, per owner in the rep view and in a rep's panel.
@@ -32,6 +34,19 @@ def bar_chart(key: str, title: str, rows: Iterable[tuple[str, float | None, str,
     """Bars of ``(label, value, value text, link)``; a figure that is not evaluable keeps its text beside a muted, empty bar."""
     bars = [BarRow(label, value, text, href, "muted" if value is None else None) for label, value, text, href in rows]
     return _bar_chart(key, title, bars, tone=tone, empty_note=empty_note)
+
+
+def link(text: Any, href: str | None) -> Any:
+    """``text``, as a link to ``href`` when there is one: the templates' ``link()``, in Python because a page calls it thousands of times.
+
+    Each part is printed as a template prints a value (:func:`hygiene.page_text`, then autoescaping).
+    """
+    shown = _printed(text)
+    return Markup(f'<a href="{_printed(href)}">{shown}</a>') if href else shown
+
+
+def _printed(value: Any) -> Any:
+    return escape(page_text(value)) if value is not None else value
 
 
 def amount(value: float | None) -> str:
@@ -197,23 +212,30 @@ class PageBuilder:
         return deals.filter(pl.col("at_risk")).sort(["amount", "id"], descending=[True, False], nulls_last=True, maintain_order=True)
 
     def all_deals_to_fix(self) -> pl.DataFrame:
-        """:meth:`deals_to_fix` of the whole audit, sorted once, with only the columns a deal row shows and the grouping columns."""
+        """The deals at risk, unsorted, with only the columns a deal row shows and the grouping columns."""
         if self._all_to_fix is None:
             deals = self.figures.deals
             columns = dict.fromkeys(["at_risk", *DEAL_ROW_COLUMNS, *(c for c in ("owner", *GROUP_LABELS) if c in deals.columns)])
-            self._all_to_fix = self.deals_to_fix(deals.select(list(columns)))
+            self._all_to_fix = deals.select(list(columns)).filter(pl.col("at_risk"))
         return self._all_to_fix
 
     def top_deals_to_fix(self, key: str) -> tuple[dict[str, pl.DataFrame], dict[str, int]]:
         """Per value of ``key``, its first :data:`DEALS_PER_GROUP` :meth:`deals_to_fix`, and how many it has in all.
 
-        One sort of the deals at risk (shared by every grouping) and a head per
-        group in polars: only the rows a page can show become frames of their
-        own, however large the audit.
+        Only the deals that can be among a group's first are sorted: those
+        with an amount at least the group's tenth largest (ties included),
+        or all of a group's deals when fewer than ten have an amount. Every
+        other deal sorts after those, so the heads are the same as from
+        sorting every deal at risk, at a fraction of the cost; only the
+        rows a page can show become frames of their own.
         """
         to_fix = self.all_deals_to_fix().filter(pl.col(key).is_not_null())
         counts = dict(to_fix.group_by(key).len().iter_rows())
-        top = to_fix.group_by(key, maintain_order=True).head(DEALS_PER_GROUP).select(to_fix.columns)
+        amount = pl.col("amount")
+        candidates = to_fix.filter(
+            (amount.count().over(key) < DEALS_PER_GROUP) | (amount >= amount.drop_nulls().top_k(DEALS_PER_GROUP).min().over(key))
+        )
+        top = self.deals_to_fix(candidates).group_by(key, maintain_order=True).head(DEALS_PER_GROUP).select(to_fix.columns)
         return dict(_frames_by(top, key)), counts
 
     def owner_deals_to_fix(self, owner: str) -> tuple[pl.DataFrame, int]:

@@ -6,7 +6,7 @@ from functools import cache
 from importlib.resources import files
 
 from hygiene import Reporter, csp_source, forecast_html_section, page_environment
-from hygiene_plugins.reporters.html.page import PageBuilder
+from hygiene_plugins.reporters.html.page import PageBuilder, link
 
 
 @cache
@@ -34,7 +34,10 @@ class HtmlReporter(Reporter):
 
         script = _static("report.js")
         context = PageBuilder(report, self.settings.rows_per_view).context()
-        page = page_environment("hygiene_plugins.reporters.html").get_template("report.html.j2").render(
+        environment = page_environment("hygiene_plugins.reporters.html")
+        # The templates' link(): a global, so that the imported table macros have it too.
+        environment.globals["link"] = link
+        page = environment.get_template("report.html.j2").render(
             **context,
             # Our own files, never export data: inlined as they are.
             css=Markup(_static("report.css")),
