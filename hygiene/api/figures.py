@@ -514,7 +514,10 @@ def _deal_positions(findings: pl.DataFrame, pipeline: pl.DataFrame) -> pl.Series
 def _scattered(per_deal: pl.DataFrame, height: int) -> list[pl.Series]:
     """The per-deal figures (one row per ``position``) as columns of the deal table, null where a deal has no finding."""
     positions = per_deal.get_column("position")
-    return [pl.Series(name, [None] * height, dtype=per_deal.schema[name]).scatter(positions, per_deal.get_column(name)) for name in ("findings", "errors", "warnings", "worst_rank")]
+    return [
+        pl.repeat(None, height, dtype=per_deal.schema[name], eager=True).alias(name).scatter(positions, per_deal.get_column(name))
+        for name in ("findings", "errors", "warnings", "worst_rank")
+    ]
 
 
 def _at_risk_figure(open_deals: int, deals_at_risk: int, with_amount: int, amount: float | None) -> Figure:
