@@ -106,8 +106,9 @@ class XlsxReporter(Reporter):
         else:
             _table_sheet(workbook, formats, "Teams", [("Team", "team", "text")], pl.DataFrame({"team": ["The export has no team column."]}))
         fixes = {rule.code: rule.fix for rule in report.rules}
-        findings = figures.deal_findings.with_columns(pl.col("code").replace_strict(fixes, default="", return_dtype=pl.String).alias("fix"))
-        findings_rows = _fast_table_sheet(workbook, formats, "Findings", FINDING_COLUMNS, findings)
+        findings = figures.deal_findings
+        fix = pl.col("code").replace_strict(fixes, default="", return_dtype=pl.String).alias("fix")
+        findings_rows = _fast_table_sheet(workbook, formats, "Findings", FINDING_COLUMNS, findings, derived=[fix])
         quality = figures.data_quality.with_columns(pl.when(pl.col("mapped")).then(pl.lit("yes")).otherwise(pl.lit("no column")).alias("mapped_text"))
         _table_sheet(
             workbook,
@@ -307,14 +308,23 @@ def _xml_text(expr: pl.Expr) -> pl.Expr:
     return escaped.str.replace_many(_XML_CONTROLS, [f"_x{ord(c):04X}_" for c in _XML_CONTROLS])
 
 
-def _fast_table_sheet(workbook, formats, title: str, columns: Sequence[tuple[str, str, str]], table: pl.DataFrame):
-    """Like :func:`_table_sheet`, but returns the data rows as sheet XML slices for :func:`_with_rows`, made as it takes them."""
+def _fast_table_sheet(workbook, formats, title: str, columns: Sequence[tuple[str, str, str]], table: pl.DataFrame, *, derived: Sequence[pl.Expr] = ()):
+    """Like :func:`_table_sheet`, but returns the data rows as sheet XML slices for :func:`_with_rows`, made as it takes them.
+
+    ``derived``: columns computed from ``table``'s, row by row (a finding's
+    fix). They, and the cells' neutralised text, are made a slice at a
+    time: the whole table is never copied as text.
+    """
     sheet = workbook.add_worksheet(title)
     names = [name for _, name, _ in columns]
     text_columns = [name for _, name, kind in columns if kind == "text"]
-    data = table.select(names).with_columns(spreadsheet_cell_expr(name) for name in text_columns)
+
+    def cells(rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.with_columns(derived).select(names).with_columns(spreadsheet_cell_expr(name) for name in text_columns)
+
+    data = table
     sheet.write_row(0, 0, [label for label, _, _ in columns], formats["header"])
-    sample = data.head(WIDTH_SAMPLE_ROWS)
+    sample = cells(data.head(WIDTH_SAMPLE_ROWS))
     for column, (label, name, kind) in enumerate(columns):
         longest = len(label)
         if sample.height and kind == "text":
@@ -329,7 +339,7 @@ def _fast_table_sheet(workbook, formats, title: str, columns: Sequence[tuple[str
         return []
     styles = {kind: formats[kind]._get_xf_index() for _, _, kind in columns if kind != "text"}
     # Slices of rows, each turned into XML only when the zip entry takes it: the sheet is never whole in memory.
-    return (_rows_xml(data.slice(offset, ROWS_PER_SLICE), columns, styles, offset) for offset in range(0, data.height, ROWS_PER_SLICE))
+    return (_rows_xml(cells(data.slice(offset, ROWS_PER_SLICE)), columns, styles, offset) for offset in range(0, data.height, ROWS_PER_SLICE))
 
 
 #: Findings rows turned into sheet XML at a time (a slice of 200,000 findings' XML is ~20 MB).
@@ -356,7 +366,7 @@ def _rows_xml(data: pl.DataFrame, columns: Sequence[tuple[str, str, str]], style
     return rows.get_column("row").str.join("").item().encode("utf-8")
 
 
-def _with_rows(workbook: bytes, *, sheet_number: int, rows, height: int, width: int) -> bytes:
+def _with_rows(workbook: bytes, *, sheet_number: int, rows, height: int, width: int) -> memoryview:
     """The workbook with ``rows`` (XML slices, in order) after the header row of sheet ``sheet_number``; every other byte as xlsxwriter wrote it."""
     name = f"xl/worksheets/sheet{sheet_number}.xml"
     source = zipfile.ZipFile(io.BytesIO(workbook))
@@ -382,4 +392,5 @@ def _with_rows(workbook: bytes, *, sheet_number: int, rows, height: int, width: 
                 for part in rows:
                     stream.write(part)
                 stream.write(b"</sheetData>" + tail)
-    return output.getvalue()
+    # A view of the buffer, not a copy of it: the workbook of a large audit is tens of MB.
+    return output.getbuffer()
