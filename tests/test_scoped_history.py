@@ -172,3 +172,14 @@ def test_the_narrowed_waterfall_and_trend_render_in_a_browser(three_weeks, narro
     assert page.locator(".meta .scope").inner_text() == f"only team {TEAM}"
     browser_page.screenshot("leadership-narrowed-with-history")
     assert browser_page.problems() == []
+
+
+def test_a_snapshot_without_the_scopes_column_cannot_be_compared(three_weeks):
+    """The sample has no manager column: a manager's comparison is not evaluable, never a pipeline of zero."""
+    day = dt.date(2026, 11, 9)
+    with HistoryStore.open(StoreLocation(url=three_weeks.store_url, display="test store")) as store:
+        snapshots = ScopedSnapshots(store, ReportScope(managers=("Grace*",)), StageTable(), None)
+        assert scoped_run_figures(snapshots, day, store.run_findings(day)) == "the snapshot of 2026-11-09 has no manager"
+        teams = ScopedSnapshots(store, ReportScope(teams=(TEAM,)), StageTable(), None)
+        figures = scoped_run_figures(teams, day, store.run_findings(day))
+        assert isinstance(figures, dict) and 0 < figures["open_deals"] < store.audit_runs()[-1].open_deals
