@@ -125,22 +125,31 @@ def _digest_of_schema_1(frame: pl.DataFrame) -> pl.Series:
     return pl.Series("content_hash", [int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big", signed=True) for s in text], dtype=pl.Int64)
 
 
+def old_store(url: str, version: int, versions: pl.DataFrame, date: dt.date) -> None:
+    """A store as hygiene wrote it at schema ``version`` (1 or 2: every value inline in the versions table), holding ``versions``."""
+    engine = sa.create_engine(url)
+    tables = [schema.schema_version, schema.snapshots, schema.audit_runs, schema.audit_findings]
+    with engine.begin() as connection:
+        schema.metadata.create_all(connection, tables=tables)
+        schema.deal_versions_v2.create(connection)
+        connection.execute(sa.insert(schema.schema_version).values(version=version))
+        connection.execute(sa.insert(schema.snapshots).values(snapshot_date=date, kind="export", source="deals.csv", row_count=versions.height, sha256=None, hygiene_version="old", added_at="x"))
+        connection.execute(sa.insert(schema.deal_versions_v2), versions.with_columns(pl.lit(date).alias("valid_from")).to_dicts())
+    engine.dispose()
+
+
 def test_a_store_of_schema_1_gets_today_s_digests_and_its_deals_do_not_all_look_changed(store_url):
-    # PostgreSQL text holds no NUL byte.
+    # PostgreSQL text holds no NUL byte: a store of schema 1 never had one.
     export = pl.DataFrame(ROWS, schema=SCHEMA, orient="row").with_columns(pl.col("stage").str.replace_all("\x00", "", literal=True))
     rows = version_rows(export, [])
-    with HistoryStore.open(StoreLocation(url=store_url, display="store")) as store:
-        store.add_snapshot(rows.with_columns(_digest_of_schema_1(rows)), dt.date(2026, 1, 5), **KW)
-    engine = sa.create_engine(store_url)
-    with engine.begin() as connection:
-        connection.execute(sa.update(schema.schema_version).values(version=1))
-    engine.dispose()
+    old_store(store_url, 1, rows.with_columns(_digest_of_schema_1(rows)), dt.date(2026, 1, 5))
     with HistoryStore.open(StoreLocation(url=store_url, display="store")) as store:
         assert sorted(store.versions(["content_hash"])["content_hash"]) == sorted(rows["content_hash"])
+        assert store.deals_as_of(dt.date(2026, 1, 5)).select("id", "stage", "amount", "close_date", "contacts").rows() == export.rows()
         changes = store.add_snapshot(rows, dt.date(2026, 1, 12), **KW)
         assert (changes.new, changes.changed, changes.removed) == (0, 0, 0)
         assert store.versions().height == len(ROWS)
     engine = sa.create_engine(store_url)
     with engine.connect() as connection:
-        assert schema.current_version(connection) == schema.SCHEMA_VERSION == 2
+        assert schema.current_version(connection) == schema.SCHEMA_VERSION == 3
     engine.dispose()

@@ -18,11 +18,14 @@ import sqlalchemy as sa
 
 from hygiene.api.errors import HygieneError
 from hygiene.api.fields import CANONICAL_FIELDS
+from hygiene.history.dictionary import TextDictionary
 from hygiene.history.digest import row_digests
+from hygiene.history.sql import SLICE, bulk_insert, read_frame
 
 #: The schema this version of hygiene writes.
 #: 2: ``content_hash`` is :mod:`hygiene.history.digest`'s digest (1: BLAKE2b of each row as text).
-SCHEMA_VERSION = 2
+#: 3: the compact layout: every text value once, in ``hygiene_texts``; versions hold its integer key.
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -74,17 +77,39 @@ snapshots = sa.Table(
     sa.Column("added_at", sa.String(32), nullable=False),
 )
 
+#: Text as the database keeps it: SQLite text holds any string; PostgreSQL text cannot hold a NUL byte, so
+#: there the UTF-8 bytes go into ``bytea``, which holds every string an export can carry.
+TEXT_VALUE = sa.Text().with_variant(sa.LargeBinary(), "postgresql")
+
+#: The store's dictionary: every distinct text value of a field (a deal's id, its stage, owner, name, extras...)
+#: once, with a key numbered from 0 without gaps in the order the values first arrived, per field. Entries are
+#: never changed or removed, so a key read anywhere means the same value for the life of the store.
+texts = sa.Table(
+    "hygiene_texts",
+    metadata,
+    sa.Column("field", sa.String(64), primary_key=True),
+    sa.Column("text_key", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("value", TEXT_VALUE, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+#: The text fields a version keeps as keys into :data:`texts` (the ``id`` one is the version's ``deal_key``).
+TEXT_FIELDS: tuple[str, ...] = tuple(field for field in TRACKED_FIELDS if CANONICAL_FIELDS[field] == "str") + (EXTRAS_COLUMN,)
+
 deal_versions = sa.Table(
     "hygiene_deal_versions",
     metadata,
-    sa.Column("deal_id", sa.Text, primary_key=True),
+    # The key of the deal's id in `texts` (field "id"): 1 to 4 bytes a row instead of the id's text, in the
+    # primary key and in the valid_to index alike.
+    sa.Column("deal_key", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("valid_from", DATE, primary_key=True),
     # Null for the deal's current version; else the first snapshot date at which it no longer held.
     sa.Column("valid_to", DATE),
-    # A 64-bit digest of the tracked fields and extras: versions compare by it, not column by column.
+    # A 64-bit digest of the tracked fields and extras (of their text, not their keys): versions compare by it.
     sa.Column("content_hash", sa.BigInteger, nullable=False),
-    *(sa.Column(field, _SQL_TYPES[CANONICAL_FIELDS[field]]()) for field in TRACKED_FIELDS),
-    sa.Column(EXTRAS_COLUMN, sa.Text),
+    # A text field (and the extras' JSON) holds its value's key in `texts`; the others hold the value.
+    *(sa.Column(field, sa.BigInteger if field in TEXT_FIELDS else _SQL_TYPES[CANONICAL_FIELDS[field]]()) for field in TRACKED_FIELDS),
+    sa.Column(EXTRAS_COLUMN, sa.BigInteger),
     sqlite_with_rowid=False,
 )
 sa.Index("hygiene_deal_versions_valid_to", deal_versions.c.valid_to)
@@ -121,6 +146,20 @@ audit_findings = sa.Table(
 )
 
 
+#: The versions table of schema versions 1 and 2 (every value inline), which the migrations read.
+deal_versions_v2 = sa.Table(
+    "hygiene_deal_versions",
+    sa.MetaData(),
+    sa.Column("deal_id", sa.Text, primary_key=True),
+    sa.Column("valid_from", DATE, primary_key=True),
+    sa.Column("valid_to", DATE),
+    sa.Column("content_hash", sa.BigInteger, nullable=False),
+    *(sa.Column(field, _SQL_TYPES[CANONICAL_FIELDS[field]]()) for field in TRACKED_FIELDS),
+    sa.Column(EXTRAS_COLUMN, sa.Text),
+    sqlite_with_rowid=False,
+)
+sa.Index("hygiene_deal_versions_valid_to", deal_versions_v2.c.valid_to)
+
 _POLARS_TYPES = {"str": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date}
 #: Rows a migration reads and rewrites at a time.
 _MIGRATION_SLICE = 100_000
@@ -132,7 +171,7 @@ def _digests_from_text_to_words(connection: sa.Connection) -> None:
     Versions compare by digest, so every stored digest must be the one an
     export's row gets today; the versions themselves are unchanged.
     """
-    v = deal_versions.c
+    v = deal_versions_v2.c
     sqlite = connection.dialect.name == "sqlite"
     types = {f: _POLARS_TYPES[CANONICAL_FIELDS[f]] for f in TRACKED_FIELDS} | {EXTRAS_COLUMN: pl.String}
     raw = {"deal_id": pl.String, "valid_from": pl.Int64 if sqlite else pl.Date} | {c: (pl.Int32 if t == pl.Date and sqlite else t) for c, t in types.items()}
@@ -142,13 +181,42 @@ def _digests_from_text_to_words(connection: sa.Connection) -> None:
         frame = pl.DataFrame(rows, schema=raw, orient="row")
         frame = frame.with_columns(pl.col(c).cast(pl.Date) for c, t in types.items() if t == pl.Date and sqlite)
         updates.append(frame.select("deal_id", "valid_from", row_digests(frame, DIGEST_COLUMNS)))
-    statement = sa.update(deal_versions).where(v.deal_id == sa.bindparam("b_deal"), v.valid_from == sa.bindparam("b_from")).values(content_hash=sa.bindparam("b_hash"))
+    statement = sa.update(deal_versions_v2).where(v.deal_id == sa.bindparam("b_deal"), v.valid_from == sa.bindparam("b_from")).values(content_hash=sa.bindparam("b_hash"))
     for frame in updates:
         connection.execute(statement, [{"b_deal": d, "b_from": f, "b_hash": h} for d, f, h in frame.iter_rows()])
 
 
+def _text_into_the_dictionary(connection: sa.Connection) -> None:
+    """2 -> 3, the compact layout: every text value once, in ``hygiene_texts``; versions keep its integer key.
+
+    The versions are copied a slice at a time (in key order, so that
+    memory holds one slice), their text encoded into the dictionary; the
+    old table is dropped at the end. Digests are of the text, so they
+    carry over unchanged.
+    """
+    connection.execute(sa.text("DROP INDEX hygiene_deal_versions_valid_to"))
+    connection.execute(sa.text("ALTER TABLE hygiene_deal_versions RENAME TO hygiene_deal_versions_v2"))
+    old = deal_versions_v2.to_metadata(sa.MetaData(), name="hygiene_deal_versions_v2")
+    metadata.create_all(connection, tables=[texts, deal_versions])
+    types = {"deal_id": pl.String, "valid_from": pl.Date, "valid_to": pl.Date, "content_hash": pl.Int64}
+    types |= {f: _POLARS_TYPES[CANONICAL_FIELDS[f]] for f in TRACKED_FIELDS} | {EXTRAS_COLUMN: pl.String}
+    dictionary = TextDictionary(connection, texts)
+    last: tuple | None = None
+    while True:
+        query = sa.select(*(old.c[c] for c in types)).order_by(old.c.deal_id, old.c.valid_from).limit(SLICE)
+        if last is not None:
+            query = query.where(sa.tuple_(old.c.deal_id, old.c.valid_from) > sa.tuple_(sa.literal(last[0], sa.Text), sa.literal(last[1], DATE)))
+        frame = read_frame(connection, query, types)
+        if not frame.height:
+            break
+        last = (frame["deal_id"][-1], frame["valid_from"][-1])
+        encoded = frame.with_columns(dictionary.encode(frame[c], c) for c in TEXT_FIELDS)
+        bulk_insert(connection, deal_versions, encoded.with_columns(dictionary.encode(frame["deal_id"], "id").alias("deal_key")).drop("deal_id"))
+    old.drop(connection)
+
+
 #: ``from_version -> migration`` bringing a store from that version to the next, inside the caller's transaction.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _digests_from_text_to_words}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _digests_from_text_to_words, 2: _text_into_the_dictionary}
 
 
 def current_version(connection: sa.Connection) -> int | None:

@@ -4,9 +4,11 @@ Through SQLAlchemy 2 Core, so any database SQLAlchemy reaches will do; the
 default is an SQLite file, ``.hygiene/history.db`` beside ``hygiene.toml``,
 and PostgreSQL is the choice for a team. Diffs are computed in polars and
 only changes are written: adding a snapshot reads each current version's
-``(deal_id, valid_from, valid_to, content_hash)``, compares digests with the
-export, closes the versions that changed or vanished with one set-based
-update, and inserts the new versions in bulk (``COPY`` on PostgreSQL).
+``(deal_key, valid_from, valid_to, content_hash)``, compares digests with the
+export, closes the versions that changed or vanished, and inserts the new
+versions in bulk (``COPY`` on PostgreSQL). Text is kept once, in the store's
+dictionary (:mod:`hygiene.history.dictionary`): a version holds integer keys,
+which the reading methods turn back into text.
 
 Every write is one transaction that holds the store's write lock (SQLite
 ``BEGIN IMMEDIATE``, a PostgreSQL table lock), so an interrupted add leaves
@@ -36,9 +38,11 @@ import sqlalchemy as sa
 from hygiene.api.errors import ConfigError, HygieneError
 from hygiene.api.fields import CANONICAL_FIELDS
 from hygiene.history import schema
+from hygiene.history.dictionary import TextDictionary
 from hygiene.history.digest import row_digests
 from hygiene.history.location import DEFAULT_STORE, URL_VARIABLE, store_configured
-from hygiene.history.schema import DIGEST_COLUMNS, EXTRAS_COLUMN, TRACKED_FIELDS, audit_findings, audit_runs, deal_versions, snapshots
+from hygiene.history.schema import DIGEST_COLUMNS, EXTRAS_COLUMN, TEXT_FIELDS, TRACKED_FIELDS, audit_findings, audit_runs, deal_versions, snapshots, texts
+from hygiene.history.sql import bulk_insert, read_frame
 
 _POLARS_TYPES = {"str": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date}
 #: The versions table as a polars schema.
@@ -50,8 +54,11 @@ VERSION_SCHEMA: dict[str, pl.DataType] = {
     **{field: _POLARS_TYPES[CANONICAL_FIELDS[field]] for field in TRACKED_FIELDS},
     EXTRAS_COLUMN: pl.String,
 }
-#: Rows handed to the database driver at a time by bulk inserts.
-_INSERT_SLICE = 100_000
+#: The versions table as the database keeps it (schema 3): the deal's key and every text field's key in place of their text.
+STORED_SCHEMA: dict[str, pl.DataType] = {
+    "deal_key": pl.Int64,
+    **{column: (pl.Int64 if column in TEXT_FIELDS else dtype) for column, dtype in VERSION_SCHEMA.items() if column != "deal_id"},
+}
 #: The PostgreSQL advisory lock key writers take ("hygiene" in ASCII).
 _PG_LOCK_KEY = 0x68796769656E65
 
@@ -337,7 +344,7 @@ class HistoryStore:
             connection.execute(sa.delete(snapshots))
             if not versions.height:
                 return
-            self._bulk_insert(connection, deal_versions, versions)
+            self._bulk_insert(connection, deal_versions, _encoded(TextDictionary(connection, texts), versions))
             starts = versions.group_by("valid_from").len().rename({"valid_from": "date", "len": "starts"})
             ends = versions.drop_nulls("valid_to").group_by("valid_to").len().rename({"valid_to": "date", "len": "ends"})
             counts = (
@@ -366,31 +373,32 @@ class HistoryStore:
         knew on the eve of it). Sorted by deal and ``valid_from``.
         """
         wanted = list(dict.fromkeys(["deal_id", "valid_from", "valid_to", *(columns or VERSION_SCHEMA)]))
-        query = sa.select(*(deal_versions.c[c] for c in wanted))
+        query = sa.select(*(deal_versions.c[_stored(c)] for c in wanted))
         if before is not None:
             query = query.where(deal_versions.c.valid_from < _iso(before))
         if deal_ids is not None:
-            query = query.where(deal_versions.c.deal_id.in_(list(deal_ids)))
             with self.engine.connect() as connection:
-                frame = self._frame(connection, query, wanted)
+                keys = TextDictionary(connection, texts).lookup(pl.Series(list(deal_ids), dtype=pl.String), "id").drop_nulls()
+                frame = self._frame(connection, query.where(deal_versions.c.deal_key.in_(keys.to_list())), wanted)
         else:
             frame = self._read(query, wanted)
         return frame.sort("deal_id", "valid_from")
 
     def deals_as_of(self, date: dt.date) -> pl.DataFrame:
         """The deals as the store saw them on ``date`` (the versions valid then), canonical fields and ``extras`` JSON."""
-        query = sa.select(*(deal_versions.c[c] for c in VERSION_SCHEMA)).where(_valid_at(date))
+        query = sa.select(*(deal_versions.c[_stored(c)] for c in VERSION_SCHEMA)).where(_valid_at(date))
         frame = self._read(query, list(VERSION_SCHEMA))
         return frame.sort("deal_id").drop("valid_from", "valid_to", "content_hash").rename({"deal_id": "id"})
 
     def _read(self, query, columns: Sequence[str]) -> pl.DataFrame:
-        """A read outside any write: through Arrow (connectorx) where it can, else through the driver.
+        """A read outside any write (``columns``: the versions' public names): through Arrow (connectorx) where it can, else through the driver.
 
         connectorx fetches the rows in native code straight into Arrow
         columns, several times faster than handing each row to Python
         (PostgreSQL only: see :meth:`_arrow_url`). It reads on a connection
         of its own, so only committed data, which is all a read outside a
-        write transaction sees anyway.
+        write transaction sees anyway. The dictionary is read after the
+        versions: its entries are never removed, so it holds every key they name.
         """
         arrow_url = self._arrow_url()
         if arrow_url is not None:
@@ -402,9 +410,12 @@ class HistoryStore:
             except Exception:  # noqa: BLE001 - any failure of the fast path leaves the driver's, which reports errors properly
                 frame = None
             if frame is not None:
+                stored = [_stored(c) for c in columns]
                 if not frame.height:
-                    frame = pl.DataFrame(schema={c: VERSION_SCHEMA.get(c, pl.String) for c in columns})
-                return frame.select(_typed(c, frame.schema[c]) for c in columns)
+                    frame = pl.DataFrame(schema={c: STORED_SCHEMA[c] for c in stored})
+                frame = frame.select(_typed(c, frame.schema[c]) for c in stored)
+                with self.engine.connect() as connection:
+                    return _decoded(TextDictionary(connection, texts), frame)
         with self.engine.connect() as connection:
             return self._frame(connection, query, columns)
 
@@ -417,16 +428,13 @@ class HistoryStore:
         return None
 
     def _frame(self, connection: sa.Connection, query, columns: Sequence[str]) -> pl.DataFrame:
-        # SQLite hands dates back as day numbers (schema.EpochDay): one cast per column makes them dates.
-        raw_schema = {c: (pl.Int32 if VERSION_SCHEMA.get(c) == pl.Date and not self._postgres else VERSION_SCHEMA.get(c, pl.String)) for c in columns}
-        # Fetched in slices: only a slice's rows are ever Python objects, the rest are polars columns.
-        if self._postgres:
-            result = connection.execute(query.execution_options(stream_results=True, yield_per=_INSERT_SLICE))
-            parts = [pl.DataFrame(rows, schema=raw_schema, orient="row") for rows in result.partitions(_INSERT_SLICE)]
-        else:
-            parts = [pl.DataFrame(rows, schema=raw_schema, orient="row") for rows in _sqlite_rows(connection, query)]
-        frame = pl.concat(parts) if parts else pl.DataFrame(schema=raw_schema)
-        return frame.with_columns(pl.col(c).cast(pl.Date) for c, t in raw_schema.items() if t == pl.Int32)
+        """The versions ``query`` selects, with ``columns`` (public names), text decoded."""
+        frame = read_frame(connection, query, {_stored(c): STORED_SCHEMA[_stored(c)] for c in columns})
+        return _decoded(TextDictionary(connection, texts), frame)
+
+    def _stored_frame(self, connection: sa.Connection, query) -> pl.DataFrame:
+        """The versions ``query`` selects as stored (keys, not text)."""
+        return read_frame(connection, query, {c.name: STORED_SCHEMA[c.name] for c in query.selected_columns})
 
     def _dates(self, connection: sa.Connection) -> list[dt.date]:
         return [_as_date(d) for d in connection.execute(sa.select(snapshots.c.snapshot_date).order_by(snapshots.c.snapshot_date)).scalars()]
@@ -495,27 +503,30 @@ class HistoryStore:
 
     def _insert(self, connection, rows: pl.DataFrame, date: dt.date, previous: dt.date | None, following: dt.date | None, open_stage: pl.Expr | None) -> SnapshotChanges:
         """Write the versions that make ``date`` read back as ``rows``; nothing for deals that did not change."""
+        dictionary = TextDictionary(connection, texts)
+        # The export's deals by key (new deals get theirs now); only the versions that start are encoded whole.
+        rows = rows.with_columns(dictionary.encode(rows["deal_id"], "id").alias("deal_key"))
         # The state just before `date` (the previous snapshot's); its stage tells closed deals from changed ones.
-        keys = ["deal_id", "valid_from", "valid_to", "content_hash", "stage"]
-        covering = self._frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(_valid_at(date)), keys)
-        new = rows.select("deal_id", "content_hash")
-        joined = covering.join(new, on="deal_id", how="full", suffix="_new", coalesce=True)
+        keys = ["deal_key", "valid_from", "valid_to", "content_hash", "stage"]
+        covering = self._stored_frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(_valid_at(date)))
+        new = rows.select("deal_key", "content_hash")
+        joined = covering.join(new, on="deal_key", how="full", suffix="_new", coalesce=True)
         present_before = pl.col("valid_from").is_not_null()
         present_now = pl.col("content_hash_new").is_not_null()
         differs = pl.col("content_hash") != pl.col("content_hash_new")
         ending = joined.filter(present_before & (~present_now | differs))
-        starting_ids = joined.filter(present_now & (~present_before | differs)).select("deal_id")
+        starting_keys = joined.filter(present_now & (~present_before | differs)).select("deal_key")
 
         if ending.height:
             # Closing the covering versions at `date`; a backfill keeps what they said from the next snapshot on.
             if following is not None:
                 continuing = ending.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") > following))
                 if continuing.height:
-                    full = self._versions_covering(connection, date, continuing.select("deal_id", "valid_from"))
+                    full = self._versions_covering(connection, date, continuing.select("deal_key", "valid_from"))
                     self._bulk_insert(connection, deal_versions, full.with_columns(pl.lit(following).alias("valid_from")))
-            self._set_valid_to(connection, ending.select("deal_id", "valid_from"), date)
+            self._set_valid_to(connection, ending.select("deal_key", "valid_from"), date)
 
-        starting = rows.join(starting_ids, on="deal_id", how="semi").with_columns(
+        starting = _encoded(dictionary, rows.join(starting_keys, on="deal_key", how="semi").drop("deal_id")).with_columns(
             pl.lit(date).alias("valid_from"), pl.lit(following, pl.Date).alias("valid_to")
         )
         if following is not None and starting.height:
@@ -523,25 +534,25 @@ class HistoryStore:
         if starting.height:
             self._bulk_insert(connection, deal_versions, starting)
 
-        counts = self._changes(connection, rows, joined, previous, open_stage)
+        counts = self._changes(dictionary, rows, joined, previous, open_stage)
         return SnapshotChanges(date=date, previous=previous, deals=rows.height, replaced=False, **counts)
 
     def _merge_into_next(self, connection, starting: pl.DataFrame, following: dt.date) -> pl.DataFrame:
         """New versions ending at the next snapshot absorb an identical version that begins there."""
-        keys = ["deal_id", "valid_from", "valid_to", "content_hash"]
-        at_next = self._frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(deal_versions.c.valid_from == _iso(following)), keys)
-        same = starting.select("deal_id", "content_hash").join(at_next, on=["deal_id", "content_hash"], how="inner")
+        keys = ["deal_key", "valid_from", "valid_to", "content_hash"]
+        at_next = self._stored_frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(deal_versions.c.valid_from == _iso(following)))
+        same = starting.select("deal_key", "content_hash").join(at_next, on=["deal_key", "content_hash"], how="inner")
         if not same.height:
             return starting
-        self._delete_versions(connection, same.select("deal_id", "valid_from"))
-        extended = same.select("deal_id", pl.col("valid_to").alias("merged_to"))
+        self._delete_versions(connection, same.select("deal_key", "valid_from"))
+        extended = same.select("deal_key", pl.col("valid_to").alias("merged_to"))
         return (
-            starting.join(extended, on="deal_id", how="left")
-            .with_columns(pl.when(pl.col("deal_id").is_in(extended["deal_id"].implode())).then(pl.col("merged_to")).otherwise(pl.col("valid_to")).alias("valid_to"))
+            starting.join(extended, on="deal_key", how="left")
+            .with_columns(pl.when(pl.col("deal_key").is_in(extended["deal_key"].implode())).then(pl.col("merged_to")).otherwise(pl.col("valid_to")).alias("valid_to"))
             .drop("merged_to")
         )
 
-    def _changes(self, connection, rows: pl.DataFrame, joined: pl.DataFrame, previous: dt.date | None, open_stage: pl.Expr | None) -> dict[str, int]:
+    def _changes(self, dictionary: TextDictionary, rows: pl.DataFrame, joined: pl.DataFrame, previous: dt.date | None, open_stage: pl.Expr | None) -> dict[str, int]:
         """New, changed, closed and removed deals against the previous snapshot (by date)."""
         if previous is None:
             return {"new": rows.height, "changed": 0, "closed": 0, "removed": 0}
@@ -553,17 +564,18 @@ class HistoryStore:
             (present_now & ~present_before).sum().alias("new"),
             (present_before & ~present_now).sum().alias("removed"),
             (present_before & present_now & differs).alias("differs"),
-            "deal_id",
+            "deal_key",
         )
         new = int(counted["new"][0]) if counted.height else 0
         removed = int(counted["removed"][0]) if counted.height else 0
-        changed_ids = counted.filter(pl.col("differs")).select("deal_id")
+        changed_keys = counted.filter(pl.col("differs")).select("deal_key")
         closed = 0
-        if open_stage is not None and changed_ids.height:
-            now_open = rows.join(changed_ids, on="deal_id", how="semi").select("deal_id", open_stage.alias("open_now"))
-            before = joined.join(changed_ids, on="deal_id", how="semi").select("deal_id", open_stage.alias("open_before"))
-            closed = now_open.join(before, on="deal_id").filter(pl.col("open_before") & ~pl.col("open_now")).height
-        return {"new": new, "changed": changed_ids.height - closed, "closed": closed, "removed": removed}
+        if open_stage is not None and changed_keys.height:
+            now_open = rows.join(changed_keys, on="deal_key", how="semi").select("deal_key", open_stage.alias("open_now"))
+            before = joined.join(changed_keys, on="deal_key", how="semi")
+            before = before.with_columns(dictionary.decode(before["stage"], "stage")).select("deal_key", open_stage.alias("open_before"))
+            closed = now_open.join(before, on="deal_key").filter(pl.col("open_before") & ~pl.col("open_now")).height
+        return {"new": new, "changed": changed_keys.height - closed, "closed": closed, "removed": removed}
 
     def _remove(self, connection, date: dt.date, dates: list[dt.date]) -> None:
         """Forget the snapshot of ``date``: the state before it holds until the next snapshot."""
@@ -583,33 +595,33 @@ class HistoryStore:
 
     def _merge_at(self, connection, date: dt.date) -> None:
         """Join each pair of identical versions that meet at ``date`` into one."""
-        keys = ["deal_id", "valid_from", "valid_to", "content_hash"]
-        ending = self._frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(deal_versions.c.valid_to == _iso(date)), keys)
-        beginning = self._frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(deal_versions.c.valid_from == _iso(date)), keys)
-        same = ending.join(beginning, on=["deal_id", "content_hash"], suffix="_next")
+        keys = ["deal_key", "valid_from", "valid_to", "content_hash"]
+        ending = self._stored_frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(deal_versions.c.valid_to == _iso(date)))
+        beginning = self._stored_frame(connection, sa.select(*(deal_versions.c[c] for c in keys)).where(deal_versions.c.valid_from == _iso(date)))
+        same = ending.join(beginning, on=["deal_key", "content_hash"], suffix="_next")
         if not same.height:
             return
-        self._delete_versions(connection, same.select("deal_id", pl.col("valid_from_next").alias("valid_from")))
-        stmt = (
-            sa.update(deal_versions)
-            .where(deal_versions.c.deal_id == sa.bindparam("b_deal"), deal_versions.c.valid_from == sa.bindparam("b_from"))
-            .values(valid_to=sa.bindparam("b_to"))
-        )
-        connection.execute(
-            stmt,
-            [{"b_deal": d, "b_from": _iso(f), "b_to": _iso(t)} for d, f, t in same.select("deal_id", "valid_from", "valid_to_next").iter_rows()],
+        self._delete_versions(connection, same.select("deal_key", pl.col("valid_from_next").alias("valid_from")))
+        self._per_key(
+            connection,
+            f"UPDATE {deal_versions.name} SET valid_to = {{}} WHERE deal_key = {{}} AND valid_from = {{}}",
+            same.select(pl.col("valid_to_next").alias("valid_to"), "deal_key", "valid_from"),
         )
 
     def _versions_covering(self, connection, date: dt.date, keys: pl.DataFrame) -> pl.DataFrame:
-        """Whole rows of the versions valid at ``date`` among ``keys`` (filtered here: no SQL parameter limit to meet)."""
-        query = sa.select(*(deal_versions.c[c] for c in VERSION_SCHEMA)).where(_valid_at(date))
-        return self._frame(connection, query, list(VERSION_SCHEMA)).join(keys, on=["deal_id", "valid_from"], how="semi")
+        """Whole stored rows of the versions valid at ``date`` among ``keys`` (filtered here: no SQL parameter limit to meet)."""
+        query = sa.select(*(deal_versions.c[c] for c in STORED_SCHEMA)).where(_valid_at(date))
+        return self._stored_frame(connection, query).join(keys, on=["deal_key", "valid_from"], how="semi")
 
     def _set_valid_to(self, connection, keys: pl.DataFrame, date: dt.date) -> None:
-        self._per_key(connection, f"UPDATE {deal_versions.name} SET valid_to = {{}} WHERE deal_id = {{}} AND valid_from = {{}}", keys.select(pl.lit(date).alias("valid_to"), "deal_id", "valid_from"))
+        self._per_key(connection, f"UPDATE {deal_versions.name} SET valid_to = {{}} WHERE deal_key = {{}} AND valid_from = {{}}", keys.select(pl.lit(date).alias("valid_to"), "deal_key", "valid_from"))
 
     def _delete_versions(self, connection, keys: pl.DataFrame) -> None:
-        self._per_key(connection, f"DELETE FROM {deal_versions.name} WHERE deal_id = {{}} AND valid_from = {{}}", keys.select("deal_id", "valid_from"))
+        self._per_key(connection, f"DELETE FROM {deal_versions.name} WHERE deal_key = {{}} AND valid_from = {{}}", keys.select("deal_key", "valid_from"))
+
+    def _bulk_insert(self, connection, table: sa.Table, frame: pl.DataFrame) -> None:
+        """Insert ``frame``'s rows into ``table`` in bulk (:func:`hygiene.history.sql.bulk_insert`)."""
+        bulk_insert(connection, table, frame)
 
     def _per_key(self, connection, statement: str, values: pl.DataFrame) -> None:
         """Run ``statement`` (``{}`` where each parameter goes) once per row of ``values``, through the driver's ``executemany``.
@@ -625,56 +637,31 @@ class HistoryStore:
         marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         connection.exec_driver_sql(statement.format(*(marker for _ in values.columns)), values.rows())
 
-    def _bulk_insert(self, connection, table: sa.Table, frame: pl.DataFrame) -> None:
-        """Insert ``frame``'s rows into ``table`` in bulk: ``COPY`` on PostgreSQL, one ``executemany`` elsewhere.
 
-        Columns null in every row are left out (the database fills them with
-        null), and values go to the driver a column at a time: building
-        Python tuples row by row costs more than the insert itself.
-        """
-        present = [c.name for c in table.columns if c.name in frame.columns]
-        nulls = frame.select(pl.col(present).null_count()).row(0) if frame.height else [0] * len(present)
-        names = [name for name, n in zip(present, nulls, strict=True) if n < frame.height]
-        dates = pl.col(*[n for n in names if frame.schema[n] == pl.Date]) if any(frame.schema[n] == pl.Date for n in names) else None
-        # In the table's key order: SQLite then appends to its B-tree (or fills it in order) instead of splitting pages at random.
-        keys = [c.name for c in table.primary_key.columns if c.name in names]
-        frame = frame.select(names).sort(keys) if keys and not self._postgres else frame.select(names)
-        if dates is not None:
-            frame = frame.with_columns(dates.dt.to_string("%Y-%m-%d") if self._postgres else dates.cast(pl.Int32))
-        # In slices, so that only a slice's rows exist as Python objects at a time.
-        slices = (zip(*(part.get_column(n).to_list() for n in names), strict=True) for part in frame.iter_slices(_INSERT_SLICE))
-        if self._postgres:
-            raw = connection.connection.driver_connection
-            with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for values in slices:
-                    for row in values:
-                        copy.write_row(row)
-            return
-        placeholders = ", ".join("?" for _ in names) if connection.dialect.paramstyle == "qmark" else ", ".join("%s" for _ in names)
-        for values in slices:
-            connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})", list(values))
+def _stored(column: str) -> str:
+    """The versions table's column that holds the public ``column``."""
+    return "deal_key" if column == "deal_id" else column
 
 
-def _sqlite_rows(connection: sa.Connection, query) -> Iterable[list[tuple]]:
-    """The rows of ``query`` in slices, straight from the sqlite3 cursor on ``connection`` (inside its transaction, if any).
+def _encoded(dictionary: TextDictionary, frame: pl.DataFrame) -> pl.DataFrame:
+    """Versions with text (``deal_id``, the text fields) as the store keeps them: keys in the dictionary, added where new."""
+    encoded = frame.with_columns(dictionary.encode(frame[c], c) for c in TEXT_FIELDS if c in frame.columns)
+    if "deal_id" in encoded.columns:
+        encoded = encoded.with_columns(dictionary.encode(encoded["deal_id"], "id").alias("deal_key")).drop("deal_id")
+    return encoded
 
-    SQLAlchemy's result rows cost more than the read itself (1M versions:
-    about 4.7 s against 2 s); the values need no processing here, since
-    dates stay day numbers until :meth:`HistoryStore._frame` casts them.
-    """
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(_INSERT_SLICE):
-            yield rows
-    finally:
-        cursor.close()
+
+def _decoded(dictionary: TextDictionary, frame: pl.DataFrame) -> pl.DataFrame:
+    """Stored versions with their keys turned back into text (``deal_key`` into ``deal_id``), columns in place."""
+    decoded = frame.with_columns(dictionary.decode(frame[c], c) for c in TEXT_FIELDS if c in frame.columns)
+    if "deal_key" in decoded.columns:
+        decoded = decoded.with_columns(dictionary.decode(decoded["deal_key"], "id").alias("deal_key")).rename({"deal_key": "deal_id"})
+    return decoded
 
 
 def _typed(column: str, arrived: pl.DataType) -> pl.Expr:
-    """A column read through Arrow as the versions table's polars type (SQLite dates arrive as day numbers)."""
-    wanted = VERSION_SCHEMA.get(column, pl.String)
+    """A stored column read through Arrow as its polars type (SQLite dates arrive as day numbers)."""
+    wanted = STORED_SCHEMA.get(column, pl.String)
     if wanted == pl.Date and arrived.is_integer():
         return pl.col(column).cast(pl.Int32).cast(pl.Date)
     return pl.col(column).cast(wanted)
