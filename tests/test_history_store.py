@@ -373,3 +373,19 @@ def test_sqlite_s_whole_column_read_equals_its_row_by_row_read(rows):
     assert whole is not None
     assert whole.schema == by_row.schema
     assert whole.rows() == by_row.rows()
+
+
+def test_a_weekly_add_reads_a_large_dictionary_by_the_changed_deals_keys_and_adds_no_duplicates(store):
+    week = [(f"D{n}", "Proposal", float(n), None, f"owner {n}", "EMEA") for n in range(40)]
+    store.add_snapshot(export(week), D1, **KW)
+    changed = [(d, s, a + 1 if d in ("D3", "D7") else a, c, o, r) for d, s, a, c, o, r in week]
+    changed += [("D40", "Proposal", 1.0, None, "owner 3", None), ("D41", "Proposal", 1.0, None, "owner 20", None)]
+    changes = store.add_snapshot(export(changed), D2, **KW)
+    assert (changes.new, changes.changed) == (2, 2)
+    assert read_back(store, D1) == expected(week)
+    assert read_back(store, D2) == expected(changed)
+    with store.engine.connect() as connection:
+        owners = connection.execute(sa.select(sa.func.count()).where(schema.texts.c.field == "owner")).scalar()
+    # Looked up among the changed deals' old keys only: D40's owner is one of them (D3's), D41's is not, so its
+    # text gets a second entry (41 in all), which reads back as the same text, never a wrong one.
+    assert owners == 41

@@ -18,6 +18,10 @@ from hygiene.api.errors import HygieneError
 from hygiene.history.sql import bulk_insert, read_frame
 
 
+#: A field's dictionary is read whole when it holds at most this many times the values to encode.
+_WHOLE_READ_FACTOR = 4
+
+
 class TextDictionary:
     """The dictionary as one connection sees it; each field's values are read once, when first needed.
 
@@ -50,8 +54,20 @@ class TextDictionary:
         """The keys of ``values``, null for a value not in the dictionary (which is left as it is)."""
         return self._keys(values, self.values(field))
 
-    def encode(self, values: pl.Series, field: str) -> pl.Series:
-        """The keys of ``values`` (null stays null), named as ``values``; values not in the dictionary yet are added."""
+    def encode(self, values: pl.Series, field: str, likely: pl.Series | None = None) -> pl.Series:
+        """The keys of ``values`` (null stays null), named as ``values``; values not in the dictionary yet are added.
+
+        ``likely``: keys the values probably have (the ones the same deals'
+        previous versions held). When the field's dictionary is much larger
+        than ``values`` (deal names, next steps), only those entries are read,
+        and a value not among them is added with a key of its own even if
+        another deal's entry holds the same text: it reads back the same,
+        and an add then costs what it changes, not the size of the store.
+        """
+        if likely is not None and field not in self._values:
+            distinct = values.drop_nulls().unique()
+            if self._size(field) > _WHOLE_READ_FACTOR * max(distinct.len(), 1):
+                return self._encode_among(values, distinct, field, likely.drop_nulls().unique())
         known = self.values(field)
         distinct = values.drop_nulls().unique(maintain_order=True)
         new = distinct.filter(~distinct.is_in(known.implode())) if known.len() else distinct
@@ -65,6 +81,27 @@ class TextDictionary:
             known = pl.concat([known, new.alias(known.name)]) if known.len() else new.alias("value")
             self._values[field] = known
         return self._keys(values, known)
+
+    def _size(self, field: str) -> int:
+        texts = self._table
+        last = self._connection.execute(sa.select(sa.func.max(texts.c.text_key)).where(texts.c.field == field)).scalar()
+        return 0 if last is None else int(last) + 1
+
+    def _encode_among(self, values: pl.Series, distinct: pl.Series, field: str, likely: pl.Series) -> pl.Series:
+        texts = self._table
+        candidates = pl.DataFrame(schema={"text_key": pl.Int64, "value": pl.String})
+        if likely.len():
+            # Integer keys written into the statement: no limit on bound parameters to meet.
+            keys = ", ".join(str(int(k)) for k in likely.sort())
+            query = sa.select(texts.c.text_key, texts.c.value).where(texts.c.field == field, sa.text(f"text_key IN ({keys})"))
+            candidates = read_frame(self._connection, query, {"text_key": pl.Int64, "value": pl.String}).unique("value", keep="first")
+        new = distinct.filter(~distinct.is_in(candidates["value"].implode()))
+        if new.len():
+            start = self._size(field)
+            added = pl.DataFrame({"text_key": pl.int_range(start, start + new.len(), eager=True, dtype=pl.Int64), "value": new})
+            bulk_insert(self._connection, self._table, added.with_columns(pl.lit(field).alias("field")))
+            candidates = pl.concat([candidates, added.select("text_key", "value")])
+        return values.to_frame("value").join(candidates, on="value", how="left", maintain_order="left", nulls_equal=False)["text_key"].alias(values.name)
 
     @staticmethod
     def _keys(values: pl.Series, known: pl.Series) -> pl.Series:

@@ -517,6 +517,8 @@ class HistoryStore:
         ending = joined.filter(present_before & (~present_now | differs))
         starting_keys = joined.filter(present_now & (~present_before | differs)).select("deal_key")
 
+        # Read before they are closed: the text keys a changed deal's new version most likely shares with its old one.
+        likely = self._text_keys_covering(connection, date, ending.select("deal_key", "valid_from")) if ending.height else None
         if ending.height:
             # Closing the covering versions at `date`; a backfill keeps what they said from the next snapshot on.
             if following is not None:
@@ -526,7 +528,8 @@ class HistoryStore:
                     self._bulk_insert(connection, deal_versions, full.with_columns(pl.lit(following).alias("valid_from")))
             self._set_valid_to(connection, ending.select("deal_key", "valid_from"), date)
 
-        starting = _encoded(dictionary, rows.join(starting_keys, on="deal_key", how="semi").drop("deal_id")).with_columns(
+        starting = rows.join(starting_keys, on="deal_key", how="semi").drop("deal_id")
+        starting = _encoded(dictionary, starting, likely).with_columns(
             pl.lit(date).alias("valid_from"), pl.lit(following, pl.Date).alias("valid_to")
         )
         if following is not None and starting.height:
@@ -613,6 +616,12 @@ class HistoryStore:
         query = sa.select(*(deal_versions.c[c] for c in STORED_SCHEMA)).where(_valid_at(date))
         return self._stored_frame(connection, query).join(keys, on=["deal_key", "valid_from"], how="semi")
 
+    def _text_keys_covering(self, connection, date: dt.date, keys: pl.DataFrame) -> pl.DataFrame:
+        """The text fields' keys of the versions valid at ``date`` among ``keys``, read by primary key."""
+        deal_keys = ", ".join(str(int(k)) for k in keys["deal_key"].unique().sort())
+        query = sa.select(deal_versions.c.deal_key, *(deal_versions.c[c] for c in TEXT_FIELDS)).where(_valid_at(date), sa.text(f"deal_key IN ({deal_keys})"))
+        return self._stored_frame(connection, query)
+
     def _set_valid_to(self, connection, keys: pl.DataFrame, date: dt.date) -> None:
         self._per_key(connection, f"UPDATE {deal_versions.name} SET valid_to = {{}} WHERE deal_key = {{}} AND valid_from = {{}}", keys.select(pl.lit(date).alias("valid_to"), "deal_key", "valid_from"))
 
@@ -643,9 +652,12 @@ def _stored(column: str) -> str:
     return "deal_key" if column == "deal_id" else column
 
 
-def _encoded(dictionary: TextDictionary, frame: pl.DataFrame) -> pl.DataFrame:
-    """Versions with text (``deal_id``, the text fields) as the store keeps them: keys in the dictionary, added where new."""
-    encoded = frame.with_columns(dictionary.encode(frame[c], c) for c in TEXT_FIELDS if c in frame.columns)
+def _encoded(dictionary: TextDictionary, frame: pl.DataFrame, likely: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Versions with text (``deal_id``, the text fields) as the store keeps them: keys in the dictionary, added where new.
+
+    ``likely``: the text keys of the same deals' previous versions (see :meth:`TextDictionary.encode`).
+    """
+    encoded = frame.with_columns(dictionary.encode(frame[c], c, None if likely is None else likely[c]) for c in TEXT_FIELDS if c in frame.columns)
     if "deal_id" in encoded.columns:
         encoded = encoded.with_columns(dictionary.encode(encoded["deal_id"], "id").alias("deal_key")).drop("deal_id")
     return encoded
