@@ -105,5 +105,6 @@ class TextDictionary:
 
     @staticmethod
     def _keys(values: pl.Series, known: pl.Series) -> pl.Series:
-        lookup = pl.DataFrame({"value": known, "text_key": pl.int_range(0, known.len(), eager=True, dtype=pl.Int64)})
+        # A text entered twice (see encode's `likely`) maps to its first key.
+        lookup = pl.DataFrame({"value": known, "text_key": pl.int_range(0, known.len(), eager=True, dtype=pl.Int64)}).unique("value", keep="first", maintain_order=True)
         return values.to_frame("value").join(lookup, on="value", how="left", maintain_order="left", nulls_equal=False)["text_key"].alias(values.name)
