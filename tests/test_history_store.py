@@ -347,34 +347,6 @@ def test_a_store_of_schema_2_moves_to_the_compact_layout_and_reads_back_the_same
     engine.dispose()
 
 
-# -- SQLite's whole-column read gives exactly what its rows give ----------------------------------
-
-_CELLS = st.tuples(
-    st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
-    st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
-    st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8"), max_size=8), st.sampled_from([",", "x", "", "\x00,x"])),
-)
-
-
-@settings(max_examples=60, deadline=None)
-@given(rows=st.lists(_CELLS, max_size=20))
-def test_sqlite_s_whole_column_read_equals_its_row_by_row_read(rows):
-    from hygiene.history import sql
-
-    engine = sa.create_engine("sqlite://")
-    table = sa.Table("cells", sa.MetaData(), sa.Column("n", sa.BigInteger), sa.Column("x", sa.Float), sa.Column("s", sa.Text))
-    wanted = {"n": pl.Int64, "x": pl.Float64, "s": pl.String}
-    with engine.begin() as connection:
-        table.create(connection)
-        if rows:
-            connection.execute(sa.insert(table), [dict(zip(wanted, row, strict=True)) for row in rows])
-        whole = sql._sqlite_columns(connection, sa.select(table.c.n, table.c.x, table.c.s), wanted)
-        by_row = pl.DataFrame([r for part in sql._sqlite_rows(connection, sa.select(table.c.n, table.c.x, table.c.s)) for r in part], schema=wanted, orient="row")
-    assert whole is not None
-    assert whole.schema == by_row.schema
-    assert whole.rows() == by_row.rows()
-
-
 def test_a_weekly_add_reads_a_large_dictionary_by_the_changed_deals_keys_and_adds_no_duplicates(store):
     week = [(f"D{n}", "Proposal", float(n), None, f"owner {n}", "EMEA") for n in range(40)]
     store.add_snapshot(export(week), D1, **KW)

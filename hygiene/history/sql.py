@@ -9,7 +9,6 @@ and are cast a whole column at a time.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 
 import polars as pl
@@ -32,8 +31,7 @@ def read_frame(connection: sa.Connection, query, schema: Mapping[str, pl.DataTyp
         result = connection.execute(query.execution_options(stream_results=True, yield_per=SLICE))
         parts = [pl.DataFrame(rows, schema=raw_schema, orient="row") for rows in result.partitions(SLICE)]
     else:
-        whole = _sqlite_columns(connection, query, raw_schema)
-        parts = [whole] if whole is not None else [pl.DataFrame(rows, schema=raw_schema, orient="row") for rows in _sqlite_rows(connection, query)]
+        parts = [pl.DataFrame(rows, schema=raw_schema, orient="row") for rows in _sqlite_rows(connection, query)]
     frame = pl.concat(parts) if parts else pl.DataFrame(schema=raw_schema)
     return frame.with_columns(pl.col(c).cast(schema[c]) for c, t in raw_schema.items() if t != schema[c])
 
@@ -41,48 +39,6 @@ def read_frame(connection: sa.Connection, query, schema: Mapping[str, pl.DataTyp
 def _binary_columns(query) -> set[str]:
     """The columns of ``query`` that the database keeps as bytes (``LargeBinary``, PostgreSQL's ``bytea``)."""
     return {c.name for c in query.selected_columns if isinstance(c.type, sa.LargeBinary) or isinstance(getattr(c.type, "_variant_mapping", {}).get("postgresql"), sa.LargeBinary)}
-
-
-def _sqlite_columns(connection: sa.Connection, query, schema: Mapping[str, pl.DataType]) -> pl.DataFrame | None:
-    """The rows of ``query`` a whole column at a time, with no Python object per row; None when SQLite cannot build them.
-
-    One scan of ``query`` aggregates each column into one text, its values
-    separated by commas: numbers as ``quote()`` writes them (a real in as
-    many digits as it takes to read back the same double), text as ``x``
-    and the hex of its bytes (so that a comma, a NUL byte or anything else
-    in it survives), null as nothing. polars splits and parses the texts
-    in native code: at 1M versions about half the time of fetching rows
-    as tuples. A text over SQLite's length limit (1e9 bytes by default)
-    fails, and the caller falls back to fetching rows.
-    """
-    inner = query.subquery()
-    aggregates = []
-    for name, dtype in schema.items():
-        column = inner.c[name]
-        if dtype == pl.String or dtype == pl.Binary:
-            value = sa.case((column.is_(None), sa.literal("")), else_=sa.literal("x").op("||")(sa.func.hex(column)))
-        else:
-            value = sa.case((column.is_(None), sa.literal("")), else_=sa.func.quote(column))
-        aggregates.append(sa.func.group_concat(value, sa.literal(",")).label(name))
-    sql = str(sa.select(*aggregates).compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        texts = cursor.execute(sql).fetchone()
-    except sqlite3.DataError:  # "string or blob too big"
-        return None
-    finally:
-        cursor.close()
-    if texts is None or texts[0] is None:
-        return pl.DataFrame(schema=dict(schema))
-    columns = []
-    for (name, dtype), text in zip(schema.items(), texts, strict=True):
-        cells = pl.Series(name, [text], dtype=pl.String).str.split(",").explode()
-        if dtype == pl.String or dtype == pl.Binary:
-            decoded = pl.when(cells == "").then(None).otherwise(cells.str.slice(1).str.decode("hex"))
-            columns.append(pl.select(decoded.cast(dtype).alias(name)).to_series())
-        else:
-            columns.append(pl.select(pl.when(cells == "").then(None).otherwise(cells).cast(dtype).alias(name)).to_series())
-    return pl.DataFrame(columns)
 
 
 def _sqlite_rows(connection: sa.Connection, query) -> Iterable[list[tuple]]:
