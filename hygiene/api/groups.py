@@ -42,13 +42,7 @@ class Grouping:
     per_currency: bool = False
 
     def summarise(self, findings: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
-        """Level -> one row per group, sorted by name (the group without a name last).
-
-        The findings are joined to their deals' groups once for every level,
-        and every level's counts are collected in one parallel pass.
-        """
-        levels = list(self.levels)
-        deals = self.deals.lazy().select("id", "open", "amount", "currency", *levels)
+        """Level -> one row per group, sorted by name (the group without a name last)."""
         flagged_ids = (
             findings.lazy()
             .filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
@@ -56,11 +50,26 @@ class Grouping:
             .collect()
             .to_series()
         )
-        marked = deals.with_columns((pl.col("open") & ~pl.col("id").is_in(flagged_ids.implode())).alias("clean"))
+        return self.from_collected(findings, pl.collect_all(self.plans(findings, flagged_ids)))
+
+    def plans(self, findings: pl.DataFrame, flagged_ids: pl.Series) -> list[pl.LazyFrame]:
+        """The lazy frames :meth:`from_collected` reads, for the caller to collect with others in one pass.
+
+        ``flagged_ids``: the ids of the deals with an error or warning
+        finding. The findings are joined to their deals' groups once for
+        every level; only the deals with a finding are looked up.
+        """
+        levels = list(self.levels)
+        deals = self.deals.lazy().select("id", "open", "amount", "currency", *levels)
+        marked = deals.with_columns((pl.col("open") & ~pl.col("id").is_in(flagged_ids.implode())).alias("clean")).cache()
         with_deal = findings.lazy().filter(pl.col("deal_id").is_not_null()).select("deal_id", "severity")
-        # Only the deals with a finding are looked up (each once): not every deal of the export.
-        found = deals.select(pl.col("id").alias("deal_id"), *levels).join(with_deal.select("deal_id").unique(), on="deal_id", how="semi")
-        deal_findings = with_deal.join(found.unique("deal_id", keep="first"), on="deal_id", how="left")
+        finding_ids = findings.filter(pl.col("deal_id").is_not_null()).get_column("deal_id").unique()
+        # A deal listed twice gives its findings the groups of its first row; a finding of a deal not in the
+        # table counts in the groups without a name.
+        # Eager: a first-distinct filter in a lazy plan could be merged into the is_in filter before it.
+        found = self.deals.filter(pl.col("id").is_in(finding_ids.implode())).select(pl.col("id").alias("deal_id"), *levels)
+        found = found.filter(pl.col("deal_id").is_first_distinct())
+        deal_findings = with_deal.group_by("deal_id", "severity").len().join(found.lazy(), on="deal_id", how="left").cache()
         owner_findings = findings.lazy().filter(pl.col("deal_id").is_null() & pl.col("owner").is_not_null()).select("owner", "severity")
         open_sum = _exact_sum(pl.col("amount").filter(pl.col("open")).fill_null(0.0)).alias("open_amount")
         plans: list[pl.LazyFrame] = []
@@ -69,7 +78,12 @@ class Grouping:
                 of_owners = owner_findings.select(pl.col("owner").alias("group"), "severity")
             else:
                 of_owners = owner_findings.join(self.owners.lazy().select("owner", pl.col(level).alias("group")), on="owner", how="left").select("group", "severity")
-            counted = pl.concat([deal_findings.select(pl.col(level).alias("group"), "severity"), of_owners])
+            counted = pl.concat(
+                [
+                    deal_findings.select(pl.col(level).alias("group"), "severity", pl.col("len").cast(pl.UInt32)),
+                    of_owners.group_by("group", "severity").len(),
+                ]
+            )
             opened = pl.col("open").sum()
             per_group = marked.group_by(pl.col(level).alias("group")).agg(
                 pl.len().alias("deals"),
@@ -78,10 +92,14 @@ class Grouping:
                 pl.when(opened > 0).then(pl.col("clean").sum() / opened).alias("score"),
                 *([] if self.per_currency else [open_sum]),
             )
-            plans += [counted.group_by("group", "severity").len(), per_group]
+            plans += [counted.group_by("group", "severity").agg(pl.col("len").sum()), per_group]
             if self.per_currency:
                 plans.append(marked.filter(pl.col("open")).group_by(pl.col(level).alias("group"), "currency").agg(open_sum))
-        collected = pl.collect_all(plans)
+        return plans
+
+    def from_collected(self, findings: pl.DataFrame, collected: list[pl.DataFrame]) -> dict[str, list[dict[str, Any]]]:
+        """The groups from the collected :meth:`plans`: level -> one row per group, sorted by name (the group without a name last)."""
+        levels = list(self.levels)
         gaps = {
             owner: float(json.loads(details).get("gap") or 0.0)
             for owner, details in findings.filter((pl.col("code") == GAP_TO_QUOTA_CODE) & pl.col("deal_id").is_null()).select("owner", "details").iter_rows()

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import polars as pl
 
-from hygiene.api.figures import HistoryFigures, ReportFigures, amount_at_risk, at_risk_plans, compute_figures
+from hygiene.api.figures import AT_RISK_SEVERITIES, HistoryFigures, ReportFigures, amount_at_risk, at_risk_plans, compute_figures
 from hygiene.api.groups import Grouping
 from hygiene.api.models import SEVERITIES, Finding, Period, severities_at_or_above
 
@@ -119,15 +119,70 @@ class AuditReport:
     #: ``hygiene audit --forecast``: the forecast document (``hygiene/schemas/forecast.schema.json``), else None.
     forecast: dict[str, Any] | None = None
     _figures: ReportFigures | None = attrs.field(default=None, init=False, repr=False, eq=False)
-    #: Figures derived from ``findings``, kept with the table they were derived from (the summary, the
-    #: gates and the reporters each ask for the score and the deals' health; a new table recomputes them).
-    _derived: dict[str, tuple[pl.DataFrame, Any]] = attrs.field(factory=dict, init=False, repr=False, eq=False)
+    #: Figures derived from ``findings`` (and the tables beside it), kept with the tables they were derived from:
+    #: the summary, the gates and the reporters each ask for the score, the deals' health and the groups, and a
+    #: report given a new table recomputes them.
+    _derived: dict[str, tuple[tuple[Any, ...], Any]] = attrs.field(factory=dict, init=False, repr=False, eq=False)
+
+    def _inputs(self, name: str) -> tuple[Any, ...]:
+        """The tables the derived figure ``name`` is computed from: when one is replaced, the figure is stale."""
+        extra = {
+            "score": (self.open_deal_owners,),
+            "at_risk": (self.pipeline,),
+            "health": (self.pipeline, self.open_deal_owners, self.rules),
+            "deal_health": (self.pipeline, self.open_deal_owners, self.rules),
+            "per_deal": (self.rules,),
+            "groups": (self.grouping,),
+        }
+        return (self.findings, *extra.get(name, ()))
+
+    def _is_kept(self, name: str) -> bool:
+        kept = self._derived.get(name)
+        return kept is not None and len(kept[0]) == len(inputs := self._inputs(name)) and all(a is b for a, b in zip(kept[0], inputs, strict=True))
 
     def _from_findings(self, name: str, compute):
-        kept = self._derived.get(name)
-        if kept is None or kept[0] is not self.findings:
-            kept = self._derived[name] = (self.findings, compute())
-        return kept[1]
+        if not self._is_kept(name):
+            self._derived[name] = (self._inputs(name), compute())
+        return self._derived[name][1]
+
+    def _compute_together(self, *names: str) -> None:
+        """Compute the derived figures ``names`` not yet kept, their polars plans collected in one parallel pass.
+
+        Each figure is a list of lazy frames and a function that turns the
+        collected frames into the figure (see :meth:`_figure_plans`), so that
+        the JSON header's counts, score, amount at risk, health and groups
+        cost one ``collect_all`` over the narrow columns they read.
+        """
+        wanted = [name for name in names if not self._is_kept(name)]
+        if not wanted:
+            return
+        parts = [(name, *self._figure_plans(name)) for name in wanted]
+        collected = pl.collect_all([plan for _, plans, _ in parts for plan in plans])
+        offset = 0
+        for name, plans, finish in parts:
+            self._derived[name] = (self._inputs(name), finish(collected[offset : offset + len(plans)]))
+            offset += len(plans)
+
+    def _kept(self, name: str) -> Any:
+        self._compute_together(name)
+        return self._derived[name][1]
+
+    def _figure_plans(self, name: str):
+        """The lazy frames of a derived figure and what makes the figure of them once collected."""
+        if name == "counts":
+            findings = self.findings.lazy()
+            return [findings.group_by(column).len().sort(column) for column in ("severity", "code")], self._counts_from
+        if name == "score":
+            return self._score_plans(), self._score_from
+        if name == "at_risk":
+            return at_risk_plans(self.pipeline, self._flagged_ids()), self._amount_at_risk_entry
+        if name == "health":
+            return self._health_plans(), self._health_from
+        if name == "groups":
+            if self.grouping is None:
+                return [], lambda collected: {}
+            return self.grouping.plans(self.findings, self._flagged_ids()), lambda collected: self.grouping.from_collected(self.findings, collected)
+        raise KeyError(name)
 
     def figures(self) -> ReportFigures:
         """The figures human-facing reports show (amount at risk, per-owner and per-team tables, ...), computed once."""
@@ -140,19 +195,55 @@ class AuditReport:
 
         Level -> one row per group (``name`` null for deals with no value at
         that level); only the levels the audit has data for. See
-        :mod:`hygiene.groups`.
+        :mod:`hygiene.groups`. Computed once per findings table and shared
+        by every reporter (each caller gets its own copy).
         """
-        return self.grouping.summarise(self.findings) if self.grouping is not None else {}
+        return copy.deepcopy(self._kept("groups"))
 
-    def _open_deals(self) -> pl.DataFrame:
-        """``id``, ``owner``, ``team`` and ``amount`` of every open deal: from the pipeline table when the report has one."""
+    def _open_deals(self) -> pl.LazyFrame:
+        """``deal_id``, ``owner``, ``team`` and ``amount`` of every open deal: from the pipeline table when the report has one."""
         if self.pipeline is not None:
-            return self.pipeline.filter(pl.col("open")).select("id", "owner", "team", "amount")
-        deals = self.open_deal_owners
-        for column, dtype in (("team", pl.String), ("amount", pl.Float64)):
-            if column not in deals.columns:
-                deals = deals.with_columns(pl.lit(None, dtype).alias(column))
-        return deals
+            return self.pipeline.lazy().filter(pl.col("open")).select(pl.col("id").alias("deal_id"), "owner", "team", "amount")
+        deals = self.open_deal_owners.lazy()
+        names = self.open_deal_owners.columns
+        return deals.select(
+            pl.col("id").alias("deal_id"),
+            "owner",
+            pl.col("team") if "team" in names else pl.lit(None, pl.String).alias("team"),
+            pl.col("amount") if "amount" in names else pl.lit(None, pl.Float64).alias("amount"),
+        )
+
+    def _findings_per_deal(self) -> pl.DataFrame:
+        """Per deal with a finding: ``deal_id``, ``findings`` (how many), ``lost`` (their weights) and ``flagged`` (an error or warning among them)."""
+        weights = {rule.code: rule.weight for rule in self.rules}
+        return self._from_findings(
+            "per_deal",
+            lambda: self.findings.lazy()
+            .filter(pl.col("deal_id").is_not_null())
+            .group_by("deal_id")
+            .agg(
+                pl.len().cast(pl.Int64).alias("findings"),
+                pl.col("code").replace_strict(weights, default=0, return_dtype=pl.Int64).sum().alias("lost"),
+                pl.col("severity").is_in(AT_RISK_SEVERITIES).any().alias("flagged"),
+            )
+            .collect(),
+        )
+
+    def _health_table(self) -> pl.LazyFrame:
+        """Every open deal with its findings count and health score (see :meth:`deal_health`), in no particular order."""
+        per_deal = self._findings_per_deal().lazy().select("deal_id", "findings", "lost")
+        return (
+            self._open_deals()
+            .join(per_deal, on="deal_id", how="left")
+            .select(
+                "deal_id",
+                "owner",
+                "team",
+                "amount",
+                pl.col("findings").fill_null(0),
+                (100 - pl.col("lost").fill_null(0)).clip(lower_bound=0).cast(pl.Int64).alias("health"),
+            )
+        )
 
     def deal_health(self) -> pl.DataFrame:
         """Every open deal's health score: 100 minus the weights of its findings, floored at 0.
@@ -163,65 +254,41 @@ class AuditReport:
         finding weighs what its rule's ``weight`` says (see ``rules``); every
         finding counts, known to a baseline or not; waived ones are gone.
         """
-        return self._from_findings("deal_health", self._deal_health)
+        return self._from_findings("deal_health", lambda: self._health_table().sort("deal_id").collect())
 
-    def _deal_health(self) -> pl.DataFrame:
-        weights = pl.DataFrame(
-            {"code": [rule.code for rule in self.rules], "weight": [rule.weight for rule in self.rules]},
-            schema={"code": pl.String, "weight": pl.Int64},
-        )
-        per_deal = (
-            self.findings.lazy()
-            .filter(pl.col("deal_id").is_not_null())
-            .select("deal_id", "code")
-            .join(weights.lazy(), on="code", how="left")
-            .group_by("deal_id")
-            .agg(pl.len().cast(pl.Int64).alias("findings"), pl.col("weight").fill_null(0).sum().cast(pl.Int64).alias("lost"))
-        )
-        return (
-            self._open_deals()
-            .lazy()
-            .select(pl.col("id").alias("deal_id"), "owner", "team", "amount")
-            .join(per_deal, on="deal_id", how="left")
-            .select(
-                "deal_id",
-                "owner",
-                "team",
-                "amount",
-                pl.col("findings").fill_null(0),
-                (100 - pl.col("lost").fill_null(0)).clip(lower_bound=0).cast(pl.Int64).alias("health"),
-            )
-            .sort("deal_id")
-            .collect()
-        )
+    def unhealthy_deals(self) -> pl.DataFrame:
+        """The rows of :meth:`deal_health` below 100 (the JSON report's ``deal_health``), without sorting every open deal."""
+        if self._is_kept("deal_health"):
+            return self.deal_health().filter(pl.col("health") < 100)
+        return self._kept("health")[1]
 
-    def health_summary(self) -> dict[str, Any]:
-        """The health scores in brief: the average over open deals (None without any), per owner, and how many are below 100."""
-        health = self.deal_health().lazy()
+    def _health_plans(self) -> list[pl.LazyFrame]:
+        health = self._health_table().cache()
         average = pl.col("health").mean().round(1)
-        overall, by_owner = pl.collect_all(
-            [
-                health.select(average.alias("average"), (pl.col("health") < 100).sum().alias("below"), pl.len().alias("deals")),
-                health.filter(pl.col("owner").is_not_null()).group_by("owner").agg(average.alias("average")).sort("owner"),
-            ]
-        )
+        return [
+            health.select(average.alias("average"), (pl.col("health") < 100).sum().alias("below"), pl.len().alias("deals")),
+            health.filter(pl.col("owner").is_not_null()).group_by("owner").agg(average.alias("average")).sort("owner"),
+            health.filter(pl.col("health") < 100).sort("deal_id"),
+        ]
+
+    @staticmethod
+    def _health_from(collected: list[pl.DataFrame]) -> tuple[dict[str, Any], pl.DataFrame]:
+        overall, by_owner, unhealthy = collected
         row = overall.row(0, named=True)
-        return {
+        summary = {
             "average": row["average"] if row["deals"] else None,
             "by_owner": {owner: float(value) for owner, value in by_owner.iter_rows()},
             "deals_below_100": int(row["below"]),
         }
+        return summary, unhealthy
+
+    def health_summary(self) -> dict[str, Any]:
+        """The health scores in brief: the average over open deals (None without any), per owner, and how many are below 100."""
+        return copy.deepcopy(self._kept("health")[0])
 
     def _flagged_ids(self) -> pl.Series:
         """The ids of the deals with an error or warning finding (each once): what puts an open deal at risk."""
-        return self._from_findings(
-            "flagged",
-            lambda: self.findings.lazy()
-            .filter(pl.col("severity").is_in(["error", "warning"]) & pl.col("deal_id").is_not_null())
-            .select(pl.col("deal_id").unique())
-            .collect()
-            .to_series(),
-        )
+        return self._findings_per_deal().filter(pl.col("flagged")).get_column("deal_id")
 
     @staticmethod
     def _amount_at_risk_entry(collected: list[pl.DataFrame]) -> dict[str, Any]:
@@ -246,9 +313,6 @@ class AuditReport:
             "by_team": {key: _number(amount) for key, amount in risk.by_team.items()},
         }
 
-    def _amount_at_risk_summary(self) -> dict[str, Any]:
-        return self._amount_at_risk_entry(pl.collect_all(at_risk_plans(self.pipeline, self._flagged_ids())))
-
     def score(self) -> dict[str, Any]:
         """The hygiene score: the share of open deals with no error or warning finding.
 
@@ -256,7 +320,7 @@ class AuditReport:
         deal), rounded to four decimals; ``by_owner`` gives the same per
         owner of open deals (deals without an owner are counted overall only).
         """
-        return copy.deepcopy(self._from_findings("score", lambda: self._score_from(pl.collect_all(self._score_plans()))))
+        return copy.deepcopy(self._kept("score"))
 
     def _score_plans(self) -> list[pl.LazyFrame]:
         deals = self.open_deal_owners.lazy().select("owner", pl.col("id").is_in(self._flagged_ids().implode()).alias("flagged"))
@@ -298,33 +362,32 @@ class AuditReport:
     def _counts(counts: pl.DataFrame) -> dict[str, int]:
         return {key: int(n) for key, n in counts.iter_rows() if key is not None}
 
+    @classmethod
+    def _counts_from(cls, collected: list[pl.DataFrame]) -> tuple[dict[str, int], dict[str, int]]:
+        by_severity = {severity: 0 for severity in SEVERITIES}
+        by_severity.update(cls._counts(collected[0]))
+        return by_severity, cls._counts(collected[1])
+
     def summary(self) -> dict[str, Any]:
         """The JSON report's ``summary``: counts, the score, the deals' health and the amount at risk.
 
-        The counts, the score and the amount at risk are read from the
-        narrow columns they need, collected in one parallel pass.
+        The counts, the score, the health and the amount at risk are read
+        from the narrow columns they need, collected in one parallel pass.
         """
-        findings = self.findings.lazy()
-        counts = [findings.group_by(column).len().sort(column) for column in ("severity", "code")]
-        kept_score = self._derived.get("score")
-        score_plans = self._score_plans() if kept_score is None or kept_score[0] is not self.findings else []
-        collected = pl.collect_all([*counts, *score_plans, *at_risk_plans(self.pipeline, self._flagged_ids())])
-        if score_plans:
-            self._derived["score"] = (self.findings, self._score_from(collected[2:4]))
-        by_severity = {severity: 0 for severity in SEVERITIES}
-        by_severity.update(self._counts(collected[0]))
+        self._compute_together("counts", "score", "health", "at_risk")
+        by_severity, by_rule = self._kept("counts")
         return {
             "deals": self.deals,
             "open_deals": self.open_deals,
             "findings": self.findings.height,
-            "by_severity": by_severity,
-            "by_rule": self._counts(collected[1]),
+            "by_severity": dict(by_severity),
+            "by_rule": dict(by_rule),
             "not_evaluable": dict(self.not_evaluable),
             **({"not_evaluable_reasons": {code: dict(r) for code, r in self.not_evaluable_reasons.items()}} if self.not_evaluable_reasons else {}),
             "not_evaluable_by_field": {code: dict(fields) for code, fields in self.not_evaluable_by_field.items()},
             "score": self.score(),
             "health": self.health_summary(),
-            "amount_at_risk": self._amount_at_risk_entry(collected[2 + len(score_plans) :]),
+            "amount_at_risk": copy.deepcopy(self._kept("at_risk")),
         }
 
     def counted_findings(self, fail_on: str) -> int:
@@ -357,7 +420,8 @@ class AuditReport:
         return entries
 
     def header(self) -> dict[str, Any]:
-        """The report's metadata, as the JSON report writes it."""
+        """The report's metadata, as the JSON report writes it (its figures collected in one parallel pass)."""
+        self._compute_together("counts", "score", "health", "at_risk", "groups")
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
             "tool": {"name": "hygiene", "version": self.tool_version},

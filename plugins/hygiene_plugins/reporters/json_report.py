@@ -91,7 +91,7 @@ class JsonReporter(Reporter):
         # NaN and Infinity are not JSON: a report that holds one fails (naming this reporter) rather than being invalid.
         header = json_text(json.dumps(report.header(), indent=2, ensure_ascii=False, allow_nan=False))
         stream.write(header[:-2] + ',\n  "deal_health": [')
-        write_array(stream, report.deal_health().filter(pl.col("health") < 100), DEAL_HEALTH_KEYS)
+        write_array(stream, report.unhealthy_deals(), DEAL_HEALTH_KEYS)
         stream.write('],\n  "findings": [')
         write_array(stream, report.findings, FINDING_KEYS)
         stream.write("]\n}\n")
