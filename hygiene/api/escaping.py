@@ -246,9 +246,11 @@ def json_text(encoded: str) -> str:
     return encoded.translate(_json_table())
 
 
-def json_text_expr(column: str) -> pl.Expr:
-    """:func:`json_text` for a column of encoded JSON, vectorised (polars strings hold no surrogates)."""
+def json_text_expr(column: str | pl.Expr) -> pl.Expr:
+    """:func:`json_text` for a column (or an expression) of encoded JSON, vectorised (polars strings hold no surrogates)."""
     import polars as pl
 
     escapes = {char: code for char, code in json_escapes().items() if not 0xD800 <= ord(char) < 0xE000}
-    return pl.col(column).str.replace_many(list(escapes), list(escapes.values()))
+    expr = pl.col(column) if isinstance(column, str) else column
+    return expr.str.replace_many(list(escapes), list(escapes.values()))
+

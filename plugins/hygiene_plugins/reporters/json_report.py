@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import polars as pl
@@ -36,20 +37,73 @@ def json_value(column: str, dtype: pl.DataType) -> pl.Expr:
 
 SLICE_ROWS = 50_000
 
+@dataclasses.dataclass(frozen=True)
+class Escapes:
+    """The string columns of some rows that hold a character :func:`hygiene.json_text` escapes (DEL, C1 and bidi controls, ...).
 
-def object_lines(rows: pl.DataFrame, keys: tuple[str, ...], *, last: bool) -> pl.DataFrame:
-    """One JSON object per row, indented, with a comma after all but the array's last."""
+    Only those columns take that pass: on a column none of whose values
+    holds such a character it changes nothing, so a report whose text is
+    plain ASCII (the usual case) skips it with the same bytes. The check
+    is cheap: a column of ASCII text without DEL has none.
+    """
+
+    json_text: frozenset[str]
+
+    @classmethod
+    def of(cls, rows: pl.DataFrame, keys: tuple[str, ...]) -> Escapes:
+        strings = [key for key in keys if rows.schema[key] == pl.String]
+        if not strings or not rows.height:
+            return cls(frozenset())
+        plain = rows.select(
+            ((pl.col(key).str.len_bytes() == pl.col(key).str.len_chars()) & ~pl.col(key).str.contains("\x7f", literal=True)).all().alias(key)
+            for key in strings
+        ).row(0, named=True)
+        return cls(frozenset(key for key in strings if plain[key] is not True))
+
+
+def _encoded_by_struct(dtype: pl.DataType) -> bool:
+    """Types polars' JSON encoder writes as :func:`json_value` does (strings escaped the same, integers, null)."""
+    return dtype == pl.String or dtype.is_integer()
+
+
+def object_lines(rows: pl.DataFrame, keys: tuple[str, ...], *, last: bool, escapes: Escapes | None = None) -> pl.DataFrame:
+    """One JSON object per row, indented, with a comma after all but the array's last.
+
+    Runs of string and integer fields are encoded by polars' JSON encoder
+    (one struct per run; it escapes strings as RFC 8259 asks, as
+    :func:`json_value` does); ``details``, already a JSON object, is spliced
+    in verbatim. ``escapes``: what the rows' text needs (default: found
+    out from ``rows``).
+    """
+    escapes = escapes if escapes is not None else Escapes.of(rows, keys)
     separator = pl.lit(",")
     if last:
         separator = pl.when(pl.int_range(pl.len()) < rows.height - 1).then(separator).otherwise(pl.lit(""))
-    fields = [
-        # details is already a JSON object: spliced in verbatim rather than as a string.
-        pl.concat_str([pl.lit(f'"{key}":'), pl.col("details") if key == "details" else json_value(key, rows.schema[key])])
-        for key in keys
-    ]
-    line = pl.concat_str([pl.lit("    {"), pl.concat_str(fields, separator=","), pl.lit("}"), separator]).alias("line")
-    # C1 and bidi controls and U+2028/U+2029 (in details too) as \u escapes: see hygiene.json_text.
-    return rows.select(line).select(json_text_expr("line"))
+    pieces: list[pl.Expr] = []
+    run: list[str] = []
+
+    def end_run() -> None:
+        if run:
+            encoded = pl.struct(run).struct.json_encode()
+            if escapes.json_text & set(run):
+                encoded = json_text_expr(encoded)
+            pieces.append(encoded.str.strip_prefix("{").str.strip_suffix("}"))
+            run.clear()
+
+    for key in keys:
+        dtype = rows.schema[key]
+        if key != "details" and _encoded_by_struct(dtype):
+            run.append(key)
+            continue
+        end_run()
+        if key == "details":
+            value = json_text_expr("details") if "details" in escapes.json_text else pl.col("details")
+        else:
+            value = json_value(key, dtype)
+        pieces.append(pl.concat_str([pl.lit(f'"{key}":'), value]))
+    end_run()
+    line = pl.concat_str([pl.lit("    {"), pl.concat_str(pieces, separator=","), pl.lit("}"), separator]).alias("line")
+    return rows.select(line)
 
 
 def finding_lines(findings: pl.DataFrame, *, last: bool) -> pl.DataFrame:
@@ -62,10 +116,11 @@ def write_array(stream, rows: pl.DataFrame, keys: tuple[str, ...]) -> None:
     if not rows.height:
         return
     stream.write("\n")
+    escapes = Escapes.of(rows, keys)
     # Slices bound the memory the encoded text takes: a million findings' lines at once
     # would add a copy of the whole report to the peak.
     for offset in range(0, rows.height, SLICE_ROWS):
-        lines = object_lines(rows.slice(offset, SLICE_ROWS), keys, last=offset + SLICE_ROWS >= rows.height)
+        lines = object_lines(rows.slice(offset, SLICE_ROWS), keys, last=offset + SLICE_ROWS >= rows.height, escapes=escapes)
         buffer = getattr(stream, "buffer", None)
         if buffer is None:  # a text-only stream (io.StringIO): the lines go through Python
             stream.write("\n".join(lines.to_series().to_list()) + "\n")
