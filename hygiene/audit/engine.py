@@ -111,21 +111,43 @@ class AuditInputs:
 
 
 @attrs.define(kw_only=True)
+class _NotEvaluable:
+    """What one rule says about the deals it cannot judge: masks, and reasons when it gives them."""
+
+    configured: ConfiguredRule
+    #: The rule's masks (see :func:`_not_evaluable_masks_of`); None when they are its reasons' ``is_not_null``.
+    masks: list[pl.Expr] | None
+    #: Why each deal cannot be judged (``DealRule.not_evaluable_reason``), or None.
+    reason: pl.Expr | None
+    #: Whether the rule adds columns of its own (its masks come after those of the rules that add none).
+    own_columns: bool = False
+
+
+@attrs.define(kw_only=True)
+class _Vectorised:
+    """A vectorised rule's expressions, kept until its table (the deals with its own columns) exists."""
+
+    configured: ConfiguredRule
+    columns: dict[str, pl.Expr]
+    condition: pl.Expr
+    message: pl.Expr | None
+    details: pl.Expr
+    severity: pl.Expr | None
+
+
+@attrs.define(kw_only=True)
 class _Plans:
     """The rules' work, gathered so that the vectorised parts are collected in one pass."""
 
     parts: list[pl.DataFrame] = attrs.field(factory=list)
     errors: int = 0
-    #: Vectorised rules' flagged deals: (rule, plan, whether messages are still to be made in Python).
-    flagged: list[tuple[ConfiguredRule, pl.LazyFrame, bool]] = attrs.field(factory=list)
-    #: Not-evaluable counts over the deal table, and over tables rules extended with columns of their own.
-    counts: list[tuple[ConfiguredRule, list[pl.Expr]]] = attrs.field(factory=list)
-    count_plans: list[tuple[ConfiguredRule, pl.LazyFrame]] = attrs.field(factory=list)
+    #: Vectorised rules, planned but not yet collected.
+    vectorised: list[_Vectorised] = attrs.field(factory=list)
+    #: Every rule's not-evaluable masks and reasons, collected in the same pass as the flagged deals.
+    not_evaluable: list[_NotEvaluable] = attrs.field(factory=list)
 
     #: Rules that failed: their findings and counts so far are dropped, as an audit they could not finish.
     failed_codes: set[str] = attrs.field(factory=set)
-    #: Not-evaluable deals per reason, for rules that give reasons.
-    reason_plans: list[tuple[str, pl.LazyFrame]] = attrs.field(factory=list)
 
     def failed(self, configured: ConfiguredRule, exc: BaseException) -> None:
         if configured.code in self.failed_codes:
@@ -203,12 +225,10 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
     plans = _Plans()
     for configured in rules:
         _plan(configured, deals, contexts[configured.code], plans)
-    _collect_flagged(plans, contexts)
     # Each rule's not-evaluable mask is kept per deal, so that a report narrowed to some owners
     # (``--owner``, digests) counts only their deals.
-    masks = _not_evaluable_masks(deals, plans)
+    masks, reasons = _collect_rules(deals, plans, contexts)
     periods = {code: ctx.period.name for code, ctx in contexts.items()}
-    reasons = _count_reasons(plans.reason_plans)
     findings = finish(plans.parts, periods, inputs.period.name)
     pipeline = pipeline_table(deals, inputs.stages, inputs.period)
     if masks:
@@ -234,15 +254,6 @@ def evaluate_rules(frame: pl.DataFrame, rules: list[ConfiguredRule], inputs: Aud
             ),
         ),
     )
-
-
-def _count_reasons(reason_plans: list[tuple[str, pl.LazyFrame]]) -> dict[str, dict[str, int]]:
-    collected = _collect_each([plan for _, plan in reason_plans])
-    failed = next((result for result in collected if isinstance(result, BaseException)), None)
-    if failed is not None:
-        raise failed
-    counts = {code: {reason: int(n) for reason, n in sorted(frame.iter_rows())} for (code, _), frame in zip(reason_plans, collected, strict=True)}
-    return {code: reasons for code, reasons in sorted(counts.items()) if reasons}
 
 
 def _not_evaluable_masks_of(code: str, result: pl.Expr | Mapping[str, pl.Expr] | None) -> list[pl.Expr] | None:
@@ -281,35 +292,32 @@ def _contexts(deals: pl.DataFrame, rules: list[ConfiguredRule], inputs: AuditInp
 
 
 def _plan(configured: ConfiguredRule, deals: pl.DataFrame, ctx: RuleContext, plans: _Plans) -> None:
-    """Add one rule's work to ``plans``: a lazy plan for a vectorised rule, findings for the others."""
+    """Add one rule's work to ``plans``: expressions for a vectorised rule, findings for the others."""
     rule = configured.rule
     try:
         vectorised = isinstance(rule, DealRule) and rule.is_vectorised()
         columns = rule.columns(ctx) if vectorised else {}
-        table = deals.lazy().with_columns(**columns) if columns else deals.lazy()
         if vectorised:
-            message = rule.message_expr(ctx)
-            severity = rule.severity_expr(ctx, configured.severity)
-            plan = table.filter(rule.condition(ctx).fill_null(False))
-            if message is None:
-                # Keep the deal columns whole (finding columns such as owner would clash): messages need the deals.
-                plan = plan.with_columns(details_json(rule.details(ctx)).alias(DETAILS_COLUMN))
-                if severity is not None:
-                    plan = plan.with_columns(severity.alias(SEVERITY_COLUMN))
-            else:
-                plan = plan.select(flagged_deal_columns(configured, message, details_json(rule.details(ctx)), severity))
-            plans.flagged.append((configured, plan, message is None))
+            plans.vectorised.append(
+                _Vectorised(
+                    configured=configured,
+                    columns=columns,
+                    condition=rule.condition(ctx).fill_null(False),
+                    message=rule.message_expr(ctx),
+                    details=details_json(rule.details(ctx)),
+                    severity=rule.severity_expr(ctx, configured.severity),
+                )
+            )
         elif isinstance(rule, DealRule):
             plans.add(configured.code, _row_at_a_time(configured, deals, ctx))
         else:
             plans.add(configured.code, findings_from_pipeline_rule(configured, rule.check(deals, ctx)))
-        if (masks := _not_evaluable_masks_of(configured.code, rule.not_evaluable(ctx))) is not None:
-            if columns:
-                plans.count_plans.append((configured, table.select(masks)))
-            else:
-                plans.counts.append((configured, masks))
-            if isinstance(rule, DealRule) and (reason := rule.not_evaluable_reason(ctx)) is not None:
-                plans.reason_plans.append((configured.code, table.select(reason.alias("reason")).drop_nulls().group_by("reason").len()))
+        reason = rule.not_evaluable_reason(ctx) if isinstance(rule, DealRule) else None
+        if reason is not None and type(rule).not_evaluable is DealRule.not_evaluable:
+            # The masks are the reasons' is_not_null: the reasons alone are computed, once.
+            plans.not_evaluable.append(_NotEvaluable(configured=configured, masks=None, reason=reason, own_columns=bool(columns)))
+        elif (masks := _not_evaluable_masks_of(configured.code, rule.not_evaluable(ctx))) is not None:
+            plans.not_evaluable.append(_NotEvaluable(configured=configured, masks=masks, reason=reason, own_columns=bool(columns)))
     except BaseException as exc:  # a plugin's bug (a panic, a SystemExit) must not abort the audit
         if not is_crash(exc):
             # A rule that finds its configuration unusable only once it sees the deals says so like the core does.
@@ -317,27 +325,102 @@ def _plan(configured: ConfiguredRule, deals: pl.DataFrame, ctx: RuleContext, pla
         plans.failed(configured, exc)
 
 
-def _not_evaluable_masks(deals: pl.DataFrame, plans: _Plans) -> list[pl.Series]:
-    """Each rule's mask of the deals it could not judge (one value per deal); a mask that fails is its rule's failure."""
-    lazy = deals.lazy()
-    jobs = [(configured, lazy.select(mask)) for configured, mask in plans.counts] + plans.count_plans
-    jobs = [(configured, plan) for configured, plan in jobs if configured.code not in plans.failed_codes]
-    masks: list[tuple[str, pl.Series]] = []
-    for (configured, _), result in zip(jobs, _collect_each([plan for _, plan in jobs]), strict=True):
+def _collect_rules(
+    deals: pl.DataFrame, plans: _Plans, contexts: Mapping[str, RuleContext]
+) -> tuple[list[pl.Series], dict[str, dict[str, int]]]:
+    """Collect every vectorised rule's flagged deals and every rule's not-evaluable masks and reasons in one pass.
+
+    A rule's own columns (``DealRule.columns``) are computed first, once, and
+    added to the deal table its other expressions read; its flag plan and
+    its not-evaluable plan then both read them instead of computing them
+    twice. Returns the masks (one value per deal) and, per rule code that
+    gives reasons, the deals per reason.
+    """
+    tables = _rule_tables(deals, plans)
+    flagged = [work for work in plans.vectorised if work.configured.code not in plans.failed_codes]
+    judged = [job for job in plans.not_evaluable if job.configured.code not in plans.failed_codes]
+    flag_plans = [_flag_plan(work, tables.get(work.configured.code, deals)) for work in flagged]
+    judge_plans = [_not_evaluable_plan(job, tables.get(job.configured.code, deals)) for job in judged]
+    results = _collect_each(flag_plans + judge_plans)
+    for work, result in zip(flagged, results[: len(flagged)], strict=True):
+        _add_flagged(plans, work.configured, result, work.message is None, contexts[work.configured.code])
+    masks: list[tuple[bool, int, str, pl.Series]] = []
+    reasons: dict[str, dict[str, int]] = {}
+    for index, (job, result) in enumerate(zip(judged, results[len(flagged) :], strict=True)):
+        code = job.configured.code
         if isinstance(result, BaseException):
-            plans.failed(configured, result)
+            plans.failed(job.configured, result)
             continue
         try:
-            if result.height not in (1, deals.height) or not result.width:
-                raise ValueError(f"not_evaluable() gave {result.height} rows and {result.width} columns, not one true/false per deal")
-            for column in result.iter_columns():
-                mask = column.cast(pl.Boolean).fill_null(False)
-                if result.height != deals.height:  # a constant: the same for every deal
-                    mask = mask.new_from_index(0, deals.height)
-                masks.append((configured.code, mask))
+            own_masks, counts = _read_not_evaluable(job, result, deals.height)
         except Exception as exc:  # not a mask: the rule's expression is unusable
-            plans.failed(configured, exc)
-    return [mask for code, mask in masks if code not in plans.failed_codes]
+            plans.failed(job.configured, exc)
+            continue
+        masks.extend((job.own_columns, index, code, mask) for mask in own_masks)
+        if counts:
+            reasons[code] = counts
+    # Rules without columns of their own first, as the pipeline table has always held them.
+    ordered = [mask for own, _, code, mask in sorted(masks, key=lambda item: (item[0], item[1])) if code not in plans.failed_codes]
+    return ordered, {code: counts for code, counts in sorted(reasons.items()) if code not in plans.failed_codes}
+
+
+def _rule_tables(deals: pl.DataFrame, plans: _Plans) -> dict[str, pl.DataFrame]:
+    """The deal table of each rule with columns of its own (``DealRule.columns``), those columns computed in one pass."""
+    works = [work for work in plans.vectorised if work.columns and work.configured.code not in plans.failed_codes]
+    lazy = deals.lazy()
+    column_plans = [lazy.with_columns(**work.columns).select(list(work.columns)) for work in works]
+    tables: dict[str, pl.DataFrame] = {}
+    for work, result in zip(works, _collect_each(column_plans), strict=True):
+        if isinstance(result, BaseException):
+            plans.failed(work.configured, result)
+            continue
+        # Series added to an eager table are shared, not copied; a name the table has is replaced, as with_columns does.
+        tables[work.configured.code] = deals.with_columns(result.get_columns())
+    return tables
+
+
+def _flag_plan(work: _Vectorised, table: pl.DataFrame) -> pl.LazyFrame:
+    """The plan of the deals a vectorised rule flags, as finding columns (or whole deals, when messages are made in Python)."""
+    plan = table.lazy().filter(work.condition)
+    if work.message is None:
+        # Keep the deal columns whole (finding columns such as owner would clash): messages need the deals.
+        plan = plan.with_columns(work.details.alias(DETAILS_COLUMN))
+        if work.severity is not None:
+            plan = plan.with_columns(work.severity.alias(SEVERITY_COLUMN))
+        return plan
+    return plan.select(flagged_deal_columns(work.configured, work.message, work.details, work.severity))
+
+
+#: The column of a not-evaluable plan holding the rule's reasons.
+_REASON_COLUMN = "__not_evaluable_reason__"
+
+
+def _not_evaluable_plan(job: _NotEvaluable, table: pl.DataFrame) -> pl.LazyFrame:
+    exprs = list(job.masks or [])
+    if job.reason is not None:
+        exprs.append(job.reason.alias(_REASON_COLUMN))
+    return table.lazy().select(exprs)
+
+
+def _read_not_evaluable(job: _NotEvaluable, result: pl.DataFrame, height: int) -> tuple[list[pl.Series], dict[str, int]]:
+    """A rule's collected not-evaluable plan as masks (one true/false per deal) and deals per reason."""
+    if result.height not in (1, height) or not result.width:
+        raise ValueError(f"not_evaluable() gave {result.height} rows and {result.width} columns, not one true/false per deal")
+
+    def per_deal(series: pl.Series) -> pl.Series:
+        # A constant (one row) is the same for every deal.
+        return series.new_from_index(0, height) if result.height != height else series
+
+    counts: dict[str, int] = {}
+    reason = per_deal(result.get_column(_REASON_COLUMN)) if job.reason is not None else None
+    if reason is not None:
+        tally = reason.drop_nulls().cast(pl.String).value_counts()
+        counts = {text: int(n) for text, n in sorted(tally.iter_rows())}
+    if job.masks is None:
+        assert reason is not None
+        return [reason.is_not_null().alias(not_evaluable_column(job.configured.code))], counts
+    masks = [per_deal(column.cast(pl.Boolean).fill_null(False)) for column in result.iter_columns() if column.name != _REASON_COLUMN]
+    return masks, counts
 
 
 def _row_at_a_time(configured: ConfiguredRule, frame: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
@@ -351,23 +434,22 @@ def _row_at_a_time(configured: ConfiguredRule, frame: pl.DataFrame, ctx: RuleCon
     return findings_from_messages(configured, rows, messages)
 
 
-def _collect_flagged(plans: _Plans, contexts: Mapping[str, RuleContext]) -> None:
-    """Collect the vectorised rules' plans and turn what they flagged into findings."""
-    for (configured, _, python_messages), flagged in zip(plans.flagged, _collect_each([plan for _, plan, _ in plans.flagged]), strict=True):
-        if configured.code in plans.failed_codes:
-            continue
-        if isinstance(flagged, BaseException):
-            plans.failed(configured, flagged)
-            continue
-        if python_messages:
-            try:
-                flagged = _with_python_messages(configured, flagged, contexts[configured.code])
-            except BaseException as exc:
-                if not is_crash(exc):
-                    raise
-                plans.failed(configured, exc)
-                continue
-        plans.add(configured.code, flagged)
+def _add_flagged(plans: _Plans, configured: ConfiguredRule, flagged: pl.DataFrame | BaseException, python_messages: bool, ctx: RuleContext) -> None:
+    """Turn what a vectorised rule flagged into findings."""
+    if configured.code in plans.failed_codes:
+        return
+    if isinstance(flagged, BaseException):
+        plans.failed(configured, flagged)
+        return
+    if python_messages:
+        try:
+            flagged = _with_python_messages(configured, flagged, ctx)
+        except BaseException as exc:
+            if not is_crash(exc):
+                raise
+            plans.failed(configured, exc)
+            return
+    plans.add(configured.code, flagged)
 
 
 def _with_python_messages(configured: ConfiguredRule, flagged: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
