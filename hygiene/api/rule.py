@@ -198,7 +198,7 @@ class RuleContext:
         return self.typed_extras.expr(name)
 
     def history_gap(self, *fields: str) -> pl.Expr:
-        """Why a deal lacks ``fields`` (text), or null where it has them all.
+        """Why a deal lacks ``fields`` (categorical text), or null where it has them all.
 
         For rules that need what history derives (``close_date_pushes``,
         ``amount_previous`` ...): a deal without them is not evaluable, and
@@ -210,23 +210,20 @@ class RuleContext:
 
         from hygiene.api.fields import HISTORY_SNAPSHOTS_COLUMN, SNAPSHOTS_SEEN_COLUMN
 
-        missing = [f for f in fields]
-        lacking = pl.any_horizontal(*(pl.col(f).is_null() for f in missing))
-        first_missing = pl.coalesce(*(pl.when(pl.col(f).is_null()).then(pl.lit(f)) for f in missing))
+        # Every reason a deal can have is known here, so each deal gets a small code and the code its
+        # text, a categorical: no text is built per deal, and counting the reasons compares codes.
+        texts: dict[int, str] = {}
+        for index, field in enumerate(fields):
+            texts[index] = f"no {field} in the export, and no history to derive it from"
+            texts[len(fields) + index] = "history has 1 snapshot"
+            texts[2 * len(fields) + index] = "deal seen in 1 snapshot"
+            texts[3 * len(fields) + index] = f"no {field} in the export or its history"
+        lacking = pl.any_horizontal(*(pl.col(f).is_null() for f in fields))
+        first_missing = pl.coalesce(*(pl.when(pl.col(f).is_null()).then(pl.lit(index, pl.UInt32)) for index, f in enumerate(fields)))
         snapshots = pl.col(HISTORY_SNAPSHOTS_COLUMN)
         seen = pl.col(SNAPSHOTS_SEEN_COLUMN)
-        # concat_str, not pl.format: this runs on polars' streaming engine (see hygiene.audit.engine.streams_safely).
-        return (
-            pl.when(~lacking)
-            .then(pl.lit(None, pl.String))
-            .when(snapshots.is_null())
-            .then(pl.concat_str([pl.lit("no "), first_missing, pl.lit(" in the export, and no history to derive it from")]))
-            .when(snapshots < 2)
-            .then(pl.lit("history has 1 snapshot"))
-            .when(seen.fill_null(0) < 2)
-            .then(pl.lit("deal seen in 1 snapshot"))
-            .otherwise(pl.concat_str([pl.lit("no "), first_missing, pl.lit(" in the export or its history")]))
-        )
+        state = pl.when(snapshots.is_null()).then(0).when(snapshots < 2).then(1).when(seen.fill_null(0) < 2).then(2).otherwise(3).cast(pl.UInt32)
+        return pl.when(lacking).then((state * len(fields) + first_missing).replace_strict(texts, return_dtype=pl.Categorical))
 
     def in_period(self, column: str | pl.Expr) -> pl.Expr:
         """True where a date column falls in the current period, bounds inclusive."""

@@ -414,8 +414,9 @@ def _read_not_evaluable(job: _NotEvaluable, result: pl.DataFrame, height: int) -
     counts: dict[str, int] = {}
     reason = per_deal(result.get_column(_REASON_COLUMN)) if job.reason is not None else None
     if reason is not None:
-        tally = reason.drop_nulls().cast(pl.String).value_counts()
-        counts = {text: int(n) for text, n in sorted(tally.iter_rows())}
+        # Counted before being read as text: a categorical reason (RuleContext.history_gap) is counted by its codes.
+        tally = reason.drop_nulls().value_counts()
+        counts = {text: int(n) for text, n in sorted(tally.select(pl.first().cast(pl.String), pl.last()).iter_rows())}
     if job.masks is None:
         assert reason is not None
         return [reason.is_not_null().alias(not_evaluable_column(job.configured.code))], counts
