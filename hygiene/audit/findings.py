@@ -235,66 +235,25 @@ _KEY_COLUMN = "__fingerprint_key__"
 def sort_findings(findings: pl.DataFrame) -> pl.DataFrame:
     """Report order: most severe first, then by owner, deal id, code, row and message.
 
-    Each key is replaced by its value's position among the key's distinct
-    values (nulls last), and the positions are packed into as few unsigned
-    64-bit words as hold them (usually one), so the sort compares integers,
-    not text. Findings that agree on everything but the message (one rule's
-    several findings about one row, such as its unreadable cells) are few,
-    so the messages, the longest key, are compared only among those: a
-    stable sort by the other keys, then by message within each run of equal
-    keys, which is the same order as sorting by all six keys at once. The
-    table's columns are gathered once, in the final order.
+    Findings that agree on everything but the message (one rule's several
+    findings about one row, such as its unreadable cells) are few, so the
+    messages, the longest key, are compared only among those: a stable
+    sort by the other keys, then by message within each run of equal keys,
+    which is the same order as sorting by all six keys at once. The runs
+    are numbered only when there is a tie: numbering them groups every
+    finding, and most audits have none.
     """
-    if findings.height < 2:
-        return findings
-    # Severities by rank, an unknown one after them, none last.
-    rank = findings.get_column("severity").replace_strict(SEVERITY_RANK, default=len(SEVERITY_RANK), return_dtype=pl.UInt64)
-    positions = [(rank.fill_null(len(SEVERITY_RANK) + 1), len(SEVERITY_RANK) + 2)] + [_positions(findings.get_column(column)) for column in ("owner", "deal_id", "code", "row")]
-    words = _packed(positions)
-    keys = pl.DataFrame({f"{_WORD_PREFIX}{index}": word for index, word in enumerate(words)})
-    order = keys.with_row_index(_INDEX_COLUMN).sort(keys.columns, maintain_order=True)
-    same_as_previous = pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in keys.columns).fill_null(False)
-    ordered = order.with_columns(same_as_previous.alias(_SAME_COLUMN))
-    if ordered.get_column(_SAME_COLUMN).any():
-        run = (~pl.col(_SAME_COLUMN)).cum_sum()
+    rank = pl.col("severity").replace_strict(SEVERITY_RANK, default=len(SEVERITY_RANK), return_dtype=pl.Int8)
+    keys = [_RANK_COLUMN, "owner", "deal_id", "code", "row"]
+    ordered = findings.with_columns(rank.alias(_RANK_COLUMN)).sort(keys, nulls_last=True, maintain_order=True)
+    same_as_previous = pl.all_horizontal(pl.col(k).eq_missing(pl.col(k).shift(1)) for k in keys)
+    if ordered.select(same_as_previous.any()).item():
+        ordered = ordered.with_columns((~same_as_previous).cum_sum().alias(_RUN_COLUMN))
         in_tie = pl.len().over(_RUN_COLUMN) > 1
-        runs = ordered.select(_INDEX_COLUMN, run.alias(_RUN_COLUMN)).with_columns(in_tie.alias(_TIE_COLUMN))
-        ties = runs.filter(_TIE_COLUMN)
-        ties = ties.with_columns(findings.get_column("message").gather(ties.get_column(_INDEX_COLUMN)).alias("message"))
-        ties = ties.sort([_RUN_COLUMN, "message"], nulls_last=True, maintain_order=True).drop("message")
-        ordered = pl.concat([runs.filter(~pl.col(_TIE_COLUMN)), ties]).sort(_RUN_COLUMN, maintain_order=True)
-    return findings[ordered.get_column(_INDEX_COLUMN)]
+        ties = ordered.filter(in_tie).sort([_RUN_COLUMN, "message"], nulls_last=True, maintain_order=True)
+        ordered = pl.concat([ordered.filter(~in_tie), ties]).sort(_RUN_COLUMN, maintain_order=True).drop(_RUN_COLUMN)
+    return ordered.drop(_RANK_COLUMN)
 
 
-def _positions(values: pl.Series) -> tuple[pl.Series, int]:
-    """Each value's position among the distinct values in ascending order, nulls after them all; and how many positions there are."""
-    distinct = values.drop_nulls().unique().sort()
-    lookup = pl.DataFrame({"value": distinct, "position": pl.Series(range(distinct.len()), dtype=pl.UInt64)})
-    found = pl.DataFrame({"value": values}).join(lookup, on="value", how="left", maintain_order="left").get_column("position")
-    return found.fill_null(distinct.len()), distinct.len() + 1
-
-
-def _packed(positions: list[tuple[pl.Series, int]]) -> list[pl.Series]:
-    """Consecutive keys' positions packed into unsigned 64-bit words, the first key in the highest bits: comparing the words compares the keys in turn."""
-    words: list[pl.Series] = []
-    word: pl.Series | None = None
-    free = 0
-    for values, count in positions:
-        bits = max(1, (count - 1).bit_length())
-        if word is None or bits > free:
-            if word is not None:
-                words.append(word)
-            word, free = values, 64 - bits
-            continue
-        word = word * (1 << bits) + values
-        free -= bits
-    assert word is not None
-    words.append(word)
-    return words
-
-
-_WORD_PREFIX = "__sort_word_"
-_INDEX_COLUMN = "__finding_index__"
-_SAME_COLUMN = "__same_as_previous__"
-_TIE_COLUMN = "__in_tie__"
+_RANK_COLUMN = "__severity_rank__"
 _RUN_COLUMN = "__run__"
