@@ -194,6 +194,29 @@ def test_deal_changes_of_a_deal_seen_once_are_none(tmp_path):
         assert deal_changes(store, dt.date(2026, 11, 16), current).height == 0
 
 
+def test_deal_changes_list_only_audited_deals_against_their_newest_version(tmp_path):
+    """Changes between stored versions and from the newest one to the export; a deal gone from the export, or new in it, has none listed."""
+    day = dt.date.fromisoformat
+    versions = pl.DataFrame(
+        {
+            "deal_id": ["D1", "D1", "D2", "D2", "D3"],
+            "valid_from": [day("2026-11-02"), day("2026-11-09"), day("2026-11-02"), day("2026-11-09"), day("2026-11-02")],
+            "valid_to": [day("2026-11-09"), None, day("2026-11-09"), None, None],
+            "stage": ["Prospecting", "Proposal", "Proposal", "Proposal", "Prospecting"],
+            "amount": [100.0, 100.0, 50.0, 60.0, None],
+        }
+    )
+    # D1 twice in the export: its first row is the audited one. D2 left the export; D4 is new.
+    current = pl.DataFrame({"id": ["D1", "D3", "D1", "D4"], "stage": ["Negotiation", "Prospecting", "Prospecting", "Proposal"], "amount": [100.0, 2500.0, 1.0, 10.0]})
+    with HistoryStore.open(StoreLocation(url=f"sqlite:///{tmp_path / 'store.db'}", display="test store")) as store:
+        changes = deal_changes(store, day(AS_OF), current, versions=versions)
+    assert changes.rows() == [
+        ("D1", day(AS_OF), "stage", "Proposal", "Negotiation"),
+        ("D1", day("2026-11-09"), "stage", "Prospecting", "Proposal"),
+        ("D3", day(AS_OF), "amount", None, "2,500"),
+    ]
+
+
 def test_no_waterfall_without_two_snapshots_up_to_the_audit():
     period = period_containing(dt.date(2026, 11, 16), "quarter", 1)
     assert flow_range([dt.date(2026, 11, 2)], period, dt.date(2026, 11, 16)) is None

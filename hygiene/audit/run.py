@@ -182,6 +182,9 @@ def run_audit(config: Config, registry: Registry, options: AuditOptions, raw: Ra
                     )
                 if options.scope and report.history_figures is not None:
                     report.history_figures = _scoped_history(store, config, registry, options, report, stages, deals.location)
+            # The versions read and the deal table before currency conversion served the derivations and the
+            # figures: let them go before the run is recorded and the reports are written.
+            derived = exported = None
             _compare_and_record(store, config, options, report, frame, stages)
     finally:
         if store is not None:

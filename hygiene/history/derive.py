@@ -46,8 +46,10 @@ if TYPE_CHECKING:
     from hygiene.history.store import HistoryStore
 from hygiene.api.stages import StageTable, stage_key
 
-#: The version columns derivations read.
-SEQUENCE_COLUMNS = ("content_hash", "stage", "close_date", "amount", "owner", "forecast_category")
+#: The version fields the per-deal derivations read.
+DERIVATION_COLUMNS = ("stage", "close_date", "amount", "owner", "forecast_category")
+#: The version columns derivations read: with the digest that tells whether an export not stored yet continues a version.
+SEQUENCE_COLUMNS = ("content_hash", *DERIVATION_COLUMNS)
 #: Fields that need at least one transition (two snapshots of the deal).
 TRANSITION_FIELDS = (
     "close_date_pushes",
@@ -75,15 +77,35 @@ class DerivedDeals:
     """The deal table with history filled in, and where each derivable value came from."""
 
     frame: pl.DataFrame
-    #: ``id`` and one ``<field>_source`` column per derivable field: ``export``, ``history``, ``history-lower-bound`` or null.
-    sources: pl.DataFrame
+    #: One boolean column per derivable field, in the rows of ``frame``: whether the export had the value.
+    exported: pl.DataFrame
     #: Snapshots the store holds up to ``as_of``, the audited export counted as one.
     history_snapshots: int
     previous_snapshot: dt.date | None
     first_snapshot: dt.date | None
     #: Every deal's stored versions that began on or before ``as_of`` (deals no longer exported too), with
-    #: :data:`SEQUENCE_COLUMNS` and the ``report_columns`` asked for; None unless asked for.
+    #: :data:`DERIVATION_COLUMNS` (:data:`SEQUENCE_COLUMNS` for an export not stored yet) and the
+    #: ``report_columns`` asked for; None unless asked for.
     versions: pl.DataFrame | None = None
+
+    @property
+    def sources(self) -> pl.DataFrame:
+        """``id`` and one ``<field>_source`` column per derivable field: ``export``, ``history``, ``history-lower-bound`` or null.
+
+        Built when asked for (``hygiene deals``): an audit needs the values, not where each came from.
+        """
+        lower_bound = self.frame.get_column(STAGE_ENTERED_LOWER_BOUND_COLUMN)
+        return pl.DataFrame([self.frame.get_column("id"), *self.exported.get_columns(), lower_bound]).select(
+            "id",
+            *(
+                pl.when(pl.col(f"__exported__{f}"))
+                .then(pl.lit(SOURCE_EXPORT))
+                .when(self.frame.get_column(f).is_not_null())
+                .then(pl.when(pl.col(STAGE_ENTERED_LOWER_BOUND_COLUMN)).then(pl.lit(SOURCE_LOWER_BOUND)).otherwise(pl.lit(SOURCE_HISTORY)) if f == "stage_entered_date" else pl.lit(SOURCE_HISTORY))
+                .alias(source_column(f))
+                for f in DERIVABLE_FIELDS
+            ),
+        )
 
 
 def source_column(field: str) -> str:
@@ -131,12 +153,14 @@ def derive_fields(
     history_snapshots = len(dates) + 1
     previous = dates[-1] if dates else None
     first = dates[0] if dates else None
-    columns = list(dict.fromkeys([*SEQUENCE_COLUMNS, *report_columns]))
+    # An export the store already holds needs no digest to compare: the versions' digests are not read then.
+    derived_columns = DERIVATION_COLUMNS if stored_export else SEQUENCE_COLUMNS
+    columns = list(dict.fromkeys([*derived_columns, *report_columns]))
     # Versions that began on or before as_of: the derivations of an export not stored yet take those before it.
     read = store.versions(columns, before=as_of + dt.timedelta(days=1)) if dates else None
     if stored_export:
-        ids = deals.select(pl.col("id").alias("deal_id"))
-        stored = read.select("deal_id", "valid_from", "valid_to", *SEQUENCE_COLUMNS).join(ids, on="deal_id", how="semi") if read is not None else None
+        # Deals the export no longer has are derived too, and left out when the derived fields join the deal table.
+        stored = read.select("deal_id", "valid_from", "valid_to", *derived_columns) if read is not None else None
         current = None
     else:
         current = version_rows(deals, extra_columns).select("deal_id", *SEQUENCE_COLUMNS)
@@ -158,8 +182,8 @@ def derive_fields(
     derived = derived.with_columns(pl.lit(history_snapshots, pl.Int64).alias(HISTORY_SNAPSHOTS_COLUMN))
     if history_snapshots < 2:
         derived = derived.with_columns(pl.lit(None, _POLARS_TYPES[CANONICAL_FIELDS[f]]).alias(f) for f in (*TRANSITION_FIELDS, "stage_entered_date", "last_change_date", "first_seen_date", "amount_first"))
-    frame, sources = _fill(deals, derived)
-    return DerivedDeals(frame=frame, sources=sources, history_snapshots=history_snapshots, previous_snapshot=previous, first_snapshot=first, versions=versions)
+    frame, exported = _fill(deals, derived)
+    return DerivedDeals(frame=frame, exported=exported, history_snapshots=history_snapshots, previous_snapshot=previous, first_snapshot=first, versions=versions)
 
 
 def _stored_sequences(stored: pl.DataFrame, dates: list[dt.date], as_of: dt.date) -> pl.DataFrame:
@@ -169,7 +193,8 @@ def _stored_sequences(stored: pl.DataFrame, dates: list[dt.date], as_of: dt.date
     ends = stored.select(pl.when(pl.col("valid_to").is_null() | (pl.col("valid_to") > as_of)).then(pl.lit(day_after)).otherwise(pl.col("valid_to")).alias("end"))["end"]
     seen = date_index.search_sorted(ends, side="left").cast(pl.Int64) - date_index.search_sorted(stored["valid_from"], side="left").cast(pl.Int64)
     # Versions still valid at as_of end "after" it, as the export row of the other path begins at it: contiguity reads the same.
-    return stored.with_columns(ends.alias("valid_to"), seen.alias("seen")).sort("deal_id", "valid_from")
+    # The store reads versions sorted by deal, then valid_from: the order the derivations need, with no sort here.
+    return stored.with_columns(ends.alias("valid_to"), seen.alias("seen"))
 
 
 def _single_snapshot(current: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
@@ -215,93 +240,116 @@ def _sequences(stored: pl.DataFrame, current: pl.DataFrame, dates: list[dt.date]
 
 
 def _from_sequences(seq: pl.DataFrame, previous: dt.date, first: dt.date, as_of: dt.date, stages: StageTable) -> pl.DataFrame:
+    """One row per deal from its versions (sorted by deal, then ``valid_from``): one lazy pass, one group-by.
+
+    Every per-version figure is a ``shift`` against the version before; the
+    group-by on an integer deal number (a running count of deal starts,
+    sorted by construction) keeps only plain sums, maxima and firsts. What
+    a run or a push "at its last occurrence" needs is the row number where
+    it happened (the largest such row of the deal), and its values are
+    gathered from the sequence afterwards, for one row per deal.
+    """
     order = {stage_key(s.name): index for index, s in enumerate(stages.stages) if not s.closed}
-    key = pl.col("stage").str.strip_chars().str.to_lowercase()
-    same_deal = pl.col("deal_id") == pl.col("deal_id").shift(1)
+    # Stage and forecast category are compared as their few distinct values' codes, not as text per version.
+    stage_codes, stage_ranks = _stage_codes(seq.get_column("stage"), order)
+    commit_values = seq.get_column("forecast_category").unique().drop_nulls()
+    in_commit = dict(zip(commit_values.to_list(), (commit_values.str.strip_chars().str.to_lowercase() == COMMIT_CATEGORY).to_list(), strict=True))
+    same = pl.col("same")
     push = (pl.col("close_date") - pl.col("close_date").shift(1)).dt.total_days()
-    rank = key.replace_strict(order, default=None, return_dtype=pl.Int64)
-    commit = pl.col("forecast_category").str.strip_chars().str.to_lowercase() == COMMIT_CATEGORY
-    seq = seq.with_columns(
-        same_deal.fill_null(False).alias("same"),
-        key.alias("key"),
-        rank.alias("rank"),
-        commit.fill_null(False).alias("commit"),
-    ).with_columns(
-        pl.when(pl.col("same")).then(push).alias("push"),
-        (~pl.col("same") | (pl.col("key") != pl.col("key").shift(1)).fill_null(True) | (pl.col("valid_from") != pl.col("valid_to").shift(1))).alias("stage_break"),
-        (~pl.col("same") | (pl.col("commit") != pl.col("commit").shift(1)) | (pl.col("valid_from") != pl.col("valid_to").shift(1))).alias("commit_break"),
-        (pl.col("same") & (pl.col("rank") < pl.col("rank").shift(1))).fill_null(False).alias("regression"),
-        # A change of owner needs an owner on both sides: a CRM change log without owners is not a hand-over.
-        (pl.col("same") & (pl.col("owner") != pl.col("owner").shift(1))).fill_null(False).alias("owner_change"),
-        pl.when(pl.col("same")).then(pl.col("close_date").shift(1)).alias("push_from"),
-        pl.when(pl.col("same")).then(pl.col("stage").shift(1)).alias("stage_before"),
-    ).with_columns(
-        pl.col("stage_break").cum_sum().alias("stage_run"),
-        pl.col("commit_break").cum_sum().alias("commit_run"),
-        # The versions are sorted by deal: a running count of deal starts numbers the deals, and
-        # grouping on that integer costs a fraction of hashing every version's text id.
-        (~pl.col("same")).cum_sum().alias("deal_number"),
+    contiguous = pl.col("valid_from") == pl.col("valid_to").shift(1)
+    row = pl.col("row")
+    steps = (
+        seq.lazy()
+        .select("deal_id", "valid_from", "valid_to", "stage", "close_date", "amount", "owner", "forecast_category", "seen")
+        .with_row_index("row")
+        .with_columns(
+            (pl.col("deal_id") == pl.col("deal_id").shift(1)).fill_null(False).alias("same"),
+            pl.col("stage").replace_strict(stage_ranks, default=None, return_dtype=pl.Int64).alias("rank"),
+            pl.col("stage").replace_strict(stage_codes, default=None, return_dtype=pl.Int64).alias("key"),
+            pl.col("forecast_category").replace_strict(in_commit, default=False, return_dtype=pl.Boolean).fill_null(False).alias("commit"),
+        )
+        .with_columns(
+            pl.when(same).then(push).alias("push"),
+            (~same | (pl.col("key") != pl.col("key").shift(1)).fill_null(True) | ~contiguous).alias("stage_break"),
+            (~same | (pl.col("commit") != pl.col("commit").shift(1)) | ~contiguous).alias("commit_break"),
+            (same & (pl.col("rank") < pl.col("rank").shift(1))).fill_null(False).alias("regression"),
+            # A change of owner needs an owner on both sides: a CRM change log without owners is not a hand-over.
+            (same & (pl.col("owner") != pl.col("owner").shift(1))).fill_null(False).alias("owner_change"),
+            (~same).cum_sum().set_sorted().alias("deal_number"),
+        )
     )
-    at_previous = (pl.col("valid_from") <= previous) & (pl.col("valid_to") > previous)
     pushed = pl.col("push") > 0
-    in_last_stage_run = pl.col("stage_run") == pl.col("stage_run").last()
-    in_last_commit_run = pl.col("commit_run") == pl.col("commit_run").last()
-    derived = seq.group_by("deal_number").agg(
-        pl.col("deal_id").first(),
-        pl.col("valid_from").filter(in_last_stage_run).first().alias("stage_entered_date"),
-        pl.col("valid_from").first().alias("first_seen_date"),
-        pl.col("valid_from").last().alias("last_change_date"),
-        pl.col("amount").first().alias("amount_first"),
-        pl.col("amount").filter(in_last_commit_run).first().alias("commit_amount"),
-        pl.col("commit").last().alias("in_commit"),
-        pl.col("seen").sum().alias(SNAPSHOTS_SEEN_COLUMN),
-        pushed.sum().cast(pl.Int64).alias("close_date_pushes"),
-        pl.col("push").filter(pushed).sum().cast(pl.Int64).alias("push_days_total"),
-        pl.col("push").filter(pushed).max().cast(pl.Int64).alias("max_push_days"),
-        (pl.col("push") < 0).sum().cast(pl.Int64).alias("pull_ins"),
-        pl.col("push_from").filter(pushed).last().alias("last_push_from"),
-        pl.col("close_date").filter(pushed).last().alias("last_push_to"),
-        pl.col("close_date").filter(at_previous).first().alias("close_date_previous"),
-        pl.col("amount").filter(at_previous).first().alias("amount_previous"),
-        pl.col("stage_before").filter(in_last_stage_run).first().alias("stage_previous"),
-        pl.col("regression").sum().cast(pl.Int64).alias("stage_regressions"),
-        pl.col("owner_change").sum().cast(pl.Int64).alias("owner_changes"),
+    at_previous = (pl.col("valid_from") <= previous) & (pl.col("valid_to") > previous)
+    per_deal = (
+        steps.group_by("deal_number")
+        .agg(
+            pl.col("deal_id").first(),
+            row.first().alias("first_row"),
+            pl.col("valid_from").first().alias("first_seen_date"),
+            pl.col("valid_from").last().alias("last_change_date"),
+            pl.col("amount").first().alias("amount_first"),
+            pl.col("commit").last().alias("in_commit"),
+            pl.col("seen").sum().alias(SNAPSHOTS_SEEN_COLUMN),
+            pushed.sum().cast(pl.Int64).alias("close_date_pushes"),
+            pl.when(pushed).then(pl.col("push")).sum().cast(pl.Int64).alias("push_days_total"),
+            pl.when(pushed).then(pl.col("push")).max().cast(pl.Int64).alias("max_push_days"),
+            (pl.col("push") < 0).sum().cast(pl.Int64).alias("pull_ins"),
+            pl.col("regression").sum().cast(pl.Int64).alias("stage_regressions"),
+            pl.col("owner_change").sum().cast(pl.Int64).alias("owner_changes"),
+            # Rows of the sequence: where the current stage run and commit run began, the last push, the previous snapshot.
+            pl.when(pl.col("stage_break")).then(row).max().alias("stage_row"),
+            pl.when(pl.col("commit_break")).then(row).max().alias("commit_row"),
+            pl.when(pushed).then(row).max().alias("push_row"),
+            pl.when(at_previous).then(row).min().alias("previous_row"),
+        )
+        .collect()
+    )
+    first_row, stage_row, commit_row, push_row, previous_row = (per_deal.get_column(c) for c in ("first_row", "stage_row", "commit_row", "push_row", "previous_row"))
+    stage, close_date, amount = (seq.get_column(c) for c in ("stage", "close_date", "amount"))
+    # The stage before the current run: none when the run began at the deal's first version.
+    before_run = pl.select(pl.when(stage_row > first_row).then(stage_row - 1)).to_series()
+    derived = per_deal.with_columns(
+        seq.get_column("valid_from").gather(stage_row).alias("stage_entered_date"),
+        stage.gather(before_run).alias("stage_previous"),
+        amount.gather(commit_row).alias("commit_amount"),
+        # A push is never a deal's first version: the row before it is the same deal's.
+        close_date.gather(push_row - 1).alias("last_push_from"),
+        close_date.gather(push_row).alias("last_push_to"),
+        close_date.gather(previous_row).alias("close_date_previous"),
+        amount.gather(previous_row).alias("amount_previous"),
     )
     seen_once = pl.col(SNAPSHOTS_SEEN_COLUMN) < 2
     return derived.with_columns(
         (pl.col("stage_entered_date") == pl.col("first_seen_date")).and_(pl.col("first_seen_date") == first).alias("lower_bound"),
         pl.when(pl.col("in_commit")).then(pl.col("commit_amount")).alias("amount_at_commit"),
         *(pl.when(~seen_once).then(pl.col(f)).alias(f) for f in TRANSITION_FIELDS),
-    ).drop("deal_number", "commit_amount", "in_commit")
+    ).drop("deal_number", "commit_amount", "in_commit", "first_row", "stage_row", "commit_row", "push_row", "previous_row")
+
+
+def _stage_codes(stages: pl.Series, order: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Each stage name as written: one code per stage key (names that differ in case or spaces share it), and its open rank."""
+    names = stages.unique().drop_nulls().sort()
+    keys = names.str.strip_chars().str.to_lowercase().to_list()
+    numbers = {k: index for index, k in enumerate(dict.fromkeys(keys))}
+    codes = {name: numbers[k] for name, k in zip(names.to_list(), keys, strict=True)}
+    ranks = {name: order[k] for name, k in zip(names.to_list(), keys, strict=True) if k in order}
+    return codes, ranks
 
 
 def _fill(deals: pl.DataFrame, derived: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The export's value where it has one, else history's; and which it was."""
+    """The export's value where it has one, else history's; and whether the export had it (see :attr:`DerivedDeals.sources`)."""
     derived = derived.rename({f: f"__derived__{f}" for f in DERIVABLE_FIELDS if f in derived.columns})
-    joined = deals.join(derived, left_on="id", right_on="deal_id", how="left", maintain_order="left")
+    # One join, of the ids alone: the derived columns line up with the deal table's rows, which are not copied.
+    lined_up = deals.select("id").join(derived, left_on="id", right_on="deal_id", how="left", maintain_order="left").drop("id")
+    joined = deals.hstack(lined_up.get_columns())
     # A deal created on the day its stage run began is exact, even at the store's first snapshot.
     created_then = pl.col("created_date").is_not_null() & (pl.col("created_date") >= pl.col("__derived__stage_entered_date"))
     lower_bound = (pl.col("stage_entered_date").is_null() & pl.col("lower_bound").fill_null(False) & ~created_then.fill_null(False)).alias(STAGE_ENTERED_LOWER_BOUND_COLUMN)
     joined = joined.with_columns(lower_bound)
-    sources = joined.select(
-        "id",
-        *(
-            pl.when(pl.col(f).is_not_null())
-            .then(pl.lit(SOURCE_EXPORT))
-            .when(pl.col(f"__derived__{f}").is_not_null())
-            .then(pl.lit(SOURCE_LOWER_BOUND) if f == "stage_entered_date" else pl.lit(SOURCE_HISTORY))
-            .alias(source_column(f))
-            for f in DERIVABLE_FIELDS
-        ),
-    ).with_columns(
-        pl.when(pl.col(source_column("stage_entered_date")) == SOURCE_LOWER_BOUND)
-        .then(pl.when(joined[STAGE_ENTERED_LOWER_BOUND_COLUMN]).then(pl.lit(SOURCE_LOWER_BOUND)).otherwise(pl.lit(SOURCE_HISTORY)))
-        .otherwise(pl.col(source_column("stage_entered_date")))
-        .alias(source_column("stage_entered_date"))
-    )
+    exported = joined.select(pl.col(f).is_not_null().alias(f"__exported__{f}") for f in DERIVABLE_FIELDS)
     frame = joined.with_columns(
         pl.coalesce(pl.col(f), pl.col(f"__derived__{f}").cast(deals.schema[f])).alias(f) for f in DERIVABLE_FIELDS
     ).drop([f"__derived__{f}" for f in DERIVABLE_FIELDS] + ["lower_bound"])
     if SNAPSHOTS_SEEN_COLUMN not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.Int64).alias(SNAPSHOTS_SEEN_COLUMN))
-    return frame, sources
+    return frame, exported

@@ -122,23 +122,33 @@ def deal_changes(store: HistoryStore, as_of: dt.date, current: pl.DataFrame, *, 
         stored = versions.filter(pl.col("valid_from") < as_of).select("deal_id", "valid_from", *fields)
     audited = current.select(pl.col("id").alias("deal_id"), pl.lit(as_of).alias("valid_from"), *fields)
     audited = audited.filter(pl.col("deal_id").is_not_null()).unique("deal_id", keep="first", maintain_order=True)
-    stored = stored.filter(pl.col("deal_id").is_in(audited.get_column("deal_id").implode()))
-    versions = pl.concat([stored.cast(dict(audited.schema)), audited]).sort("deal_id", "valid_from")
+    stored = stored.cast(dict(audited.schema))
+    # Only the versions that differ from the one before them matter, a few in a hundred: they are found
+    # in one pass over the stored versions (sorted by deal, then valid_from), and only they are formatted.
     same_deal = pl.col("deal_id") == pl.col("deal_id").shift(1)
+    differs = pl.any_horizontal(pl.col(f).ne_missing(pl.col(f).shift(1)) for f in fields)
+    stepped = stored.with_columns(pl.col(f).shift(1).alias(f"before__{f}") for f in fields).filter(same_deal & differs)
+    # The export against each audited deal's newest stored version (a deal not stored yet has no change).
+    newest = stored.filter(pl.col("deal_id").ne_missing(pl.col("deal_id").shift(-1))).drop("valid_from")
+    exported = (
+        audited.join(newest.rename({f: f"before__{f}" for f in fields}), on="deal_id", how="inner", maintain_order="left")
+        .filter(pl.any_horizontal(pl.col(f).ne_missing(pl.col(f"before__{f}")) for f in fields))
+        .select(stepped.columns)
+    )
+    stepped = stepped.filter(pl.col("deal_id").is_in(audited.get_column("deal_id").implode()))
+    steps = pl.concat([stepped, exported])
     per_field = [
-        versions.select(
+        steps.select(
             "deal_id",
             pl.col("valid_from").alias("date"),
             pl.lit(field).alias("field"),
-            pl.col(field).shift(1).alias("before"),
+            pl.col(f"before__{field}").alias("before"),
             pl.col(field).alias("after"),
-            (same_deal & pl.col(field).ne_missing(pl.col(field).shift(1))).fill_null(False).alias("changed"),
             pl.lit(index).alias("order"),
         )
-        .filter(pl.col("changed"))
+        .filter(pl.col("before").ne_missing(pl.col("after")))
         # Formatted after the filter: only changes are ever text.
         .with_columns(_text(pl.col("before"), field), _text(pl.col("after"), field))
-        .drop("changed")
         for index, field in enumerate(fields)
     ]
     changes = pl.concat(per_field).sort(["deal_id", "date", "order"], descending=[False, True, False])
