@@ -13,22 +13,10 @@ from polars.testing import assert_frame_equal
 import hygiene.api.figures as figures_module
 from hygiene.testing import audit_deals
 
-AS_OF = "2026-03-31"
+from test_html_report import AS_OF, DEALS, deal
+
 TABLES = ("deals", "deal_findings", "owners", "teams", "managers", "regions", "stages", "rules", "findings_by_stage", "data_quality")
 FIGURES = ("open_deals", "open_amount", "amount_at_risk", "deals_at_risk", "score", "quota", "won", "weighted", "gap", "coverage", "win_rate", "not_evaluable")
-
-
-def deal(id, owner="Ada", **fields):
-    return {"id": id, "name": f"Deal {id}", "owner": owner, "team": "EMEA", "stage": "Proposal", "amount": 1000, "close_date": "2026-03-15", "stage_entered_date": "2026-03-20", **fields}
-
-
-DEALS = [
-    deal("D1", stage_entered_date="2025-01-01", amount=9000),
-    deal("D2", "Bob", team="Americas", close_date="2026-03-01", amount=4000),
-    deal("D3", "Bob", team="Americas", close_date="2026-06-30"),
-    deal("D4", "Cy", team=None, close_date=None, amount=None),
-    deal("W1", stage="Closed Won", close_date="2026-02-01", amount=2500),
-]
 
 
 def _by_joins(report, monkeypatch):
