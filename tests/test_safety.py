@@ -234,11 +234,13 @@ def test_a_dangling_symlink_creates_its_target(export, hygiene_cli, tmp_path):
 
 
 BLOCKING_REPORTER = '''
+import time
+
 from hygiene import Reporter, hookimpl
 
 
 class Blocking(Reporter):
-    """Writes half a report, says so on the `ready` FIFO, then waits on the `hold` FIFO (which nobody writes)."""
+    """Writes half a report, says so on the `ready` FIFO, then waits for a signal (nothing else ends the wait)."""
 
     name = "blocking"
 
@@ -247,8 +249,10 @@ class Blocking(Reporter):
         stream.flush()
         with open("ready", "w") as ready:
             ready.write("written")
-        with open("hold") as hold:
-            hold.read()
+        # Waited out in short slices: the kernel may hand the signal to one of polars' threads, and a main
+        # thread blocked in one long system call would then never see it.
+        while True:
+            time.sleep(0.05)
 
 
 @hookimpl
@@ -262,7 +266,6 @@ def test_a_run_killed_mid_write_leaves_no_temporary_file(export, tmp_path, signu
     (tmp_path / "blocking_reporter.py").write_text(BLOCKING_REPORTER, encoding="utf-8")
     (tmp_path / "hygiene.toml").write_text('plugins = ["blocking_reporter.py"]\n', encoding="utf-8")
     os.mkfifo(tmp_path / "ready")
-    os.mkfifo(tmp_path / "hold")
     (tmp_path / "out").mkdir()
     process = subprocess.Popen(
         [HYGIENE, "audit", "deals.csv", "--as-of", AS_OF, "--format", "blocking:out/report.txt"],
