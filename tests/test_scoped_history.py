@@ -23,23 +23,10 @@ from hygiene.history.report_history import previous_figures
 from hygiene.history.scoped_history import ScopedSnapshots, scoped_run_figures
 from hygiene.history.store import HistoryStore, StoreLocation
 
-from test_report_history import AS_OF, WEEKS, _cli, _three_weeks
+# The three audited weeks and their fixtures are the history-report tests' own (pytest finds fixtures imported here).
+from test_report_history import AS_OF, WEEKS, _cli, _three_weeks, sqlite_weeks, three_weeks  # noqa: F401
 
 TEAM = "EMEA*"
-
-
-@pytest.fixture(scope="module")
-def sqlite_weeks(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scoped-weeks")
-    _three_weeks(folder, f"sqlite:///{folder / 'store.db'}")
-    return folder
-
-
-@pytest.fixture
-def three_weeks(sqlite_weeks, tmp_path):
-    folder = tmp_path / "weeks"
-    shutil.copytree(sqlite_weeks, folder)
-    return _cli(folder, f"sqlite:///{folder / 'store.db'}")
 
 
 @pytest.fixture(scope="module")
