@@ -29,20 +29,14 @@ sys.path.insert(0, str(HERE))
 
 from process_memory import status_mb  # noqa: E402
 from profile_audit import MISSION_RULES, ensure_data  # noqa: E402
+from profile_audit import PHASES as AUDIT_PHASES  # noqa: E402
 
-#: Function name (and the file it lives in) -> phase; the innermost match on the stack wins.
+#: The audit profile's phases (function name and file -> phase; the innermost match on the stack wins),
+#: with the prepared deal table and the waivers apart, and every reporter's writing as one phase.
 PHASES = {
-    ("read_source", "audit/read.py"): "read",
-    ("prepare_export", "audit/export_mapping.py"): "normalise",
-    ("normalise", "audit/normalise.py"): "normalise",
+    **{key: phase for key, phase in AUDIT_PHASES.items() if phase != "JSON writing"},
     ("prepare_deals", "audit/engine.py"): "prepared deal table",
-    ("evaluate_rules", "audit/engine.py"): "rules",
-    ("finish", "audit/findings.py"): "findings",
     ("apply_waivers", "audit/waivers.py"): "waivers",
-    ("grouping_for", "api/groups.py"): "report figures",
-    ("header", "api/report.py"): "report figures",
-    ("deal_health", "api/report.py"): "report figures",
-    ("failures", "ci/gates.py"): "report figures",
     ("write_reports", "audit/reporting.py"): "reporter",
 }
 ORDER = ["start-up", "read", "normalise", "prepared deal table", "rules", "findings", "waivers", "report figures", "reporter"]
