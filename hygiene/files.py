@@ -328,6 +328,10 @@ def _track(tmp: str) -> None:
     if first and threading.current_thread() is threading.main_thread():
         for signum in _CLEANUP_SIGNALS:
             try:
+                # A signal the run was started ignoring (a background job's SIGINT, nohup's SIGHUP) stays ignored:
+                # catching it would remove a report the run then goes on writing.
+                if signal.getsignal(signum) == signal.SIG_IGN:
+                    continue
                 _previous_handlers[signum] = signal.signal(signum, _remove_in_flight_and_resignal)
             except (ValueError, OSError):
                 pass
@@ -354,8 +358,6 @@ def _remove_in_flight_and_resignal(signum: int, frame) -> None:
     previous = _previous_handlers.get(signum, signal.SIG_DFL)
     if callable(previous):
         previous(signum, frame)  # e.g. SIGINT's KeyboardInterrupt
-        return
-    if previous == signal.SIG_IGN:
         return
     # The conventional ending: die of the signal, so the shell sees 128 + its number.
     signal.signal(signum, signal.SIG_DFL)

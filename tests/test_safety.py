@@ -261,9 +261,20 @@ def hygiene_register_reporters():
 '''
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_run_killed_mid_write_leaves_no_temporary_file(export, tmp_path, signum):
-    (tmp_path / "blocking_reporter.py").write_text(BLOCKING_REPORTER, encoding="utf-8")
+def _as_in_a_foreground_terminal() -> None:
+    # A test run may itself be a background job, which starts with SIGINT ignored and hands that on;
+    # the run under test gets the dispositions of a command typed at a terminal.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def _as_under_nohup() -> None:
+    _as_in_a_foreground_terminal()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def _start_blocked_audit(tmp_path: Path, reporter: str, preexec) -> subprocess.Popen:
+    (tmp_path / "blocking_reporter.py").write_text(reporter, encoding="utf-8")
     (tmp_path / "hygiene.toml").write_text('plugins = ["blocking_reporter.py"]\n', encoding="utf-8")
     os.mkfifo(tmp_path / "ready")
     (tmp_path / "out").mkdir()
@@ -272,22 +283,21 @@ def test_a_run_killed_mid_write_leaves_no_temporary_file(export, tmp_path, signu
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=preexec,
     )
+    with open(tmp_path / "ready", encoding="utf-8") as ready:
+        assert ready.read() == "written"
+    in_flight = [p.name for p in (tmp_path / "out").iterdir()]
+    assert len(in_flight) == 1 and in_flight[0].startswith(f".report.txt.hygiene-{process.pid}-"), in_flight
+    return process
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_run_killed_mid_write_leaves_no_temporary_file(export, tmp_path, signum):
+    process = _start_blocked_audit(tmp_path, BLOCKING_REPORTER, _as_in_a_foreground_terminal)
     try:
-        with open(tmp_path / "ready", encoding="utf-8") as ready:
-            assert ready.read() == "written"
-        in_flight = [p.name for p in (tmp_path / "out").iterdir()]
-        assert len(in_flight) == 1 and in_flight[0].startswith(f".report.txt.hygiene-{process.pid}-"), in_flight
-        # Signalled again while it runs on: in CI a single SIGINT has been seen to go unanswered (cause not yet found).
-        for _ in range(60):
-            process.send_signal(signum)
-            try:
-                code = process.wait(timeout=1)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        else:
-            code = process.wait(timeout=1)
+        process.send_signal(signum)
+        code = process.wait(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
@@ -295,6 +305,49 @@ def test_a_run_killed_mid_write_leaves_no_temporary_file(export, tmp_path, signu
     # SIGTERM: the process dies of the signal, as it would have; Ctrl-C: exit code 130 (128 + SIGINT), as shells report it.
     assert code == (-signum if signum == signal.SIGTERM else 128 + signal.SIGINT), process.stderr.read()
     assert list((tmp_path / "out").iterdir()) == []
+
+
+RESUMING_REPORTER = '''
+from hygiene import Reporter, hookimpl
+
+
+class Blocking(Reporter):
+    """Writes half a report, says so on the `ready` FIFO, waits for a line on the `go` FIFO, then writes the rest."""
+
+    name = "blocking"
+
+    def write(self, report, stream):
+        stream.write("first half\\n")
+        stream.flush()
+        with open("ready", "w") as ready:
+            ready.write("written")
+        with open("go") as go:
+            go.read()
+        stream.write("second half\\n")
+
+
+@hookimpl
+def hygiene_register_reporters():
+    return [Blocking]
+'''
+
+
+def test_a_signal_the_run_was_started_ignoring_leaves_its_report_whole(export, tmp_path):
+    # `nohup hygiene audit … &`, then the terminal closes: the hang-up is ignored and the report still lands.
+    os.mkfifo(tmp_path / "go")
+    process = _start_blocked_audit(tmp_path, RESUMING_REPORTER, _as_under_nohup)
+    try:
+        process.send_signal(signal.SIGHUP)
+        with open(tmp_path / "go", "w", encoding="utf-8") as go:
+            go.write("go")
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert code == 1, process.stderr.read()  # the findings' gate: the run went on to its end
+    assert (tmp_path / "out" / "report.txt").read_text(encoding="utf-8") == "first half\nsecond half\n"
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.txt"]
 
 
 def test_the_next_run_removes_what_a_killed_run_left(export, hygiene_cli, tmp_path):
