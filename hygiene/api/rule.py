@@ -161,7 +161,11 @@ class RuleContext:
         """``forecast_category`` in one spelling: lower case, spaces and hyphens as underscores ("Best Case" is ``best_case``)."""
         import polars as pl
 
-        return pl.col("forecast_category").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+        # An export has a handful of categories for any number of deals: each spelling is
+        # normalised once and looked up per deal, not rewritten deal by deal.
+        spellings = pl.col("forecast_category").drop_nulls().unique(maintain_order=True)
+        one_spelling = spellings.str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+        return pl.col("forecast_category").replace_strict(spellings, one_spelling, default=None)
 
     @property
     def stage_max_days(self) -> pl.Expr:
