@@ -51,9 +51,9 @@ DEFAULT_ACTION_VERBS = [
 ]
 
 _REGEX_SPECIALS = set("\\.+*?()|[]{}^$#&-~")
-SHORT_COLUMN = "__vague_short__"
-FILLER_COLUMN = "__vague_filler__"
-NO_ACTION_COLUMN = "__vague_no_action__"
+#: The three tests' results for a deal as bits of one small integer: one lookup per deal gives all three.
+VERDICT_COLUMN = "__vague_verdict__"
+SHORT_BIT, FILLER_BIT, NO_ACTION_BIT = 1, 2, 4
 
 
 def literal_pattern(text: str) -> str:
@@ -137,20 +137,26 @@ class VagueNextStep(DealRule):
         # Each test runs once per distinct next step (reps copy them from deal to deal), for open deals
         # with a next step; condition, message and details read the results.
         judged = ctx.is_open & pl.col("next_step").is_not_null()
-        tests = {SHORT_COLUMN: self._test_too_short, FILLER_COLUMN: self._test_only_filler, NO_ACTION_COLUMN: self._test_no_action}
-        return {
-            column: pl.when(judged).then(per_distinct_value("next_step", lambda step, test=test: test(ctx, step.str.strip_chars())))
-            for column, test in tests.items()
-        }
+        tests = {SHORT_BIT: self._test_too_short, FILLER_BIT: self._test_only_filler, NO_ACTION_BIT: self._test_no_action}
+
+        def verdict(step: pl.Expr) -> pl.Expr:
+            text = step.str.strip_chars()
+            return pl.sum_horizontal(test(ctx, text).cast(pl.UInt8) * bit for bit, test in tests.items())
+
+        return {VERDICT_COLUMN: pl.when(judged).then(per_distinct_value("next_step", verdict))}
+
+    def _failed(self, bit: int) -> pl.Expr:
+        """Whether the deal's next step fails the test of ``bit``; null where it was not judged."""
+        return (pl.col(VERDICT_COLUMN) & bit) != 0
 
     def _too_short(self, ctx) -> pl.Expr:
-        return pl.col(SHORT_COLUMN)
+        return self._failed(SHORT_BIT)
 
     def _only_filler(self, ctx) -> pl.Expr:
-        return pl.col(FILLER_COLUMN)
+        return self._failed(FILLER_BIT)
 
     def _no_action(self, ctx) -> pl.Expr:
-        return pl.col(NO_ACTION_COLUMN)
+        return self._failed(NO_ACTION_BIT)
 
     def _test_too_short(self, ctx, text: pl.Expr) -> pl.Expr:
         return text.str.len_chars() < ctx.options["min_length"]
