@@ -151,5 +151,5 @@ def test_a_store_of_schema_1_gets_today_s_digests_and_its_deals_do_not_all_look_
         assert store.versions().height == len(ROWS)
     engine = sa.create_engine(store_url)
     with engine.connect() as connection:
-        assert schema.current_version(connection) == schema.SCHEMA_VERSION == 3
+        assert schema.current_version(connection) == schema.SCHEMA_VERSION == 4
     engine.dispose()

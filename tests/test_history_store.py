@@ -6,6 +6,7 @@ Every test runs against each database in ``store_url``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 
 import polars as pl
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from hygiene.api.errors import ConfigError, HygieneError
 from hygiene.history import schema
-from hygiene.history.store import HistoryStore, StoreLocation, locate_store, version_rows
+from hygiene.history.store import AuditRun, HistoryStore, StoreLocation, locate_store, version_rows
 
 DEAL_SCHEMA = {"id": pl.String, "stage": pl.String, "amount": pl.Float64, "close_date": pl.Date, "owner": pl.String, "Region": pl.String}
 KW = dict(source="deals.csv", sha256=None, hygiene_version="test", added_at="2026-01-01T00:00:00+00:00")
@@ -342,7 +343,7 @@ def test_a_store_of_schema_2_moves_to_the_compact_layout_and_reads_back_the_same
         check_invariants(store)
     engine = sa.create_engine(store_url)
     with engine.connect() as connection:
-        assert schema.current_version(connection) == 3
+        assert schema.current_version(connection) == schema.SCHEMA_VERSION == 4
         assert not sa.inspect(connection).has_table("hygiene_deal_versions_v2")
     engine.dispose()
 
@@ -361,3 +362,88 @@ def test_a_weekly_add_reads_a_large_dictionary_by_the_changed_deals_keys_and_add
     # Looked up among the changed deals' old keys only: D40's owner is one of them (D3's), D41's is not, so its
     # text gets a second entry (41 in all), which reads back as the same text, never a wrong one.
     assert owners == 41
+
+
+# -- audit runs: the finding rows keep the export's text as it is ---------------------------------
+
+# The finding rows of schema 3: the deal's id and owner as the database's text (on PostgreSQL: no NUL byte).
+_AUDIT_FINDINGS_V3 = sa.Table(
+    "hygiene_audit_findings",
+    sa.MetaData(),
+    sa.Column("as_of", schema.DATE, primary_key=True),
+    sa.Column("fingerprint", sa.String(20), primary_key=True),
+    sa.Column("code", sa.String(16), nullable=False),
+    sa.Column("deal_id", sa.Text),
+    sa.Column("owner", sa.Text),
+    sa.Column("severity", sa.String(8), nullable=False),
+    sa.Column("runs", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+
+def _run(day: dt.date, findings: int) -> AuditRun:
+    return AuditRun(as_of=day, recorded_at=f"{day}T00:00:00Z", source="deals.csv", hygiene_version="test", deals=findings, open_deals=findings, findings=findings, score=None, open_pipeline=0.0, amount_at_risk=0.0, counts={})
+
+
+def test_a_store_of_schema_3_keeps_its_recorded_findings_and_then_records_ids_with_nul_bytes(store_url):
+    engine = sa.create_engine(store_url)
+    with engine.begin() as connection:
+        schema.metadata.create_all(connection, tables=[t for t in schema.metadata.sorted_tables if t.name != _AUDIT_FINDINGS_V3.name])
+        _AUDIT_FINDINGS_V3.create(connection)
+        connection.execute(sa.insert(schema.schema_version).values(version=3))
+        connection.execute(
+            sa.insert(_AUDIT_FINDINGS_V3),
+            [
+                {"as_of": D1, "fingerprint": "f1", "code": "HY003", "deal_id": "A", "owner": "Ada é", "severity": "warning", "runs": 1},
+                {"as_of": D1, "fingerprint": "f2", "code": "HY004", "deal_id": None, "owner": "Bob", "severity": "info", "runs": 2},
+            ],
+        )
+    engine.dispose()
+    with HistoryStore.open(StoreLocation(url=store_url, display="store")) as store:
+        assert sorted(store.run_findings(D1).rows()) == [("f1", "HY003", "A", "Ada é", "warning", 1), ("f2", "HY004", None, "Bob", "info", 2)]
+        nul = pl.DataFrame(
+            {"fingerprint": ["f3", "f4"], "code": ["HY003", "HY003"], "deal_id": ["A\x00", "\x00"], "owner": ["O\x00wn", None], "severity": ["warning", "warning"], "runs": [1, 1]}
+        )
+        store.record_audit_run(_run(D2, nul.height), nul)
+        assert sorted(store.run_findings(D2).rows()) == sorted(nul.rows())
+        assert sorted(store.run_findings(D1).rows())[0] == ("f1", "HY003", "A", "Ada é", "warning", 1)
+    engine = sa.create_engine(store_url)
+    with engine.connect() as connection:
+        assert schema.current_version(connection) == schema.SCHEMA_VERSION == 4
+    engine.dispose()
+
+
+_EXPORT_HEADER = ["id", "name", "owner", "stage", "amount", "close_date", "created_date", "last_activity_date"]
+# Ids and owners an export may carry, NUL bytes included; the week after: still past due, fixed, won, or gone.
+_AUDITED_DEAL = st.tuples(st.text(alphabet="O\x00é", min_size=1, max_size=3), st.booleans(), st.sampled_from(["past due", "fixed", "won", "gone"]))
+_AUDITED_DEALS = st.dictionaries(st.text(alphabet="A\x00é", min_size=1, max_size=3), _AUDITED_DEAL, min_size=1, max_size=5)
+
+
+# Each example is four whole commands against the store: few examples, each with up to five deals.
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deals=_AUDITED_DEALS)
+def test_audit_runs_whose_findings_name_ids_with_nul_bytes_are_recorded_and_compared_on_every_database(store, store_url, write_csv, hygiene_cli, tmp_path, deals):
+    empty(store)
+    (tmp_path / "hygiene.toml").write_text(f'select = ["HY003"]\n\n[history]\nurl = "{store_url}"\n', encoding="utf-8")
+
+    def row(deal_id: str, owner: str, stage: str, close_date: str) -> list[str]:
+        return [deal_id, "Deal", owner, stage, "10", close_date, "2026-01-01", "2026-11-01"]
+
+    first = [row(d, owner, "Proposal", "2026-10-01" if due else "2026-12-01") for d, (owner, due, _) in deals.items()]
+    later = {"past due": ("Proposal", "2026-10-01"), "fixed": ("Proposal", "2026-12-01"), "won": ("Closed Won", "2026-10-01")}
+    second = [row(d, owner, *later[then]) for d, (owner, _, then) in deals.items() if then != "gone"]
+    reports = []
+    for day, rows in (("2026-11-02", first), ("2026-11-09", second)):
+        write_csv([_EXPORT_HEADER, *rows], name=f"export-{day}.csv")
+        assert hygiene_cli("snapshot", "add", f"export-{day}.csv").exit_code == 0
+        result = hygiene_cli("audit", f"export-{day}.csv", "--as-of", day, "--format", "json", "--output", "report.json", "--exit-zero")
+        assert result.exit_code == 0, result.output
+        reports.append(json.loads((tmp_path / "report.json").read_text(encoding="utf-8")))
+    was_due = {d for d, (_, due, _) in deals.items() if due}
+    is_due = {d for d, (_, _, then) in deals.items() if then == "past due"}
+    assert sorted(f["deal_id"] for f in reports[0]["findings"]) == sorted(was_due)
+    assert reports[1]["history"]["finding_status"] == {"new": len(is_due - was_due), "persisting": len(is_due & was_due)}
+    resolved = reports[1]["history"]["resolved"]
+    assert sorted(f["deal_id"] for f in resolved["closed"]) == sorted(d for d in was_due if deals[d][2] in ("won", "gone"))
+    assert sorted(f["deal_id"] for f in resolved["cleared"]) == sorted(d for d in was_due if deals[d][2] == "fixed")
+    assert sorted((f["deal_id"], f["owner"]) for f in resolved["closed"] + resolved["cleared"]) == sorted((d, deals[d][0]) for d in was_due - is_due)

@@ -25,7 +25,8 @@ from hygiene.history.sql import SLICE, bulk_insert, read_frame
 #: The schema this version of hygiene writes.
 #: 2: ``content_hash`` is :mod:`hygiene.history.digest`'s digest (1: BLAKE2b of each row as text).
 #: 3: the compact layout: every text value once, in ``hygiene_texts``; versions hold its integer key.
-SCHEMA_VERSION = 3
+#: 4: an audit run's finding rows keep the deal's id and owner as the dictionary does (``bytea`` on PostgreSQL).
+SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
@@ -137,8 +138,9 @@ audit_findings = sa.Table(
     sa.Column("as_of", DATE, primary_key=True),
     sa.Column("fingerprint", sa.String(20), primary_key=True),
     sa.Column("code", sa.String(16), nullable=False),
-    sa.Column("deal_id", sa.Text),
-    sa.Column("owner", sa.Text),
+    # The export's text, NUL bytes included: as the dictionary keeps it (see TEXT_VALUE).
+    sa.Column("deal_id", TEXT_VALUE),
+    sa.Column("owner", TEXT_VALUE),
     sa.Column("severity", sa.String(8), nullable=False),
     # How many audit runs in a row, this one included, have had this finding.
     sa.Column("runs", sa.Integer, nullable=False),
@@ -215,8 +217,25 @@ def _text_into_the_dictionary(connection: sa.Connection) -> None:
     old.drop(connection)
 
 
+def _finding_text_as_bytes(connection: sa.Connection) -> None:
+    """3 -> 4: an audit run's finding rows keep the deal's id and owner as :data:`TEXT_VALUE` (``bytea`` on PostgreSQL).
+
+    PostgreSQL's ``text`` cannot hold a NUL byte, so a run whose findings
+    named such an id failed to record. The rows already there are text
+    without NUL and convert in place; SQLite's text holds any string, and
+    its tables stay as they are.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    # Only the columns still text: a table already created in this layout is left as it is.
+    text = [c["name"] for c in sa.inspect(connection).get_columns(audit_findings.name) if c["name"] in ("deal_id", "owner") and isinstance(c["type"], sa.Text)]
+    if text:
+        changes = ", ".join(f"ALTER COLUMN {c} TYPE bytea USING convert_to({c}, 'UTF8')" for c in text)
+        connection.exec_driver_sql(f"ALTER TABLE {audit_findings.name} {changes}")
+
+
 #: ``from_version -> migration`` bringing a store from that version to the next, inside the caller's transaction.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _digests_from_text_to_words, 2: _text_into_the_dictionary}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _digests_from_text_to_words, 2: _text_into_the_dictionary, 3: _finding_text_as_bytes}
 
 
 def current_version(connection: sa.Connection) -> int | None:

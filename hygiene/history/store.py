@@ -494,10 +494,9 @@ class HistoryStore:
         """The findings recorded for the audit run of ``as_of``."""
         columns = ["fingerprint", "code", "deal_id", "owner", "severity", "runs"]
         query = sa.select(*(audit_findings.c[c] for c in columns)).where(audit_findings.c.as_of == _iso(as_of))
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
         schema_ = {"fingerprint": pl.String, "code": pl.String, "deal_id": pl.String, "owner": pl.String, "severity": pl.String, "runs": pl.Int64}
-        return pl.DataFrame(rows, schema=schema_, orient="row")
+        with self.engine.connect() as connection:
+            return read_frame(connection, query, schema_)
 
     # -- writing versions ------------------------------------------------------------
 
