@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import click
 import polars as pl
@@ -21,10 +20,43 @@ LINE_COLUMNS = (*EXPORT_TEXT_COLUMNS, "severity", "amount", "row", "baseline_sta
 SLICE_ROWS = 50_000
 
 
-def _escaped_rows(findings: pl.DataFrame, columns) -> Iterator[dict]:
-    """The findings' rows as the terminal shows them, escaped a slice at a time."""
-    for offset in range(0, findings.height, SLICE_ROWS):
-        yield from findings.slice(offset, SLICE_ROWS).with_columns(*columns).iter_rows(named=True)
+def _styled_expr(text: pl.Expr, style, **kwargs) -> pl.Expr:
+    """``style(text, **kwargs)`` for a column: the style's codes around the text, as :func:`click.style` puts them."""
+    before, after = style("\0", **kwargs).split("\0")
+    return pl.lit(before) + text + pl.lit(after)
+
+
+def _finding_lines(findings: pl.DataFrame, report, style) -> pl.Expr:
+    """Each finding's lines as the terminal shows them: its owner's heading on the owner's first finding, then the finding.
+
+    Built by polars a column at a time; ``findings`` is sorted by owner and carries
+    ``first_of_owner`` and ``owner_findings`` (each owner's count, before escaping).
+    """
+    # Text from the export is shown with its control characters escaped: an ESC in a deal
+    # name must not drive the terminal, and a newline must not forge a line of the report.
+    owner, deal_id, deal_name, message, row = (pl.col(name) for name in ("owner", "deal_id", "deal_name", "message", "row"))
+    count = pl.col("owner_findings")
+    heading = (
+        pl.when(pl.int_range(pl.len()) + pl.col("offset") > 0).then(pl.lit("\n")).otherwise(pl.lit(""))
+        + _styled_expr(pl.when(owner.is_null() | (owner == "")).then(pl.lit(NO_OWNER)).otherwise(owner), style, bold=True)
+        + pl.lit(" (")
+        + count.cast(pl.String)
+        + pl.when(count == 1).then(pl.lit(" finding)\n")).otherwise(pl.lit(" findings)\n"))
+    )
+    severities = findings.get_column("severity").unique().drop_nulls().to_list()
+    severity = pl.col("severity").replace_strict({name: style(f"{name:<7}", fg=SEVERITY_COLOURS.get(name)) for name in severities}, return_dtype=pl.String)
+    # Findings about neither a deal nor an owner (rule errors, waivers) are about the audit itself.
+    subject = pl.coalesce(deal_id, owner, pl.lit("(audit)"))
+    subject = pl.when(deal_name.is_null() | (deal_name == "")).then(subject).otherwise(subject + pl.lit(" ") + deal_name)
+    # An export without an amount column gets no "(no amount)" on every line.
+    if "amount" in report.mapped_fields:
+        subject = pl.when(deal_id.is_null()).then(subject).otherwise(subject + pl.lit(" (") + format_number(pl.col("amount")).fill_null("no amount") + pl.lit(")"))
+    # A message that already names the row (an unreadable cell) is not told it twice.
+    row_text = row.cast(pl.String)
+    location = pl.when(row.is_null() | message.str.starts_with(pl.lit("row ") + row_text + pl.lit(","))).then(pl.lit("")).otherwise(pl.lit(" [row ") + row_text + pl.lit("]"))
+    known = pl.when(pl.col("baseline_status") == "known").then(pl.lit(" " + style("[known]", dim=True))).otherwise(pl.lit(""))
+    line = pl.concat_str([pl.lit("  "), severity, pl.lit(" "), pl.col("code"), pl.lit(" "), pl.col("rule"), pl.lit(": "), subject, pl.lit(": "), message, location, known, pl.lit("\n")])
+    return pl.when(pl.col("first_of_owner")).then(heading + line).otherwise(line)
 
 
 class ConsoleReporter(Reporter):
@@ -44,42 +76,20 @@ class ConsoleReporter(Reporter):
         def style(text: str, **kwargs) -> str:
             return click.style(text, **kwargs) if colour else text
 
-        # Text from the export is shown with its control characters escaped: an ESC in a deal
-        # name must not drive the terminal, and a newline must not forge a line of the report.
         findings = report.figures().deal_findings
         if report.show == "new":
             findings = findings.filter(~known_expr())
-        shown = (
-            pl.col("owner").alias("group_owner"),
-            terminal_text_expr(list(EXPORT_TEXT_COLUMNS)),
-            # An export without an amount column gets no "(no amount)" on every line.
-            pl.when(pl.col("deal_id").is_null() | pl.lit("amount" not in report.mapped_fields))
-            .then(pl.lit(""))
-            .otherwise(pl.lit(" (") + format_number(pl.col("amount")).fill_null("no amount") + pl.lit(")"))
-            .alias("amount_text"),
-        )
         findings = findings.select(*LINE_COLUMNS).sort(["owner"], nulls_last=True, maintain_order=True)
-        # Owners are counted before escaping, as the lines are grouped: escaping keeps distinct names distinct.
-        counts = {owner: n for owner, n in findings.group_by("owner").len().iter_rows()}
-        current: object = None
-        for index, row in enumerate(_escaped_rows(findings, shown)):
-            if index == 0 or row["group_owner"] != current:
-                if index:
-                    stream.write("\n")
-                current = row["group_owner"]
-                count = counts[current]
-                header = style(row["owner"] or NO_OWNER, bold=True)
-                stream.write(f"{header} ({count} finding{'s' if count != 1 else ''})\n")
-            severity = style(f"{row['severity']:<7}", fg=SEVERITY_COLOURS.get(row["severity"]))
-            # Findings about neither a deal nor an owner (rule errors, waivers) are about the audit itself.
-            subject = row["deal_id"] if row["deal_id"] is not None else row["owner"] if row["owner"] is not None else "(audit)"
-            if row["deal_name"]:
-                subject += f" {row['deal_name']}"
-            subject += row["amount_text"]
-            # A message that already names the row (an unreadable cell) is not told it twice.
-            location = f" [row {row['row']}]" if row["row"] is not None and not row["message"].startswith(f"row {row['row']},") else ""
-            known = " " + style("[known]", dim=True) if row["baseline_status"] == "known" else ""
-            stream.write(f"  {severity} {row['code']} {row['rule']}: {subject}: {row['message']}{location}{known}\n")
+        # Owners are counted and headed before escaping, as the lines are grouped: escaping keeps distinct names distinct.
+        findings = findings.with_columns(
+            pl.col("owner").is_first_distinct().alias("first_of_owner"),
+            pl.len().over("owner").alias("owner_findings"),
+        )
+        lines = _finding_lines(findings, report, style)
+        # A slice at a time: the escaped text of a million findings at once would add a copy of the report to the peak.
+        for offset in range(0, findings.height, SLICE_ROWS):
+            part = findings.slice(offset, SLICE_ROWS).with_columns(terminal_text_expr(list(EXPORT_TEXT_COLUMNS)), pl.lit(offset).alias("offset"))
+            stream.write(part.select(lines.str.join("")).item())
         if findings.height:
             stream.write("\n")
         self._summary(report, stream, style)
