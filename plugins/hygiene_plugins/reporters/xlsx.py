@@ -302,10 +302,11 @@ def _column_letter(index: int) -> str:
 
 
 def _xml_text(expr: pl.Expr) -> pl.Expr:
-    escaped = expr.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
-    # A literal "_x0041_" would be read back as "A": escape its underscore first, as Excel does.
-    escaped = escaped.str.replace_all(r"_(x[0-9A-Fa-f]{4}_)", "_x005F_$1")
-    return escaped.str.replace_many(_XML_CONTROLS, [f"_x{ord(c):04X}_" for c in _XML_CONTROLS])
+    # A literal "_x0041_" would be read back as "A": escape its underscore first, as Excel does. The
+    # pattern holds no character the entities below replace, so doing it first changes nothing else.
+    escaped = expr.str.replace_all(r"_(x[0-9A-Fa-f]{4}_)", "_x005F_$1")
+    # One pass for every single-character replacement: none of them makes a character another one replaces.
+    return escaped.str.replace_many(["&", "<", ">", *_XML_CONTROLS], ["&amp;", "&lt;", "&gt;", *(f"_x{ord(c):04X}_" for c in _XML_CONTROLS)])
 
 
 def _fast_table_sheet(workbook, formats, title: str, columns: Sequence[tuple[str, str, str]], table: pl.DataFrame, *, derived: Sequence[pl.Expr] = ()):
@@ -355,15 +356,18 @@ def _rows_xml(data: pl.DataFrame, columns: Sequence[tuple[str, str, str]], style
     number = (pl.int_range(offset + 2, offset + data.height + 2, dtype=pl.Int64)).cast(pl.String)
     cells = []
     for column, (_, name, kind) in enumerate(columns):
-        ref = pl.lit(f'<c r="{_column_letter(column)}') + number
         value = pl.col(name)
         if kind == "text":
-            cell = ref + pl.lit('" t="inlineStr"><is><t xml:space="preserve">') + _xml_text(value) + pl.lit("</t></is></c>")
+            parts = [pl.lit(f'<c r="{_column_letter(column)}'), number, pl.lit('" t="inlineStr"><is><t xml:space="preserve">'), _xml_text(value), pl.lit("</t></is></c>")]
         else:
-            cell = ref + pl.lit(f'" s="{styles[kind]}"><v>') + value.cast(pl.String) + pl.lit("</v></c>")
-        cells.append(pl.when(value.is_null()).then(pl.lit("")).otherwise(cell))
-    rows = data.select((pl.lit('<row r="') + number + pl.lit('">') + pl.concat_str(cells) + pl.lit("</row>")).alias("row"))
-    return rows.get_column("row").str.join("").item().encode("utf-8")
+            parts = [pl.lit(f'<c r="{_column_letter(column)}'), number, pl.lit(f'" s="{styles[kind]}"><v>'), value.cast(pl.String), pl.lit("</v></c>")]
+        # Null when the value is: an empty cell is left out of its row.
+        cells.append(pl.concat_str(parts))
+    rows = data.select(pl.concat_str([pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>")], ignore_nulls=True).alias("row"))
+    # Written out by polars as they are (no header, quotes or line ends): the bytes without a Python string of them.
+    buffer = io.BytesIO()
+    rows.write_csv(buffer, include_header=False, line_terminator="", quote_style="never")
+    return buffer.getvalue()
 
 
 def _with_rows(workbook: bytes, *, sheet_number: int, rows, height: int, width: int) -> memoryview:
