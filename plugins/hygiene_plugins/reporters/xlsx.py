@@ -6,7 +6,8 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -370,6 +371,20 @@ def _rows_xml(data: pl.DataFrame, columns: Sequence[tuple[str, str, str]], style
     return buffer.getvalue()
 
 
+def _made_ahead(parts: Iterator[bytes]) -> Iterator[bytes]:
+    """``parts`` in order, the next one made on another thread while the caller deflates this one.
+
+    Both polars and zlib release the GIL, so making a slice's XML and
+    deflating the one before overlap; one slice ahead at most.
+    """
+    parts = iter(parts)
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        pending = ahead.submit(next, parts, None)
+        while (part := pending.result()) is not None:
+            pending = ahead.submit(next, parts, None)
+            yield part
+
+
 def _with_rows(workbook: bytes, *, sheet_number: int, rows, height: int, width: int) -> memoryview:
     """The workbook with ``rows`` (XML slices, in order) after the header row of sheet ``sheet_number``; every other byte as xlsxwriter wrote it."""
     name = f"xl/worksheets/sheet{sheet_number}.xml"
@@ -393,7 +408,7 @@ def _with_rows(workbook: bytes, *, sheet_number: int, rows, height: int, width: 
             # Zip64 only when the sheet may pass 2 GiB (about a million findings): smaller files keep the plain form every reader knows.
             with target.open(entry, "w", force_zip64=height > ZIP64_ROWS) as stream:
                 stream.write(head + b"</row>")
-                for part in rows:
+                for part in _made_ahead(rows):
                     stream.write(part)
                 stream.write(b"</sheetData>" + tail)
     # A view of the buffer, not a copy of it: the workbook of a large audit is tens of MB.
