@@ -341,7 +341,7 @@ def _fast_table_sheet(workbook, formats, title: str, columns: Sequence[tuple[str
         return []
     styles = {kind: formats[kind]._get_xf_index() for _, _, kind in columns if kind != "text"}
     # Slices of rows, each turned into XML only when the zip entry takes it: the sheet is never whole in memory.
-    return (_rows_xml(cells(data.slice(offset, ROWS_PER_SLICE)), columns, styles, offset) for offset in range(0, data.height, ROWS_PER_SLICE))
+    return (_rows_xml(data.slice(offset, ROWS_PER_SLICE).with_columns(derived).select(names), columns, styles, offset) for offset in range(0, data.height, ROWS_PER_SLICE))
 
 
 #: Findings rows turned into sheet XML at a time (a slice of 200,000 findings' XML is ~20 MB).
@@ -353,13 +353,28 @@ ZIP64_ROWS = 1_000_000
 FINDINGS_COMPRESSION = 1
 
 
+#: A text column whose first rows hold fewer distinct values than this share of them is escaped
+#: value by value (owners, stages, rules, fixes) and its cells looked up, instead of row by row.
+FEW_DISTINCT_SHARE, DISTINCT_PROBE_ROWS = 0.25, 1000
+
+
+def _cell_text(data: pl.DataFrame, name: str) -> pl.Expr:
+    """A text column's cells as the sheet's XML holds them: neutralised as in the CSV report, then escaped for XML."""
+    escape = _xml_text(spreadsheet_cell_expr(name))
+    probe = data.get_column(name).head(DISTINCT_PROBE_ROWS)
+    if probe.n_unique() > FEW_DISTINCT_SHARE * probe.len():
+        return escape
+    distinct = data.get_column(name).unique(maintain_order=True).drop_nulls()
+    return pl.col(name).replace_strict(distinct, distinct.to_frame().select(escape).to_series(), default=None, return_dtype=pl.String)
+
+
 def _rows_xml(data: pl.DataFrame, columns: Sequence[tuple[str, str, str]], styles: dict[str, int], offset: int) -> bytes:
     number = (pl.int_range(offset + 2, offset + data.height + 2, dtype=pl.Int64)).cast(pl.String)
     cells = []
     for column, (_, name, kind) in enumerate(columns):
         value = pl.col(name)
         if kind == "text":
-            parts = [pl.lit(f'<c r="{_column_letter(column)}'), number, pl.lit('" t="inlineStr"><is><t xml:space="preserve">'), _xml_text(value), pl.lit("</t></is></c>")]
+            parts = [pl.lit(f'<c r="{_column_letter(column)}'), number, pl.lit('" t="inlineStr"><is><t xml:space="preserve">'), _cell_text(data, name), pl.lit("</t></is></c>")]
         else:
             parts = [pl.lit(f'<c r="{_column_letter(column)}'), number, pl.lit(f'" s="{styles[kind]}"><v>'), value.cast(pl.String), pl.lit("</v></c>")]
         # Null when the value is: an empty cell is left out of its row.
