@@ -167,3 +167,18 @@ def test_explain_prints_markdown_when_piped_and_renders_it_with_color_always(hyg
     assert "**Why**" in piped
     rendered = hygiene_cli("explain", "stale-stage", "--color", "always").stdout
     assert "**Why**" not in rendered and "``" not in rendered and "\x1b[1m\x1b[4mWhy" in rendered
+
+
+def test_the_segment_table_is_shown_when_the_deals_have_segments_and_left_out_when_they_have_none():
+    with_segments = audit_deals(
+        [deal("D1", segment="SMB", close_date="2026-03-01"), deal("D2", segment="Enterprise"), deal("D3", owner="Bo", segment="SMB", close_date="2026-03-02")],
+        rules=["HY003"],
+        as_of=AS_OF,
+    )
+    text = console(with_segments)
+    table = text[text.index("  by segment:\n") :]
+    rows = [line.split() for line in table.splitlines()[2:4]]
+    # Worst score first: both SMB deals are past due, the Enterprise deal is clean.
+    assert [row[:3] for row in rows] == [["SMB", "0.0%", "2"], ["Enterprise", "100.0%", "0"]]
+    without = console(audit_deals([deal("D1", close_date="2026-03-01")], rules=["HY003"], as_of=AS_OF))
+    assert "by segment" not in without and "by owner:" in without

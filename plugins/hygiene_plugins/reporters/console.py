@@ -241,7 +241,8 @@ def write_level_tables(report, stream) -> None:
         _aligned(stream, tuple(header), rows)
         for note in notes:
             stream.write(f"      coverage not evaluable for {note}\n")
-    segments = report.groups().get(SEGMENT)
+    # Every level's groups are computed together: an audit without segments does not pay for them.
+    segments = report.groups().get(SEGMENT) if report.grouping is not None and SEGMENT in report.grouping.levels else None
     if segments:
         rows = sorted(segments, key=lambda r: (r["score"] is None, r["score"] if r["score"] is not None else 0.0, r["name"] is None, r["name"] or ""))
         stream.write(f"  by {SEGMENT}:\n")

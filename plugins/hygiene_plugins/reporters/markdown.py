@@ -157,7 +157,8 @@ def _level_tables(page: MarkdownPage, report) -> None:
                     cells += [money(row["won"]), money(row["quota"]), money(row["gap"]), coverage]
             rows.append(cells)
         page.table(title, headers, rows, table.height, f"{level}s")
-    segments = report.groups().get(SEGMENT)
+    # Every level's groups are computed together: an audit without segments does not pay for them.
+    segments = report.groups().get(SEGMENT) if report.grouping is not None and SEGMENT in report.grouping.levels else None
     if segments:
         ordered = sorted(segments, key=lambda r: (r["score"] is None, r["score"] if r["score"] is not None else 0.0, r["name"] is None, r["name"] or ""))
         rows = [
