@@ -128,3 +128,16 @@ def test_findings_text_round_trips_through_the_sheet_xml_exactly():
     sheet = openpyxl.load_workbook(io.BytesIO(workbook_bytes(report)))["Findings"]
     assert sheet.cell(row=2, column=2).value == "<b>Acme & Co</b> \\x07bell _x005F_x0041_ \u202eRTL 日本"
     assert sheet.cell(row=2, column=6).value == 1000 and sheet.cell(row=2, column=6).number_format == "#,##0"
+
+
+def test_text_repeated_on_many_findings_is_stored_as_text_seen_once():
+    # An owner and a team on every finding are escaped once per distinct value, a deal name once per
+    # row: each cell is stored the same way either way, neutralised and escaped as above.
+    hostile = "=<b>Acme & Co</b> \x07bell _x0041_"
+    deals = [deal(f"D{n}", owner=hostile, team=hostile, name=hostile if n == 0 else f"Deal {n}", close_date="2026-03-01") for n in range(12)]
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook_bytes(audit_deals(deals, rules=["HY003"], as_of=AS_OF))))["Findings"]
+    stored = "'=<b>Acme & Co</b> \\x07bell _x005F_x0041_"
+    cells = [(row[1], row[2], row[3]) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(cells) == 12
+    assert {(owner, team) for _, owner, team in cells} == {(stored, stored)}
+    assert stored in {name for name, _, _ in cells}
