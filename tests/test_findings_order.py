@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from hygiene.api.models import SEVERITY_RANK
 from hygiene.api.report import FINDING_SCHEMA
-from hygiene.audit.findings import sort_findings
+from hygiene.audit.findings import UNFINGERPRINTED, finish, sort_findings
 
 SCHEMA = dict(FINDING_SCHEMA)
 
@@ -53,3 +53,15 @@ def test_findings_equal_but_for_the_message_are_ordered_by_message_with_none_las
         ]
     )
     assert sort_findings(findings).get_column("message").to_list() == ["amount", "close_date", None, "z"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(finding, max_size=40), st.integers(min_value=0, max_value=40))
+def test_the_audit_s_findings_from_several_rules_come_out_in_the_same_order_and_the_parts_are_let_go(rows, cut):
+    # The audit's table is put in order a column at a time; it must be the order sort_findings gives.
+    whole = table(rows).with_columns(pl.lit(None, pl.String).alias("deal_name"), pl.lit(None, pl.Float64).alias("amount"))
+    parts = [whole.head(cut), whole.slice(cut)]
+    findings = finish(parts, {}, "2026-Q1")
+    assert parts == []
+    assert findings.drop("fingerprint").equals(by_every_key(whole.select(list(UNFINGERPRINTED))))
+    assert findings.columns == list(FINDING_SCHEMA)
