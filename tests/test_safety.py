@@ -234,25 +234,30 @@ def test_a_dangling_symlink_creates_its_target(export, hygiene_cli, tmp_path):
 
 
 BLOCKING_REPORTER = '''
+import os
 import time
 
 from hygiene import Reporter, hookimpl
 
 
 class Blocking(Reporter):
-    """Writes half a report, says so on the `ready` FIFO, then waits for a signal (nothing else ends the wait)."""
+    """Writes half a report, says so on the `ready` FIFO, waits until a `go` file exists, then writes the rest.
+
+    A test that never makes `go` ends the run with a signal.
+    """
 
     name = "blocking"
 
     def write(self, report, stream):
-        stream.write("half a report\\n" * 1000)
+        stream.write("first half\\n" * 1000)
         stream.flush()
         with open("ready", "w") as ready:
             ready.write("written")
         # Waited out in short slices: the kernel may hand the signal to one of polars' threads, and a main
         # thread blocked in one long system call would then never see it.
-        while True:
+        while not os.path.exists("go"):
             time.sleep(0.05)
+        stream.write("second half\\n")
 
 
 @hookimpl
@@ -273,8 +278,8 @@ def _as_under_nohup() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
-def _start_blocked_audit(tmp_path: Path, reporter: str, preexec) -> subprocess.Popen:
-    (tmp_path / "blocking_reporter.py").write_text(reporter, encoding="utf-8")
+def _start_blocked_audit(tmp_path: Path, preexec) -> subprocess.Popen:
+    (tmp_path / "blocking_reporter.py").write_text(BLOCKING_REPORTER, encoding="utf-8")
     (tmp_path / "hygiene.toml").write_text('plugins = ["blocking_reporter.py"]\n', encoding="utf-8")
     os.mkfifo(tmp_path / "ready")
     (tmp_path / "out").mkdir()
@@ -294,7 +299,7 @@ def _start_blocked_audit(tmp_path: Path, reporter: str, preexec) -> subprocess.P
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_run_killed_mid_write_leaves_no_temporary_file(export, tmp_path, signum):
-    process = _start_blocked_audit(tmp_path, BLOCKING_REPORTER, _as_in_a_foreground_terminal)
+    process = _start_blocked_audit(tmp_path, _as_in_a_foreground_terminal)
     try:
         process.send_signal(signum)
         code = process.wait(timeout=60)
@@ -307,46 +312,19 @@ def test_a_run_killed_mid_write_leaves_no_temporary_file(export, tmp_path, signu
     assert list((tmp_path / "out").iterdir()) == []
 
 
-RESUMING_REPORTER = '''
-from hygiene import Reporter, hookimpl
-
-
-class Blocking(Reporter):
-    """Writes half a report, says so on the `ready` FIFO, waits for a line on the `go` FIFO, then writes the rest."""
-
-    name = "blocking"
-
-    def write(self, report, stream):
-        stream.write("first half\\n")
-        stream.flush()
-        with open("ready", "w") as ready:
-            ready.write("written")
-        with open("go") as go:
-            go.read()
-        stream.write("second half\\n")
-
-
-@hookimpl
-def hygiene_register_reporters():
-    return [Blocking]
-'''
-
-
 def test_a_signal_the_run_was_started_ignoring_leaves_its_report_whole(export, tmp_path):
     # `nohup hygiene audit … &`, then the terminal closes: the hang-up is ignored and the report still lands.
-    os.mkfifo(tmp_path / "go")
-    process = _start_blocked_audit(tmp_path, RESUMING_REPORTER, _as_under_nohup)
+    process = _start_blocked_audit(tmp_path, _as_under_nohup)
     try:
         process.send_signal(signal.SIGHUP)
-        with open(tmp_path / "go", "w", encoding="utf-8") as go:
-            go.write("go")
+        (tmp_path / "go").touch()
         code = process.wait(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
     assert code == 1, process.stderr.read()  # the findings' gate: the run went on to its end
-    assert (tmp_path / "out" / "report.txt").read_text(encoding="utf-8") == "first half\nsecond half\n"
+    assert (tmp_path / "out" / "report.txt").read_text(encoding="utf-8") == "first half\n" * 1000 + "second half\n"
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.txt"]
 
 
