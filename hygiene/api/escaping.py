@@ -253,4 +253,3 @@ def json_text_expr(column: str | pl.Expr) -> pl.Expr:
     escapes = {char: code for char, code in json_escapes().items() if not 0xD800 <= ord(char) < 0xE000}
     expr = pl.col(column) if isinstance(column, str) else column
     return expr.str.replace_many(list(escapes), list(escapes.values()))
-

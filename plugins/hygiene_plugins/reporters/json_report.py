@@ -37,6 +37,7 @@ def json_value(column: str, dtype: pl.DataType) -> pl.Expr:
 
 SLICE_ROWS = 50_000
 
+
 @dataclasses.dataclass(frozen=True)
 class Escapes:
     """The string columns of some rows that hold a character :func:`hygiene.json_text` escapes (DEL, C1 and bidi controls, ...).
